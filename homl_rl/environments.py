@@ -1,0 +1,105 @@
+"""Section "Introduction to Gymnasium" and "A Simple Hard-Coded Policy".
+
+Mirrors the notebook's cells: making CartPole with ``render_mode="rgb_array"``,
+``plot_environment``, ``basic_policy`` and the 500-episode evaluation of it.
+"""
+
+import os
+
+os.environ.setdefault("SDL_AUDIODRIVER", "dummy")  # pygame renders off-screen, silently
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+
+import gymnasium as gym  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from homl_rl.figures import register  # noqa: E402
+from homl_rl.plotting import save_data, save_fig  # noqa: E402
+
+
+def make_env(env_id="CartPole-v1", render_mode="rgb_array", **kwargs):
+    """``gym.make(env_id, render_mode=...)``, with a clear error for an unknown id.
+
+    Registers the Atari environments (``ale_py``) when an ``ALE/`` id is asked for.
+    """
+    if env_id.startswith("ALE/"):
+        import ale_py
+
+        gym.register_envs(ale_py)
+    if env_id not in gym.envs.registry:
+        close = [name for name in gym.envs.registry if env_id.split("-")[0].lower() in name.lower()]
+        hint = f" Did you mean one of: {', '.join(sorted(close)[:8])}?" if close else ""
+        raise ValueError(f"unknown Gymnasium environment id {env_id!r}.{hint}")
+    return gym.make(env_id, render_mode=render_mode, **kwargs)
+
+
+def check_discrete_actions(env):
+    """Raise unless ``env`` has a ``Discrete`` action space (every policy of the chapter needs one)."""
+    if not isinstance(env.action_space, gym.spaces.Discrete):
+        raise ValueError(
+            f"this needs a Discrete action space, got {env.action_space} "
+            f"(environment {getattr(env.spec, 'id', env)})")
+    return int(env.action_space.n)
+
+
+def plot_environment(env, figsize=(5, 4)):
+    """Render ``env`` and show the image without axes (the notebook's helper)."""
+    plt.figure(figsize=figsize)
+    img = env.render()
+    plt.imshow(img)
+    plt.axis("off")
+    return img
+
+
+def basic_policy(obs):
+    """Push the cart the way the pole leans (the notebook's hard-coded policy)."""
+    angle = obs[2]
+    return 0 if angle < 0 else 1
+
+
+def evaluate_policy(policy, n_episodes=500, n_max_steps=200, env=None):
+    """The notebook's evaluation loop: ``reset(seed=episode)``, at most ``n_max_steps``.
+
+    Returns ``totals``, the sum of rewards of each episode.
+    """
+    env = env if env is not None else make_env("CartPole-v1")
+    totals = []
+    for episode in range(n_episodes):
+        episode_rewards = 0
+        obs, info = env.reset(seed=episode)
+        for step in range(n_max_steps):
+            action = policy(obs)
+            obs, reward, done, truncated, info = env.step(action)
+            episode_rewards += reward
+            if done or truncated:
+                break
+        totals.append(episode_rewards)
+    return totals
+
+
+def episode_statistics(totals):
+    """``np.mean(totals), np.std(totals), min(totals), max(totals)`` as the notebook prints them."""
+    return float(np.mean(totals)), float(np.std(totals)), min(totals), max(totals)
+
+
+@register("cart_pole_plot", "CartPole after one step to the right (reset(seed=42), step(1))")
+def cart_pole_plot(out_dir):
+    """The notebook's ``plot_environment(env); save_fig("cart_pole_plot")`` cell."""
+    env = make_env("CartPole-v1")
+    obs_reset, info = env.reset(seed=42)
+    obs, reward, done, truncated, info = env.step(1)
+    plot_environment(env)
+    save_fig("cart_pole_plot", out_dir=out_dir)
+    env.close()
+    save_data("cart_pole_plot", {"reset_obs": obs_reset, "action": 1, "obs": obs,
+                                 "reward": reward, "done": done, "truncated": truncated},
+              out_dir=out_dir)
+
+
+@register("basic_policy", "one episode of the hard-coded basic_policy (seed 42)", kind="animation")
+def basic_policy_animation(out_dir):
+    """The notebook's ``show_one_episode(basic_policy)``, saved as a GIF."""
+    from homl_rl.animation import save_episode_animation
+
+    save_episode_animation("basic_policy", basic_policy, out_dir)
