@@ -6,6 +6,8 @@ Saved animations are downscaled (half size by default) and deterministic: the sa
 frames give the same bytes.
 """
 
+import hashlib
+import re
 from pathlib import Path
 
 import matplotlib.animation
@@ -94,7 +96,11 @@ def _write_mp4(frames, path, interval):
 
 
 def _write_html(frames, path, interval):
-    Path(path).write_text(plot_animation(frames, interval=interval).to_jshtml())
+    html = plot_animation(frames, interval=interval).to_jshtml()
+    # matplotlib names the player with a random uuid4; name it after the frames instead
+    player_id = re.search(r"anim([0-9a-f]{32})", html).group(1)
+    digest = hashlib.sha256(b"".join(np.ascontiguousarray(f).tobytes() for f in frames))
+    Path(path).write_text(html.replace(player_id, digest.hexdigest()[:32]))
 
 
 WRITERS = {".gif": _write_gif, ".mp4": _write_mp4, ".html": _write_html}
