@@ -16,7 +16,6 @@ $(STAMP): requirements.txt setup.cfg pyproject.toml scripts/check_python.py
 	@test -n "$(PYTHON)" || { echo "error: no python3 found; homl_rl needs Python 3.11" >&2; exit 1; }
 	@$(PYTHON) scripts/check_python.py
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
 	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
