@@ -13,6 +13,7 @@ from typing import Callable
 SECTION_MODULES = (
     "homl_rl.environments",
     "homl_rl.markov",
+    "homl_rl.dqn",
     "homl_rl.bandits",
 )
 """Section modules that register figures (imported on first use of the registry)."""
