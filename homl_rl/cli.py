@@ -24,6 +24,31 @@ def _figures(args):
     return 0
 
 
+def _studies(args):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from homl_rl.plotting import FIGURES_DIR, use_book_style
+    from homl_rl.studies import FULL_GRIDS, FULL_SEEDS, QUICK_SEEDS, run_dqn_study, study_plot
+
+    use_book_style()
+    for parameter in args.parameter or list(FULL_GRIDS):
+        values = FULL_GRIDS[parameter] if args.full else None
+        seeds = FULL_SEEDS if args.full else QUICK_SEEDS
+        runs, results = run_dqn_study(parameter, values, seeds, n_episodes=args.episodes,
+                                      jobs=args.jobs, progress=not args.quiet)
+        study_plot(parameter, runs, results, args.out or FIGURES_DIR)
+        print(f"made the {parameter} study ({len(runs)} runs)")
+    return 0
+
+
+def _positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="homl-rl",
@@ -37,6 +62,20 @@ def build_parser():
                          help="output directory (default: ./figures)")
     figures.add_argument("--quiet", action="store_true", help="no progress bar")
     figures.set_defaults(run=_figures)
+
+    studies = commands.add_parser(
+        "studies", help="the DQN lecture's hyper-parameter studies (cached, parallel, resumable)")
+    studies.add_argument("--full", action="store_true",
+                         help="the lecture's full grids (7 values x 3 seeds) instead of the quick ones")
+    studies.add_argument("--parameter", nargs="+",
+                         choices=["replay_buffer_size", "target_update_period", "batch_size"],
+                         help="only these studies")
+    studies.add_argument("--jobs", type=_positive_int, default=None,
+                         help="parallel processes (default: one per core)")
+    studies.add_argument("--episodes", type=_positive_int, default=600, help="episodes per run")
+    studies.add_argument("--out", metavar="DIR", default=None, help="output directory")
+    studies.add_argument("--quiet", action="store_true", help="no progress bar")
+    studies.set_defaults(run=_studies)
     return parser
 
 

@@ -15,6 +15,7 @@ SECTION_MODULES = (
     "homl_rl.markov",
     "homl_rl.dqn",
     "homl_rl.bandits",
+    "homl_rl.studies",
 )
 """Section modules that register figures (imported on first use of the registry)."""
 

@@ -93,3 +93,26 @@ def test_epsilon_action_counts_greedy_vs_random():
     counts = epsilon_action_counts(policy, state=None, epsilons=(0.0, 1.0), n_draws=100)
     assert counts[0.0].tolist() == [0, 100]
     assert counts[1.0].sum() == 100 and 30 < counts[1.0][0] < 70
+
+
+def test_episodes_to_convergence_by_hand():
+    from homl_rl.studies import episodes_to_convergence
+
+    sums = [10] * 30 + [200] * 30
+    # the 20-episode mean first reaches 150 when 15 of the last 20 are 200: episode 44
+    assert episodes_to_convergence(sums, window=20, threshold=150) == 44
+    assert episodes_to_convergence([10] * 100) is None
+    assert episodes_to_convergence([200] * 5) is None  # shorter than the window
+
+
+def test_a_dqn_study_run_trains_and_summarises(tmp_path):
+    from homl_rl.studies import run_dqn_study
+
+    runs, results = run_dqn_study("batch_size", values=[8], seeds=[0], n_episodes=3, jobs=1,
+                                  cache_dir=tmp_path, progress=False)
+    assert runs == [{"batch_size": 8, "n_episodes": 3, "seed": 0}]
+    (result,) = results
+    assert len(result["sums_of_rewards"]) == 3 and min(result["sums_of_rewards"]) >= 1
+    assert result["score"] == pytest.approx(np.mean(result["sums_of_rewards"]))
+    with pytest.raises(ValueError, match="parameter must be one of"):
+        run_dqn_study("learning_rate", values=[1e-3])
