@@ -139,14 +139,29 @@ class NumpyReplayBuffer:
         if self.arrays is None:
             self._allocate(experience)
         index = self.index
-        for name, array, field in zip(FIELDS, self.arrays, experience):
-            try:
-                array[index] = field
-            except ValueError as error:
-                raise ValueError(f"{name}: cannot store {field!r} in a buffer of "
-                                 f"{array.dtype} arrays of shape {array.shape[1:]}") from error
+        states, actions, rewards, next_states, dones, truncateds = self.arrays
+        state, action, reward, next_state, done, truncated = experience
+        try:
+            states[index] = state
+            actions[index] = action
+            rewards[index] = reward
+            next_states[index] = next_state
+            dones[index] = done
+            truncateds[index] = truncated
+        except (ValueError, TypeError) as error:
+            for name, array, field in zip(FIELDS, self.arrays, experience):
+                if np.shape(field) != array.shape[1:]:
+                    raise ValueError(f"{name}: cannot store {field!r} in a buffer of "
+                                     f"{array.dtype} arrays of shape {array.shape[1:]}") from error
+            raise
         self.size = min(self.size + 1, self.max_size)
         self.index = (index + 1) % self.max_size
+
+    def _gather(self, indices):
+        slots = indices + (self.index - self.size) % self.max_size
+        if self.size == self.max_size:
+            slots %= self.max_size
+        return [array[slots] for array in self.arrays]
 
     def experiences(self, indices):
         """The six arrays of the experiences at logical ``indices`` (0 = oldest)."""
@@ -154,14 +169,13 @@ class NumpyReplayBuffer:
         if indices.size and (indices.min() < 0 or indices.max() >= self.size):
             raise IndexError(f"replay buffer indices must be in [0, {self.size}), got "
                              f"{indices.min()}..{indices.max()}")
-        slots = (self.index - self.size + indices) % self.max_size
-        return [array[slots] for array in self.arrays]
+        return self._gather(indices)
 
     def sample_experiences(self, batch_size):
         """The notebook's ``sample_experiences``: same draw, same batch, no Python loop."""
         _check_can_sample(self.size, batch_size)
         indices = np.random.randint(self.size, size=batch_size)
-        return self.experiences(indices)
+        return self._gather(indices)
 
     def __getitem__(self, index):
         """The experience at logical ``index`` as a tuple, like ``deque[index]``."""

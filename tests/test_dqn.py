@@ -524,5 +524,7 @@ def test_unknown_variant_engine_or_hyperparameter_is_a_clear_error():
         train_dqn("dqn", 1, gama=0.9, progress=False)
     with pytest.raises(ValueError, match=r"discount_factor must be in \[0, 1\], got 1.5"):
         DQNConfig(discount_factor=1.5)
+    with pytest.raises(ValueError, match="soft_target_update needs a target network"):
+        train_dqn("dqn", 1, soft_target_update=0.01, progress=False)
     with pytest.raises(ValueError, match="needs a target network"):
         DoubleDQN(model=linear_model(ONLINE), optimizer=tf.keras.optimizers.SGD(0.01))
