@@ -16,6 +16,8 @@ SECTION_MODULES = (
     "homl_rl.dqn",
     "homl_rl.bandits",
     "homl_rl.studies",
+    "homl_rl.atari",
+    "homl_rl.tf_agents_pipeline",
 )
 """Section modules that register figures (imported on first use of the registry)."""
 

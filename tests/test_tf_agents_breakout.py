@@ -1,0 +1,105 @@
+"""The 2nd edition's "Using TF-Agents to Beat Breakout", on a tiny budget.
+
+The run is deterministic at a fixed seed on the pinned stack (TF 2.15.1, tf-agents
+0.19.0, ale-py 0.12.1, CPU; checked in two processes): TFUniformReplayBuffer,
+seeded TF ops with op determinism, and Breakout without sticky actions or random
+no-ops. The pinned losses are from our run of SHORT on that stack.
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+from homl_rl.tf_agents_pipeline.breakout import (
+    BreakoutConfig, BreakoutPipeline, play, save_breakout_gif)
+
+SHORT = BreakoutConfig(replay_buffer_max_length=1000, initial_collect_steps=200, n_iterations=40,
+                       log_interval=20, checkpoint_interval=20, batch_size=32)
+
+
+@pytest.fixture(scope="module")
+def short_run(tmp_path_factory):
+    checkpoint_dir = tmp_path_factory.mktemp("breakout")
+    pipeline = BreakoutPipeline(SHORT)
+    history = pipeline.train_agent(checkpoint_dir=checkpoint_dir, progress=False)
+    return pipeline, history, checkpoint_dir
+
+
+def test_short_run_is_pinned(short_run):
+    pipeline, history, _ = short_run
+    losses = history["losses"]
+    assert len(losses) == 40 and all(math.isfinite(loss) for loss in losses)
+    assert losses[:5] == pytest.approx([0.01506190374493599, 0.006039195694029331,
+                                        0.0036117746494710445, 0.0003218258498236537,
+                                        0.0002804594114422798], rel=1e-5)
+    assert losses[-1] == pytest.approx(0.000688267289660871, rel=1e-5)
+    last = history["metrics"][-1]
+    assert (last["train_step"], last["EnvironmentSteps"], last["NumberOfEpisodes"]) == (40, 160, 1)
+    assert (last["AverageReturn"], last["AverageEpisodeLength"]) == (1.0, 133.0)
+    assert history["env_steps"] == 160
+
+
+def test_the_2nd_editions_q_network_and_agent(short_run):
+    pipeline, _, _ = short_run
+    encoder = pipeline.q_net._encoder
+    convs = [layer for layer in encoder._postprocessing_layers
+             if layer.__class__.__name__ == "Conv2D"]
+    assert [(c.filters, c.kernel_size, c.strides) for c in convs] == [
+        (32, (8, 8), (4, 4)), (64, (4, 4), (2, 2)), (64, (3, 3), (1, 1))]
+    denses = [layer for layer in encoder._postprocessing_layers
+              if layer.__class__.__name__ == "Dense"]
+    assert [d.units for d in denses] == [512]
+    optimizer = pipeline.agent._optimizer
+    assert optimizer.get_config()["centered"] and optimizer.get_config()["rho"] == 0.95
+    assert optimizer.get_config()["epsilon"] == pytest.approx(1e-5)
+    assert pipeline.agent._gamma == 0.99
+    # the target network was copied at step 0 and not since (every 2,000 steps): it lags
+    online, target = pipeline.agent._q_network.variables, pipeline.agent._target_q_network.variables
+    assert not all(np.array_equal(a.numpy(), b.numpy()) for a, b in zip(online, target))
+    assert pipeline.collect_driver._num_steps == 4
+
+
+def test_epsilon_decays_over_1m_ale_frames():
+    pipeline = BreakoutPipeline(BreakoutConfig(replay_buffer_max_length=10))
+    epsilon = pipeline.agent.collect_policy._epsilon
+    assert float(epsilon()) == pytest.approx(1.0)
+    pipeline.train_step.assign(250_000 // 4 // 2)  # half way: 125,000 collect steps
+    assert float(epsilon()) == pytest.approx(0.505)
+    pipeline.train_step.assign(250_000 // 4)  # 250,000 collect steps = 1,000,000 ALE frames
+    assert float(epsilon()) == pytest.approx(0.01)
+
+
+def test_buffer_trajectories_are_stacked_frames(short_run):
+    pipeline, _, _ = short_run
+    trajectories = pipeline.sample_trajectories()
+    assert trajectories.observation.shape == (2, 3, 84, 84, 4)
+    assert trajectories.observation.dtype.name == "uint8"
+
+
+def test_a_stopped_run_resumes_from_its_checkpoint(short_run):
+    _, _, checkpoint_dir = short_run
+    resumed = BreakoutPipeline(SHORT)
+    history = resumed.train_agent(n_iterations=2, checkpoint_dir=checkpoint_dir, progress=False)
+    assert history["start_step"] == 40 and int(resumed.train_step.numpy()) == 42
+    # the buffer was refilled (initial_collect_steps of the restored collect policy) then 2x4 steps
+    assert int(resumed.replay_buffer.num_frames()) >= 208
+
+
+def test_the_saved_policy_plays_and_makes_a_gif(short_run, tmp_path):
+    _, _, checkpoint_dir = short_run
+    frames, rewards = play(checkpoint_dir / "policy", num_steps=20)
+    assert len(frames) == len(rewards) == 20 and frames[0].shape == (210, 160, 3)
+    path, _ = save_breakout_gif(checkpoint_dir / "policy", tmp_path / "breakout.gif",
+                                num_steps=10)
+    assert path.stat().st_size > 0
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(update_period=0), "update_period must be a positive integer, got 0"),
+    (dict(gamma=1.5), r"gamma must be in \[0, 1\], got 1.5"),
+    (dict(replay_buffer_max_length=-5), "replay_buffer_max_length must be a positive integer"),
+])
+def test_bad_hyper_parameters_are_refused(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        BreakoutConfig(**kwargs)
