@@ -242,8 +242,9 @@ def numpy_forward(model):
     layers = []
     for layer in model.layers:
         activation = getattr(getattr(layer, "activation", None), "__name__", None)
-        if not isinstance(layer, tf.keras.layers.Dense) or activation not in ("elu", "relu", "linear"):
-            return None
+        if (not isinstance(layer, tf.keras.layers.Dense) or not layer.use_bias
+                or activation not in ("elu", "relu", "linear")):
+            return None  # not one of ours: the compiled call decides every action
         layers.append(_numpy_layer(layer, activation))
 
     def forward(state):
@@ -254,6 +255,10 @@ def numpy_forward(model):
         return h, err
 
     return forward
+
+
+PREDICT_BATCH_SIZE = 32
+"""``model.predict``'s default ``batch_size``: it runs its function on slices of 32 rows"""
 
 
 class FastEngine:
@@ -289,7 +294,12 @@ class FastEngine:
         return entry[1]
 
     def predict(self, model, inputs):
-        return self.compiled(model)(inputs).numpy()
+        """``model.predict(inputs)``'s numbers: the compiled call on the same batches of 32."""
+        compiled = self.compiled(model)
+        if len(inputs) <= PREDICT_BATCH_SIZE:
+            return compiled(inputs).numpy()
+        return np.concatenate([compiled(inputs[start:start + PREDICT_BATCH_SIZE]).numpy()
+                               for start in range(0, len(inputs), PREDICT_BATCH_SIZE)])
 
     def greedy_action(self, model, state):
         self.n_greedy_actions += 1
@@ -369,14 +379,17 @@ class DQN:
         if self.replay_buffer is None:
             self.replay_buffer = deque(maxlen=2000)
         self.engine = make_engine(self.engine)
-        self._state_shape = tuple(self.model.input_shape[1:])
+        try:
+            self._state_shape = tuple(self.model.input_shape[1:])
+        except (AttributeError, ValueError):  # a model not built yet: no shape to check
+            self._state_shape = None
 
     def epsilon_greedy_policy(self, state, epsilon=0):
         """The notebook's: ``np.random.rand() < epsilon`` -> ``np.random.randint(n_outputs)``,
         else the DQN's best action. Departs only in checking ``epsilon`` and ``state``'s shape."""
         if not 0 <= epsilon <= 1:
             raise ValueError(f"epsilon must be in [0, 1], got {epsilon}")
-        if np.shape(state) != self._state_shape:
+        if self._state_shape is not None and np.shape(state) != self._state_shape:
             raise ValueError(f"state has shape {np.shape(state)}, but the Q-network takes "
                              f"states of shape {self._state_shape}")
         if np.random.rand() < epsilon:

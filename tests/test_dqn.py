@@ -218,6 +218,16 @@ def test_numpy_forward_is_within_its_error_bound_of_tensorflow(builder):
         assert np.all(np.abs(ours - theirs) <= error)
 
 
+@pytest.mark.parametrize("builder", [build_q_network, build_dueling_q_network])
+def test_fast_engine_predict_is_bit_identical_to_model_predict(builder):
+    set_seeds(1)
+    model = builder((4,), 2)
+    states = np.random.default_rng(1).normal(scale=2, size=(100, 4)).astype(np.float32)
+    engine = FastEngine()
+    for batch in (states[:1], states[:32], states):  # one row, predict's batch, 4 batches
+        np.testing.assert_array_equal(engine.predict(model, batch), model.predict(batch, verbose=0))
+
+
 # --- epsilon_greedy_policy and play_one_step -------------------------------------------
 
 def small_agent(cls=DQN, engine="fast", **kwargs):
