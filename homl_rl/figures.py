@@ -12,6 +12,8 @@ from typing import Callable
 
 SECTION_MODULES = (
     "homl_rl.environments",
+    "homl_rl.nn_policy",
+    "homl_rl.policy_gradients",
     "homl_rl.markov",
     "homl_rl.dqn",
     "homl_rl.bandits",

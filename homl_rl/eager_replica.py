@@ -1,0 +1,250 @@
+"""NumPy replicas of the TensorFlow kernels that the notebook's eager steps run, bit for bit.
+
+The notebook's policy-gradient cells play every environment step eagerly: a
+batch-of-one forward pass, one stateful random op (``tf.random.uniform`` or
+``tf.random.categorical``) and one ``GradientTape``. Those floats are the
+reference (SPEC.md), and they cost milliseconds a step. On a batch of one,
+TensorFlow's CPU kernels run their scalar code paths; this module reproduces
+them in NumPy, so the fast engines of :mod:`homl_rl.policy_gradients` can play
+steps with a cheap forward pass and compute all the per-step gradients of an
+iteration at once, with the same bits:
+
+- :class:`EagerRandomReplica`: TF's stateful random ops without an op seed. Each
+  asks the eager context for an op seed (``context._rng``, a ``random.Random``
+  seeded by the global seed); its kernel, cached per seed pair, draws from a
+  Philox4x32-10 stream and skips ahead after each call, so a repeated op seed
+  continues the stream where the earlier kernel left it.
+- :func:`fma32`, :func:`dense`: float32 fused multiply-adds, and a ``Dense``
+  layer's ``x @ W + b`` as the kernel computes it: one FMA chain over the
+  inputs, then the bias.
+- :func:`expf`, :func:`logf`: the C library's, which Eigen's scalar path calls.
+
+None of this is trusted blindly: :mod:`homl_rl.policy_gradients` checks these
+replicas against TensorFlow itself (eager tape, same model) before its fast
+engine is used by default, and falls back to the notebook's engine when they
+disagree (another CPU, another TensorFlow build).
+"""
+
+import ctypes
+import ctypes.util
+
+import numpy as np
+
+# --- Philox4x32-10 (tensorflow/core/lib/random/philox_random.h) ---------------
+
+_MAXINT32 = 2 ** 31 - 1
+"""TF's ``random_seed._MAXINT32``: op seeds are drawn in [0, 2**31 - 1] and truncated modulo it"""
+_M0, _M1 = 0xD2511F53, 0xCD9E8D57
+_W0, _W1 = 0x9E3779B9, 0xBB67AE85
+_U32 = 0xFFFFFFFF
+
+
+def philox_block(key, counter):
+    """One Philox4x32-10 block: four uint32 from a 64-bit ``key`` and a 128-bit ``counter``."""
+    c0, c1 = counter & _U32, (counter >> 32) & _U32
+    c2, c3 = (counter >> 64) & _U32, (counter >> 96) & _U32
+    k0, k1 = key & _U32, (key >> 32) & _U32
+    for round_index in range(10):
+        p0, p1 = _M0 * c0, _M1 * c2
+        c0, c1, c2, c3 = ((p1 >> 32) ^ c1 ^ k0, p1 & _U32, (p0 >> 32) ^ c3 ^ k1, p0 & _U32)
+        if round_index < 9:
+            k0, k1 = (k0 + _W0) & _U32, (k1 + _W1) & _U32
+    return c0, c1, c2, c3
+
+
+def uint32_to_float(x):
+    """TF's ``Uint32ToFloat``: 23 random mantissa bits, a float32 in [0, 1)."""
+    return np.float32(np.uint32((x & 0x7FFFFF) | 0x3F800000).view(np.float32) - np.float32(1))
+
+
+def uint64_to_double(x0, x1):
+    """TF's ``Uint64ToDouble``: 52 random mantissa bits, a float64 in [0, 1)."""
+    bits = ((x0 & 0xFFFFF) << 32) | x1 | (1023 << 52)
+    return float(np.uint64(bits).view(np.float64)) - 1.0
+
+
+class EagerRandomReplica:
+    """Replays the eager ``tf.random.uniform([1, 1])`` and ``tf.random.categorical(logits, 1)``.
+
+    Each call takes its op seed from TensorFlow's own eager context (so the
+    context is left exactly where the real ops would leave it), and keeps the
+    eager kernel cache's per-seed skip-ahead. Start it right after the global
+    seed was set (``set_seeds``), which also clears TF's kernel cache.
+    """
+
+    UNIFORM_SKIP = 256
+    """``ReserveRandomOutputs(1, 256)``: 128-bit samples a [1, 1] ``RandomUniform`` reserves"""
+    CATEGORICAL_SKIP = 8 * 256
+    """``ReserveRandomOutputs(1 * 8, 256)``: what a one-row, one-sample ``Multinomial`` reserves"""
+
+    def __init__(self):
+        from tensorflow.python.eager import context
+
+        self._context = context.context()
+        self._uses = {}
+
+    def _next_use(self, op_name):
+        """What ``random_seed.get_seed(None)`` does in eager mode (inlined: it is called
+        every step), then the kernel's use count for that seed pair."""
+        global_seed = self._context._seed  # context.global_seed()
+        if global_seed is None:
+            raise RuntimeError("the eager random replica needs TensorFlow's global seed set")
+        op_seed = self._context._rng.randint(0, _MAXINT32)  # context.internal_operation_seed()
+        seed, seed2 = global_seed % _MAXINT32, op_seed % _MAXINT32
+        if (seed, seed2) == (0, 0):
+            seed, seed2 = 0, _MAXINT32
+        use = self._uses.get((op_name, seed, seed2), 0)
+        self._uses[(op_name, seed, seed2)] = use + 1
+        return seed, seed2, use
+
+    def uniform(self):
+        """The next ``tf.random.uniform([1, 1])[0, 0]``, a NumPy float32."""
+        return self.uniform_at(*self._next_use("RandomUniform"))
+
+    def categorical_draw(self):
+        """The next ``tf.random.categorical(logits, 1)``'s uniform float64 draw: the kernel
+        returns ``upper_bound(cdf, draw * cdf[-1])`` (``cdf`` of ``exp(logits - max)``)."""
+        return self.categorical_draw_at(*self._next_use("Multinomial"))
+
+    @classmethod
+    def uniform_at(cls, seed, seed2, use=0):
+        """``RandomUniform`` [1, 1] from a kernel with seeds ``(seed, seed2)``, its ``use``-th call."""
+        return uint32_to_float(philox_block(seed, (seed2 << 64) + use * cls.UNIFORM_SKIP)[0])
+
+    @classmethod
+    def categorical_draw_at(cls, seed, seed2, use=0):
+        """A one-row, one-sample ``Multinomial`` kernel's draw, its ``use``-th call."""
+        x0, x1, _, _ = philox_block(seed, (seed2 << 64) + use * cls.CATEGORICAL_SKIP)
+        return uint64_to_double(x0, x1)
+
+
+# --- float32 arithmetic as the CPU kernels do it ------------------------------
+
+_TIE_MASK = np.int64(0x1FFFFFFF)
+_TIE = np.int64(0x10000000)
+
+
+def fma32(a, b, c):
+    """``fma(a, b, c)`` in float32, rounded once, elementwise (NumPy has no FMA).
+
+    The float64 product of two float32 is exact and the float64 sum is rounded
+    once more than the hardware rounds; that can only matter where the float64
+    sum lies exactly halfway between two float32 (or in float32's subnormal
+    range): there the exact sum's side of the tie is recovered with TwoSum.
+    """
+    a, b, c = (np.asarray(v, np.float32) for v in (a, b, c))
+    p = a.astype(np.float64) * b
+    s = p + c
+    r = s.astype(np.float32)
+    suspicious = ((s.view(np.int64) & _TIE_MASK) == _TIE) | ((np.abs(s) < 2.0 ** -125) & (s != 0))
+    if np.any(suspicious):
+        p, c, s = (np.broadcast_to(v, r.shape)[suspicious] for v in (p, c.astype(np.float64), s))
+        r[suspicious] = _round_sum_to_float32(p, c, s)
+    return r
+
+
+def _round_sum_to_float32(p, c, s):
+    """``p + c`` (float64, exact operands) rounded once to float32, given ``s = fl64(p + c)``."""
+    bb = s - p
+    err = (p - (s - bb)) + (c - bb)  # exactly p + c - s
+    r = s.astype(np.float32)
+    r64 = r.astype(np.float64)
+    d = s - r64
+    other = np.nextafter(r, np.where(d > 0, np.float32(np.inf), np.float32(-np.inf)))
+    tie = (d != 0) & (2 * d == other.astype(np.float64) - r64) & (err != 0)
+    return np.where(tie & (np.sign(err) == np.sign(d)), other, r)
+
+
+def dense(x, kernel, bias):
+    """A ``Dense`` layer's ``x @ kernel + bias`` (before its activation), as the eager MatMul
+    (oneDNN's gemv) computes it for one row: one FMA chain over the inputs in order, then the bias."""
+    x = np.asarray(x, np.float32)
+    acc = np.zeros(x.shape[:-1] + kernel.shape[-1:], np.float32)
+    for k in range(kernel.shape[0]):
+        acc = fma32(x[..., k:k + 1], kernel[k], acc)
+    return (acc + bias).astype(np.float32)
+
+
+def matmul_transposed(dy, kernel):
+    """``dy @ kernel.T`` for one row, as the eager MatMul gradient computes it: eight FMA
+    chains (input ``k`` in lane ``k % 8``), summed ``((l0+l1)+(l4+l5)) + ((l2+l3)+(l6+l7))``.
+
+    (The order was read off the kernel with inputs that reveal it: ±2**34 at two
+    positions, ones elsewhere; the sum tells how many ones the two big values'
+    common subtree absorbed.)
+    """
+    dy = np.asarray(dy, np.float32)
+    lanes = [np.zeros(dy.shape[:-1] + kernel.shape[:1], np.float32) for _ in range(8)]
+    for k in range(kernel.shape[1]):
+        lanes[k % 8] = fma32(dy[..., k:k + 1], kernel[:, k], lanes[k % 8])
+    add = lambda u, v: (u + v).astype(np.float32)  # noqa: E731
+    return add(add(add(lanes[0], lanes[1]), add(lanes[4], lanes[5])),
+               add(add(lanes[2], lanes[3]), add(lanes[6], lanes[7])))
+
+
+def dense_gradients(x, kernels, hiddens, dlogits):
+    """Every step's gradients of a ``Dense(relu)``... → ``Dense`` stack, from the gradient of
+    the loss with respect to the last layer's output (``dlogits``), as the eager tape
+    computes them on a batch of one: ``[dkernel_1, dbias_1, ..., dkernel_L, dbias_L]``.
+
+    ``x`` (n, inputs) are the inputs, ``hiddens`` the ReLU outputs of the hidden
+    layers. A kernel's gradient is one product per entry (accumulated onto 0 by
+    the MatMul), a bias's is the incoming gradient, and ``ReluGrad`` multiplies
+    by the 0/1 mask.
+    """
+    inputs = [np.asarray(x, np.float32)] + list(hiddens)
+    grads = []
+    grad = np.asarray(dlogits, np.float32)
+    for layer in range(len(kernels) - 1, -1, -1):
+        grads[:0] = [(inputs[layer][:, :, None] * grad[:, None, :] + np.float32(0)).astype(np.float32),
+                     grad]
+        if layer > 0:
+            dh = matmul_transposed(grad, kernels[layer])
+            grad = (dh * (inputs[layer] > 0).astype(np.float32)).astype(np.float32)
+    return grads
+
+
+def relu(x):
+    """TF's ``Relu`` (``max(x, 0)``)."""
+    return np.where(x < 0, np.float32(0), x).astype(np.float32)
+
+
+# --- the C library's expf / logf (Eigen's scalar path calls std::exp) --------
+
+def _libm():
+    name = ctypes.util.find_library("m") or "libm.so.6"
+    try:
+        lib = ctypes.CDLL(name)
+    except OSError:
+        return None
+    for fn in ("expf", "logf"):
+        getattr(lib, fn).restype = ctypes.c_float
+        getattr(lib, fn).argtypes = [ctypes.c_float]
+    return lib
+
+
+LIBM = _libm()
+
+
+def _vectorize(fn):
+    ufunc = np.frompyfunc(fn, 1, 1)
+
+    def apply(x):
+        x = np.asarray(x, np.float32)
+        return ufunc(x.astype(np.float64)).astype(np.float32)
+
+    return apply
+
+
+expf = _vectorize(LIBM.expf) if LIBM is not None else None
+logf = _vectorize(LIBM.logf) if LIBM is not None else None
+EXPF_SCALAR = LIBM.expf if LIBM is not None else None
+
+SIGMOID_EXP_HI = np.float32(16.6355324)
+"""Eigen's ``scalar_logistic_op<float>`` clamps its argument here before ``exp``"""
+
+
+def sigmoid(z):
+    """TF's ``Sigmoid`` on a batch of one (Eigen's scalar path): ``e / (1 + e)``, ``e = exp(min(z, hi))``."""
+    e = expf(np.minimum(np.asarray(z, np.float32), SIGMOID_EXP_HI))
+    return (e / (np.float32(1) + e)).astype(np.float32)
