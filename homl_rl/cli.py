@@ -49,6 +49,98 @@ def _positive_int(text):
     return value
 
 
+def _tf_agents(args):
+    from homl_rl.tf_agents_pipeline.cli import tutorial_command
+
+    return tutorial_command(args)
+
+
+def _breakout_tf_agents(args):
+    from homl_rl.tf_agents_pipeline.cli import breakout_command
+
+    return breakout_command(args)
+
+
+def _compare(args):
+    from homl_rl.tf_agents_pipeline.cli import compare_command
+
+    return compare_command(args)
+
+
+def _add_tf_agents_parsers(commands):
+    """The ``tf-agents`` and ``breakout-tf-agents`` subcommands (TF-Agents, 2nd edition)."""
+    tutorial = commands.add_parser(
+        "tf-agents", help="the TF-Agents DQN tutorial on Gymnasium's CartPole (plot, videos)")
+    tutorial.add_argument("--replay-buffer", choices=["reverb", "tf_uniform"], default="reverb",
+                          help="Reverb (the tutorial's, nondeterministic sampling) or "
+                               "TFUniformReplayBuffer (deterministic at a seed)")
+    tutorial.add_argument("--iterations", type=_positive_int, default=20_000,
+                          help="training iterations (the tutorial's 20,000)")
+    tutorial.add_argument("--eval-interval", type=_positive_int, default=1_000)
+    tutorial.add_argument("--num-eval-episodes", type=_positive_int, default=10)
+    tutorial.add_argument("--env", default="CartPole-v0", help="Gymnasium id (the tutorial's v0)")
+    tutorial.add_argument("--seed", type=int, default=42)
+    tutorial.add_argument("--out", metavar="DIR", default="runs/tf_agents",
+                          help="where the plot, history and videos go (default: runs/tf_agents)")
+    tutorial.add_argument("--no-videos", action="store_true", help="skip the MP4/GIF videos")
+    tutorial.add_argument("--quiet", action="store_true", help="no progress bar")
+    tutorial.set_defaults(run=_tf_agents)
+
+    breakout = commands.add_parser(
+        "breakout-tf-agents", help="the 2nd edition's TF-Agents DQN on Breakout: train "
+                                   "(checkpointed, resumable) or play (GIF)")
+    breakout.add_argument("action", choices=["train", "play"])
+    breakout.add_argument("--checkpoint-dir", metavar="DIR", default="runs/breakout_tf_agents",
+                          help="checkpoints and the saved policy (train resumes from here)")
+    breakout.add_argument("--iterations", type=_positive_int, default=50_000,
+                          help="training iterations this call (4 env steps each)")
+    breakout.add_argument("--replay-capacity", type=_positive_int, default=100_000,
+                          help="replay buffer capacity (100,000 needs ~3 GB of RAM)")
+    breakout.add_argument("--initial-collect-steps", type=_positive_int, default=20_000)
+    breakout.add_argument("--checkpoint-interval", type=_positive_int, default=10_000)
+    breakout.add_argument("--checkpoint-replay-buffer", action="store_true",
+                          help="checkpoint the replay buffer too (GBs); otherwise a resumed "
+                               "run refills it with its collect policy")
+    breakout.add_argument("--log-interval", type=_positive_int, default=1_000)
+    breakout.add_argument("--repeat-action-probability", type=float, default=0.0,
+                          help="sticky actions (0 as in the 2nd edition; ALE v5 uses 0.25)")
+    breakout.add_argument("--seed", type=int, default=42)
+    breakout.add_argument("--steps", type=_positive_int, default=1_000,
+                          help="play: steps to play")
+    breakout.add_argument("--frames", type=_positive_int, default=300,
+                          help="play: frames kept in the GIF")
+    breakout.add_argument("--out", default="breakout_tf_agents.gif", help="play: the GIF's path")
+    breakout.add_argument("--quiet", action="store_true", help="no progress bar")
+    breakout.set_defaults(run=_breakout_tf_agents)
+
+    compare = commands.add_parser(
+        "compare", help="TF-Agents' DQN vs our Keras DQN variants on CartPole-v1: "
+                        "plot tf_agents_vs_keras_dqn_plot and a results table")
+    compare.add_argument("--env-steps", type=_positive_int, default=50_000,
+                         help="budget of environment steps per run (default: 50,000)")
+    compare.add_argument("--eval-interval", type=_positive_int, default=5_000,
+                         help="environment steps between two evaluations")
+    compare.add_argument("--eval-episodes", type=_positive_int, default=100,
+                         help="episodes per evaluation (default: 100)")
+    compare.add_argument("--seeds", type=int, nargs="+", default=[42, 43, 44],
+                         help="one run per agent and seed (default: 42 43 44)")
+    compare.add_argument("--agents", nargs="+", default=None,
+                         choices=["tf_agents", "dqn", "fixed_q_targets", "double_dqn",
+                                  "dueling_double_dqn"], help="default: all five")
+    compare.add_argument("--jobs", type=_positive_int, default=None,
+                         help="parallel processes (default: one per core)")
+    compare.add_argument("--out", metavar="DIR", default=None,
+                         help="where the plot and its data go (default: ./figures)")
+    compare.add_argument("--results", metavar="FILE",
+                         default="benchmarks/results_tf_agents_vs_keras_dqn.md",
+                         help="the results table (Markdown)")
+    compare.add_argument("--cache-dir", metavar="DIR", default=".cache/compare",
+                         help="finished runs are kept here and not rerun")
+    compare.add_argument("--fresh", action="store_true", help="ignore (and replace) cached runs")
+    compare.add_argument("--quiet", action="store_true", help="no progress bar")
+    compare.set_defaults(run=_compare)
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="homl-rl",
@@ -76,6 +168,7 @@ def build_parser():
     studies.add_argument("--out", metavar="DIR", default=None, help="output directory")
     studies.add_argument("--quiet", action="store_true", help="no progress bar")
     studies.set_defaults(run=_studies)
+    _add_tf_agents_parsers(commands)
     return parser
 
 

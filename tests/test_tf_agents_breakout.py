@@ -103,3 +103,10 @@ def test_the_saved_policy_plays_and_makes_a_gif(short_run, tmp_path):
 def test_bad_hyper_parameters_are_refused(kwargs, message):
     with pytest.raises(ValueError, match=message):
         BreakoutConfig(**kwargs)
+
+
+def test_play_without_a_trained_policy_is_a_clear_error(tmp_path, capsys):
+    from homl_rl.cli import main
+
+    assert main(["breakout-tf-agents", "play", "--checkpoint-dir", str(tmp_path)]) == 2
+    assert "no saved policy in" in capsys.readouterr().err

@@ -148,6 +148,20 @@ def test_an_unknown_environment_is_a_clear_error():
         TutorialPipeline(TutorialConfig(env_name="CartPol-v1"))
 
 
+def test_the_tf_agents_command_writes_its_plot_and_history(tmp_path, capsys):
+    import json
+
+    from homl_rl.cli import main
+
+    assert main(["tf-agents", "--replay-buffer", "tf_uniform", "--iterations", "100",
+                 "--eval-interval", "50", "--num-eval-episodes", "2", "--no-videos",
+                 "--out", str(tmp_path), "--quiet"]) == 0
+    assert "step = 100: Average Return" in capsys.readouterr().out
+    history = json.loads((tmp_path / "tf_agents_tf_uniform_history.json").read_text())
+    assert history["iterations"] == [0, 50, 100]
+    assert (tmp_path / "tf_agents_tf_uniform_returns_plot.png").exists()
+
+
 def test_figures_run_the_tutorials_full_budget_deterministically():
     assert FIGURE_CONFIG.num_iterations == 20_000 and FIGURE_CONFIG.replay_buffer == "tf_uniform"
 

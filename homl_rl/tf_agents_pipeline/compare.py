@@ -1,0 +1,348 @@
+"""The comparison: the TF-Agents DQN tutorial vs our Keras DQN variants, side by side.
+
+``python -m homl_rl compare`` trains, on the same Gymnasium ``CartPole-v1`` and for
+the same budget of environment steps, several seeds each of
+
+- ``tf_agents``: the TF-Agents tutorial's pipeline (:mod:`.cartpole`: QNetwork
+  100-50, DqnAgent, Adam 1e-3, one training step per environment step after 100
+  random steps), with the ``TFUniformReplayBuffer`` (deterministic at a seed;
+  Reverb's sampling is not);
+- ``dqn``, ``fixed_q_targets``, ``double_dqn``, ``dueling_double_dqn``: the
+  chapter's Keras DQN variants (:mod:`homl_rl.dqn`) in their fast path, with the
+  notebook's hyper-parameters (Nadam, one training step per *episode*, epsilon
+  decaying over 500 episodes, episodes cut at 200 steps during training).
+
+Every agent is evaluated the same way, every ``eval_interval`` environment steps:
+its greedy policy plays the same ``n_eval_episodes`` episodes (episode ``i`` starts
+from ``reset(seed=eval_seed + i)``, up to CartPole-v1's 500 steps), all at once with
+one batched forward pass per step. The Keras loop can only stop at the end of an
+episode, so it is evaluated at the first episode end past each multiple of
+``eval_interval``; the TF-Agents runs are evaluated at iterations that are multiples
+of ``eval_interval``, i.e. 100 environment steps (its random initial collection)
+later. Both end with an evaluation at exactly the budget. The curves are
+interpolated onto the multiples of ``eval_interval`` before averaging over seeds.
+Wall-clock times include building the agent and leave the evaluations out.
+
+Runs are cached (``.cache/compare``) and spread over processes, as the DQN studies
+(:func:`homl_rl.studies.run_study`).
+"""
+
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from homl_rl.figures import register
+
+AGENTS = ("tf_agents", "dqn", "fixed_q_targets", "double_dqn", "dueling_double_dqn")
+"""What the comparison trains: the TF-Agents tutorial, then our four Keras variants."""
+
+LABELS = {"tf_agents": "TF-Agents DQN (tutorial)", "dqn": "Keras DQN",
+          "fixed_q_targets": "Keras fixed Q-targets", "double_dqn": "Keras Double DQN",
+          "dueling_double_dqn": "Keras Dueling Double DQN"}
+
+CACHE_DIR = Path(".cache") / "compare"
+"""Where finished runs are kept (one JSON file per run)."""
+
+ENV_ID = "CartPole-v1"
+
+
+@dataclass(frozen=True)
+class CompareConfig:
+    """The comparison's budget and evaluation protocol."""
+    env_steps: int = 50_000
+    """environment steps per run (the notebook's 600 Keras episodes take ~55,000-67,000)"""
+    eval_interval: int = 5_000
+    """environment steps between two evaluations"""
+    n_eval_episodes: int = 100
+    """episodes per evaluation (the "average return over 100 episodes" of CartPole-v1)"""
+    seeds: tuple = (42, 43, 44)
+    """one run per agent and seed"""
+    agents: tuple = AGENTS
+    """which agents to train"""
+    solved_return: float = 475.0
+    """CartPole-v1's reward threshold"""
+    eval_seed: int = 10_000
+    """evaluation episode ``i`` starts from ``reset(seed=eval_seed + i)``"""
+
+    def __post_init__(self):
+        for name in ("env_steps", "eval_interval", "n_eval_episodes"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if self.env_steps < 200:
+            raise ValueError(f"env_steps must be at least 200 (TF-Agents collects 100 random "
+                             f"steps first), got {self.env_steps}")
+        if not self.seeds:
+            raise ValueError("the comparison needs at least one seed")
+        unknown = [agent for agent in self.agents if agent not in AGENTS]
+        if unknown or not self.agents:
+            raise ValueError(f"agents must be among {', '.join(AGENTS)}, got {list(self.agents)}")
+
+
+class GreedyEvaluator:
+    """Play ``n_episodes`` fixed episodes with a greedy policy, one batched forward per step."""
+
+    def __init__(self, n_episodes=100, eval_seed=10_000, env_id=ENV_ID):
+        from homl_rl.environments import make_env
+
+        self.envs = [make_env(env_id, render_mode=None) for _ in range(n_episodes)]
+        self.eval_seed = eval_seed
+
+    def __call__(self, q_values):
+        """The average return of ``argmax(q_values(observations))``; ``q_values`` maps (n, 4) to (n, 2)."""
+        observations = np.stack([env.reset(seed=self.eval_seed + i)[0]
+                                 for i, env in enumerate(self.envs)])
+        returns = np.zeros(len(self.envs))
+        active = np.arange(len(self.envs))
+        while len(active):
+            actions = np.asarray(q_values(observations[active])).argmax(axis=1)
+            still_active = []
+            for index, action in zip(active, actions):
+                obs, reward, terminated, truncated, info = self.envs[index].step(int(action))
+                observations[index] = obs
+                returns[index] += reward
+                if not (terminated or truncated):
+                    still_active.append(index)
+            active = np.array(still_active, dtype=int)
+        return float(returns.mean())
+
+
+def _compiled_q_values(network, first_output=False):
+    from homl_rl.tf_setup import tf
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 4], tf.float32)])
+    def q_values(observations):
+        outputs = network(observations, training=False)
+        return outputs[0] if first_output else outputs
+
+    return lambda observations: q_values(observations.astype(np.float32)).numpy()
+
+
+def _summary(points, config, train_seconds):
+    env_steps, returns, wall = (list(values) for values in zip(*points))
+    first = next((step for step, value in zip(env_steps, returns)
+                  if value >= config.solved_return), None)
+    return {"env_steps": env_steps, "returns": returns, "wall_seconds": wall,
+            "final_return": returns[-1], "first_solved_step": first,
+            "train_seconds": train_seconds, "steps_per_second": env_steps[-1] / train_seconds}
+
+
+def run_tf_agents(seed, config):
+    """One TF-Agents tutorial run of ``config.env_steps`` environment steps, evaluated."""
+    from homl_rl.tf_agents_pipeline.cartpole import TutorialConfig, TutorialPipeline
+
+    tutorial = TutorialConfig(env_name=ENV_ID, num_iterations=config.env_steps - 100,
+                              initial_collect_steps=100, eval_interval=config.eval_interval,
+                              replay_buffer="tf_uniform", seed=seed)
+    evaluator = GreedyEvaluator(config.n_eval_episodes, config.eval_seed)
+    start = time.perf_counter()
+    pipeline = TutorialPipeline(tutorial)
+    pipeline.collect_initial()
+    setup = time.perf_counter() - start
+    q_values = _compiled_q_values(pipeline.q_net, first_output=True)
+    history = pipeline.train(evaluate=lambda: evaluator(q_values))
+    train_seconds = setup + history["train_seconds"] - history["eval_seconds"]
+    points = [(steps, value, setup + wall) for steps, value, wall
+              in zip(history["env_steps"], history["returns"], history["wall_seconds"])]
+    points.append((config.env_steps, evaluator(q_values), train_seconds))
+    pipeline.close()
+    return _summary(points, config, train_seconds)
+
+
+def run_keras_dqn(variant, seed, config):
+    """One run of a Keras variant for ``config.env_steps`` environment steps, evaluated.
+
+    :func:`homl_rl.dqn.train`'s loop (epsilon per episode, ``play_one_step``, a training
+    step after each episode past the 50th, the target copied every 50 episodes), with
+    a budget of environment steps instead of 600 episodes, evaluations along the way,
+    and without restoring the best weights at the end (we evaluate the weights the
+    agent has, as for TF-Agents).
+    """
+    from homl_rl.dqn import DQNConfig, make_agent
+    from homl_rl.environments import make_env
+
+    dqn_config = DQNConfig()
+    evaluator = GreedyEvaluator(config.n_eval_episodes, config.eval_seed)
+    start = time.perf_counter()
+    env = make_env(ENV_ID, render_mode=None)
+    agent = make_agent(variant, env, dqn_config, engine="fast", seed=seed)
+    q_values = _compiled_q_values(agent.model)
+    points, eval_seconds = [], 0.0
+
+    def evaluate(env_steps):
+        nonlocal eval_seconds
+        eval_start = time.perf_counter()
+        wall = eval_start - start - eval_seconds
+        value = evaluator(q_values)
+        eval_seconds += time.perf_counter() - eval_start
+        points.append((env_steps, value, wall))
+
+    env_steps, episode, next_eval = 0, 0, 0
+    while env_steps < config.env_steps:
+        if env_steps >= next_eval:
+            evaluate(env_steps)
+            next_eval = (env_steps // config.eval_interval + 1) * config.eval_interval
+        obs, info = env.reset()
+        for step in range(dqn_config.n_max_steps):
+            epsilon = dqn_config.epsilon(episode)
+            obs, reward, done, truncated, info = agent.play_one_step(env, obs, epsilon)
+            env_steps += 1
+            if done or truncated or env_steps >= config.env_steps:
+                break
+        if episode > dqn_config.training_starts_after:
+            agent.training_step(dqn_config.batch_size)
+            if agent.target is not None and episode % dqn_config.target_update_period == 0:
+                agent.target.set_weights(agent.model.get_weights())
+        episode += 1
+    evaluate(env_steps)
+    env.close()
+    train_seconds = time.perf_counter() - start - eval_seconds
+    summary = _summary(points, config, train_seconds)
+    summary["episodes"] = episode
+    return summary
+
+
+def compare_run(agent, seed, env_steps, eval_interval, n_eval_episodes, eval_seed,
+                solved_return=475.0):
+    """One run of the comparison (module-level and JSON in, JSON out: cacheable, spawnable)."""
+    from homl_rl.seeding import set_seeds
+
+    config = CompareConfig(env_steps=env_steps, eval_interval=eval_interval,
+                           n_eval_episodes=n_eval_episodes, seeds=(seed,), agents=(agent,),
+                           solved_return=solved_return, eval_seed=eval_seed)
+    set_seeds(seed)
+    if agent == "tf_agents":
+        result = run_tf_agents(seed, config)
+    else:
+        result = run_keras_dqn(agent, seed, config)
+    return dict(result, agent=agent, seed=seed)
+
+
+def run_comparison(config=CompareConfig(), jobs=None, cache_dir=CACHE_DIR, progress=True):
+    """Every (agent, seed) run of ``config``, cached, ``jobs`` processes at a time."""
+    from homl_rl.studies import run_study
+
+    params = dict(env_steps=config.env_steps, eval_interval=config.eval_interval,
+                  n_eval_episodes=config.n_eval_episodes, eval_seed=config.eval_seed,
+                  solved_return=config.solved_return)
+    runs = [dict(params, agent=agent, seed=seed) for agent in config.agents
+            for seed in config.seeds]
+    return run_study(compare_run, runs, jobs=jobs, cache_dir=cache_dir, progress=progress)
+
+
+def _grid(config):
+    return list(range(0, config.env_steps, config.eval_interval)) + [config.env_steps]
+
+
+def aggregate(results, config):
+    """Per agent: mean and spread (min, max) over seeds of the evaluation curves, and the table."""
+    grid = _grid(config)
+    summary = {}
+    for agent in config.agents:
+        runs = [run for run in results if run["agent"] == agent]
+        # evaluations happen at (or just past) the grid's steps: interpolate onto it
+        returns = np.array([np.interp(grid, run["env_steps"], run["returns"]) for run in runs])
+        wall = np.array([np.interp(grid, run["env_steps"], run["wall_seconds"]) for run in runs])
+        finals = np.array([run["final_return"] for run in runs])
+        summary[agent] = {
+            "env_steps": grid, "mean": returns.mean(axis=0), "min": returns.min(axis=0),
+            "max": returns.max(axis=0), "wall_seconds": wall.mean(axis=0),
+            "final_return_mean": float(finals.mean()), "final_return_std": float(finals.std()),
+            "first_solved_steps": [run["first_solved_step"] for run in runs],
+            "train_seconds": float(np.mean([run["train_seconds"] for run in runs])),
+            "steps_per_second": float(np.mean([run["steps_per_second"] for run in runs])),
+            "seeds": [run["seed"] for run in runs],
+        }
+    return summary
+
+
+def comparison_table(summary, config):
+    """The Markdown table: final return, first step at 475, wall time, env steps/s."""
+    lines = [
+        f"| agent | final average return ({config.n_eval_episodes} episodes), mean ± std "
+        f"| first env step at {config.solved_return:g} (per seed) | wall time (s) | env steps/s |",
+        "|---|---:|---|---:|---:|",
+    ]
+    for agent, row in summary.items():
+        firsts = " / ".join(f"{step:,}" if step is not None else "never"
+                            for step in row["first_solved_steps"])
+        lines.append(f"| {LABELS[agent]} | {row['final_return_mean']:.1f} ± "
+                     f"{row['final_return_std']:.1f} | {firsts} | {row['train_seconds']:.0f} | "
+                     f"{row['steps_per_second']:,.0f} |")
+    return "\n".join(lines)
+
+
+def plot_comparison(summary, config):
+    """Average evaluation return vs environment steps (left) and vs wall-clock seconds (right)."""
+    import matplotlib.pyplot as plt
+
+    fig, (ax_steps, ax_wall) = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
+    for agent, row in summary.items():
+        for ax, x in ((ax_steps, row["env_steps"]), (ax_wall, row["wall_seconds"])):
+            line, = ax.plot(x, row["mean"], label=LABELS[agent])
+            ax.fill_between(x, row["min"], row["max"], color=line.get_color(), alpha=0.15)
+    for ax in (ax_steps, ax_wall):
+        ax.axhline(config.solved_return, color="k", linestyle=":", linewidth=1)
+        ax.grid(True)
+    ax_wall.set_xscale("symlog", linthresh=1)  # the Keras runs take seconds, TF-Agents minutes
+    ax_wall.set_xlim(left=0)
+    ax_steps.set_xlabel("Environment steps")
+    ax_wall.set_xlabel("Wall-clock seconds (evaluations left out; log scale)")
+    ax_steps.set_ylabel(f"Average return ({config.n_eval_episodes} episodes)")
+    ax_wall.legend(loc="upper left", fontsize=10)
+    fig.suptitle(f"CartPole-v1: mean over {len(config.seeds)} seeds, band: min to max",
+                 fontsize=12)
+    return fig
+
+
+def compare(config=CompareConfig(), out_dir=None, results_path=None, jobs=None,
+            cache_dir=CACHE_DIR, progress=True):
+    """Run the comparison; write ``tf_agents_vs_keras_dqn_plot`` (+ data) and the table."""
+    from homl_rl.plotting import atomic_write, save_data, save_fig
+
+    results = run_comparison(config, jobs=jobs, cache_dir=cache_dir, progress=progress)
+    summary = aggregate(results, config)
+    fig = plot_comparison(summary, config)
+    save_fig("tf_agents_vs_keras_dqn_plot", fig=fig, out_dir=out_dir)
+    save_data("tf_agents_vs_keras_dqn_plot", {"config": asdict(config), "runs": results},
+              out_dir=out_dir)
+    table = comparison_table(summary, config)
+    if results_path is not None:
+        text = results_markdown(table, config)
+        atomic_write(results_path, lambda tmp: Path(tmp).write_text(text))
+    return summary, table
+
+
+def results_markdown(table, config):
+    """The results file the README quotes."""
+    import platform
+
+    from homl_rl.tf_setup import tf
+
+    return "\n".join([
+        "# TF-Agents DQN vs our Keras DQN variants on CartPole-v1",
+        "",
+        f"`python -m homl_rl compare` (budget {config.env_steps:,} environment steps per run, "
+        f"seeds {', '.join(map(str, config.seeds))}, evaluation every "
+        f"{config.eval_interval:,} steps on {config.n_eval_episodes} fixed episodes). "
+        f"Measured on {platform.machine()}, {__import__('os').cpu_count()} cores shared with "
+        f"other jobs, TensorFlow {tf.__version__}, CPU; runs of different seeds in parallel "
+        "processes. Wall time and env steps/s leave the evaluations out.",
+        "",
+        table,
+        "",
+        "TF-Agents trains once per environment step (Adam, batch 64, from a 100,000-step "
+        "buffer); the Keras variants train once per episode, as the notebook does (Nadam, "
+        "batch 32, from a 2,000-step buffer), so they are much cheaper per step. Plot: "
+        "`figures/tf_agents_vs_keras_dqn_plot.png`.",
+        "",
+    ])
+
+
+@register("tf_agents_vs_keras_dqn_plot",
+          "TF-Agents' DQN vs our Keras DQN variants on CartPole-v1 (python -m homl_rl compare)")
+def tf_agents_vs_keras_dqn_plot(out_dir, config=CompareConfig()):
+    """``python -m homl_rl compare`` with its defaults; finished runs come from the cache."""
+    compare(config, out_dir=out_dir, progress=False)
