@@ -116,3 +116,17 @@ def test_a_dqn_study_run_trains_and_summarises(tmp_path):
     assert result["score"] == pytest.approx(np.mean(result["sums_of_rewards"]))
     with pytest.raises(ValueError, match="parameter must be one of"):
         run_dqn_study("learning_rate", values=[1e-3])
+
+
+def test_q_value_grid_on_a_keras_model_with_known_weights():
+    from homl_rl.tf_setup import tf
+
+    model = tf.keras.Sequential([tf.keras.layers.Dense(2, input_shape=[4])])
+    kernel = np.array([[0, 0], [0, 0], [1, -1], [0, 2]], dtype=np.float32)
+    model.set_weights([kernel, np.array([0.5, 0.0], dtype=np.float32)])
+    data = q_value_grid(lambda states: model.predict(states, verbose=0), n_angles=3,
+                        n_angular_velocities=2, max_angle=0.4, max_angular_velocity=1.0)
+    angle, velocity = np.meshgrid([-0.4, 0, 0.4], [-1, 1], indexing="ij")
+    np.testing.assert_allclose(data["Q_values"][0], angle + 0.5, atol=1e-6)
+    np.testing.assert_allclose(data["Q_values"][1], -angle + 2 * velocity, atol=1e-6)
+    np.testing.assert_array_equal(data["greedy_actions"], [[0, 1], [0, 1], [0, 1]])
