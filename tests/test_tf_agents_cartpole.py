@@ -31,6 +31,9 @@ SHORT = TutorialConfig(num_iterations=300, eval_interval=100, log_interval=50,
                        num_eval_episodes=5, replay_buffer="tf_uniform")
 
 
+# TF-Agents' drivers compile `state is not ()` with autograph, which Python 3.11 flags
+pytestmark = pytest.mark.filterwarnings("ignore:\"is not\" with a literal:SyntaxWarning")
+
 @pytest.fixture(scope="module")
 def short_run():
     pipeline, history = run_tutorial(SHORT)
