@@ -94,8 +94,9 @@ class DQNConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if not isinstance(self.training_starts_after, (int, np.integer)) or self.training_starts_after < 0:
-            raise ValueError(f"training_starts_after must be an integer >= 0, got {self.training_starts_after!r}")
+        start = self.training_starts_after
+        if isinstance(start, bool) or not isinstance(start, (int, np.integer)) or start < 0:
+            raise ValueError(f"training_starts_after must be an integer >= 0, got {start!r}")
         if not 0 <= self.discount_factor <= 1:
             raise ValueError(f"discount_factor must be in [0, 1], got {self.discount_factor}")
         if not 0 <= self.min_epsilon <= 1:
@@ -130,7 +131,7 @@ def build_q_network(input_shape=(4,), n_outputs=2):
 
 
 _DUELING_LAYERS = weakref.WeakKeyDictionary()
-"""model -> its four Dense layers (hidden1, hidden2, state value, advantages), for the NumPy forward pass"""
+"""model -> its Dense layers (hidden1, hidden2, state value, advantages), for NumPy forwards"""
 
 
 def build_dueling_q_network(input_shape=(4,), n_outputs=2):
@@ -172,7 +173,8 @@ class NotebookEngine:
 
 FLOAT32_UNIT_ROUNDOFF = 2.0 ** -24
 ELU_EVALUATION_ERROR = 16 * FLOAT32_UNIT_ROUNDOFF
-"""bound on float32 ``exp(x) - 1`` (or a fused kernel's) absolute error for x < 0: a few ulps of 1, ×4"""
+"""bound on float32 elu's absolute error (``exp(x) - 1`` for x < 0, or a fused kernel's): a few
+ulps of 1, times 4"""
 SAFETY_FACTOR = 2.0
 """the NumPy argmax is trusted when the top-two gap exceeds this × the summed error bounds"""
 
@@ -395,7 +397,8 @@ class DQN:
         if np.random.rand() < epsilon:
             return np.random.randint(self.n_outputs)  # random action
         else:
-            return self.engine.greedy_action(self.model, state)  # optimal action according to the DQN
+            # optimal action according to the DQN
+            return self.engine.greedy_action(self.model, state)
 
     def play_one_step(self, env, state, epsilon):
         """The notebook's: act, step, append ``(state, action, reward, next_state, done, truncated)``."""
@@ -666,7 +669,8 @@ def _rewards_plot(variant, out_dir):
         "variant": variant, "seed": 42, "engine": agent.engine.name,
         "rewards": rewards,
         "rewards_note": "the notebook's rewards.append(step): 0-based last step = sum of rewards - 1",
-        "best_score": max(rewards), "best_episode": len(rewards) - 1 - rewards[::-1].index(max(rewards)),
+        "best_score": max(rewards),
+        "best_episode": len(rewards) - 1 - rewards[::-1].index(max(rewards)),  # latest of ties
         "config": dict(asdict(replace(config, learning_rate=LEARNING_RATES[variant])),
                        optimizer="Nadam"),
     }, out_dir=out_dir)
@@ -682,7 +686,8 @@ def _animation(variant, out_dir):
 
 for _variant in VARIANTS:
     register(f"{_variant}_rewards_plot",
-             f"{TITLES[_variant]} learning curve: the notebook's per-episode rewards (600 episodes, seed 42)"
+             f"{TITLES[_variant]} learning curve: the notebook's per-episode rewards "
+             "(600 episodes, seed 42)"
              )(functools.partial(_rewards_plot, _variant))
     register(f"{_variant}_animation",
              f"one episode of the trained {TITLES[_variant].split(': ')[-1]} agent (greedy, seed 42)",
