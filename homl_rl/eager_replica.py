@@ -14,10 +14,16 @@ iteration at once, with the same bits:
   seeded by the global seed); its kernel, cached per seed pair, draws from a
   Philox4x32-10 stream and skips ahead after each call, so a repeated op seed
   continues the stream where the earlier kernel left it.
-- :func:`fma32`, :func:`dense`: float32 fused multiply-adds, and a ``Dense``
-  layer's ``x @ W + b`` as the kernel computes it: one FMA chain over the
-  inputs, then the bias.
-- :func:`expf`, :func:`logf`: the C library's, which Eigen's scalar path calls.
+- :func:`fma32`, :func:`dense`, :func:`matmul_transposed`,
+  :func:`dense_gradients`: float32 fused multiply-adds, a ``Dense`` layer's
+  ``x @ W + b`` as oneDNN's one-row MatMul computes it (one FMA chain over the
+  inputs, then the bias), the MatMul gradient's ``dy @ W.T`` (eight FMA lanes
+  and a fixed reduction tree), and a Dense stack's per-step gradients.
+- :func:`expf`, :func:`logf`, :func:`sigmoid`: the C library's ``expf``/``logf``,
+  which Eigen's scalar path calls, and Eigen's scalar logistic.
+
+The kernels differ between CPUs (this machine's oneDNN runs AVX-512 code) and
+TensorFlow builds.
 
 None of this is trusted blindly: :mod:`homl_rl.policy_gradients` checks these
 replicas against TensorFlow itself (eager tape, same model) before its fast
@@ -238,7 +244,6 @@ def _vectorize(fn):
 
 expf = _vectorize(LIBM.expf) if LIBM is not None else None
 logf = _vectorize(LIBM.logf) if LIBM is not None else None
-EXPF_SCALAR = LIBM.expf if LIBM is not None else None
 
 SIGMOID_EXP_HI = np.float32(16.6355324)
 """Eigen's ``scalar_logistic_op<float>`` clamps its argument here before ``exp``"""

@@ -68,9 +68,9 @@ def check_positive_int(name, value):
 
 def check_discount_factor(discount_factor):
     """Raise ``ValueError`` unless ``discount_factor`` is a number in [0, 1]."""
-    if not isinstance(discount_factor, (int, float, np.floating)) or not 0 <= discount_factor <= 1:
+    if (isinstance(discount_factor, bool) or not isinstance(discount_factor, (int, float, np.floating))
+            or not 0 <= discount_factor <= 1):
         raise ValueError(f"discount_factor must be in [0, 1], got {discount_factor!r}")
-
 
 
 @dataclass(frozen=True)

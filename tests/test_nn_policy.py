@@ -10,7 +10,6 @@ from homl_rl.animation import record_episode
 from homl_rl.nn_policy import (ImitationConfig, basic_policy_agreement, basic_policy_states,
                                check_observation, pg_policy, policy_net,
                                train_to_imitate_basic_policy)
-from homl_rl.tf_setup import tf
 
 
 def test_the_policy_net_is_the_notebooks():

@@ -14,10 +14,11 @@ from homl_rl import eager_replica as replica
 from homl_rl.environments import make_env
 from homl_rl.nn_policy import policy_net
 from homl_rl.policy_gradients import (
-    LANDER_CONFIG, FastEngine, PolicyGradientsConfig, discount_and_normalize_rewards,
-    discount_rewards, fast_engine_is_exact, lander_play_multiple_episodes, lander_play_one_step,
-    lander_policy_net, mean_gradients, play_multiple_episodes, play_one_step, resolve_engine,
-    stack_step_gradients, train_lander, train_policy_gradients, BernoulliHead)
+    LANDER_CONFIG, BernoulliHead, FastEngine, PolicyGradientsConfig,
+    discount_and_normalize_rewards, discount_rewards, fast_engine_is_exact,
+    lander_play_multiple_episodes, lander_play_one_step, lander_policy_net,
+    lander_render_policy_net, mean_gradients, play_multiple_episodes, play_one_step,
+    resolve_engine, stack_step_gradients, train_lander, train_policy_gradients)
 from homl_rl.seeding import set_seeds
 from homl_rl.tf_setup import tf
 
@@ -305,3 +306,21 @@ def test_lander_full_default_run_is_pinned():
     assert mean_rewards[:4] == LANDER_FIRST_MEANS
     assert mean_rewards[-3:] == [135.20270026428028, 122.62695396842476, 131.12486605854218]
     assert sum(mean_rewards) == pytest.approx(3471.1687948011845, abs=1e-9)
+
+
+# --- the lander played, the callback -------------------------------------------------------
+
+def test_lander_render_policy_net_is_reproducible():
+    model = lander_policy_net(seed=42)
+    frames, first = lander_render_policy_net(model, n_max_steps=40, seed=42)
+    assert len(frames) == first["n_frames"] <= 40 and frames[0].shape == (400, 600, 3)
+    _, second = lander_render_policy_net(model, n_max_steps=40, seed=42)
+    assert first["actions"] == second["actions"]
+
+
+def test_the_callback_sees_every_iterations_rewards():
+    seen = []
+    mean_rewards, model = train_policy_gradients(
+        n_iterations=2, engine="fast", progress=False,
+        callback=lambda iteration, all_rewards: seen.append((iteration, len(all_rewards))))
+    assert seen == [(0, 10), (1, 10)]
