@@ -613,8 +613,9 @@ def train_policy_gradients(n_iterations=150, n_episodes_per_update=10, n_max_ste
     ``set_seeds(seed)`` (the cell's ``tf.random.set_seed(42)``, see SPEC.md), the
     policy net, ``env.reset(seed=seed)`` once, ``Nadam(learning_rate)`` and
     ``binary_crossentropy``, then :func:`reinforce`. ``engine`` is ``"notebook"``
-    (the cell's eager ``play_multiple_episodes``, about 10 minutes), ``"fast"``
-    (the same numbers in seconds) or ``None`` (``"fast"`` where it is proven exact).
+    (the cell's eager ``play_multiple_episodes``: about 10 minutes, and 5 GB, as
+    TensorFlow caches a kernel per step's random draw), ``"fast"`` (the same
+    numbers in seconds) or ``None`` (``"fast"`` where it is proven exact).
 
     Returns ``(mean_rewards, model)``: the mean total reward of each iteration
     (what the cell prints) and the trained policy net. ``callback(iteration,
@@ -637,6 +638,10 @@ def train_lander(n_iterations=200, n_episodes_per_update=16, n_max_steps=1000,
     ``sparse_categorical_crossentropy``, ``env.reset(seed=42)``, then the shared
     loop with ``lander_play_multiple_episodes``. Returns ``(mean_rewards, model)``;
     ``engine``, ``progress`` and ``callback`` as in :func:`train_policy_gradients`.
+
+    The ``"notebook"`` engine takes hours here, and memory: TensorFlow caches one
+    kernel per eager random op seed (about 44 KB each, never freed), one per step,
+    so the cell's 1.8 million steps would need some 80 GB. Use it for a few iterations.
 
     Note: ``set_seeds`` turns on op determinism, under which TensorFlow computes
     the sparse cross-entropy as ``-log_softmax(logits)[action]`` rather than with
