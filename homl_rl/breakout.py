@@ -189,3 +189,396 @@ def double_dqn_targets(rewards, dones, next_Q_online, next_Q_target, discount_fa
     next_mask = tf.one_hot(best_next_actions, n_outputs, dtype=tf.float32)
     max_next_Q_values = tf.reduce_sum(next_Q_target * next_mask, axis=1)
     return rewards + (1.0 - dones) * discount_factor * max_next_Q_values
+
+
+# --- hyper-parameters -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class BreakoutConfig:
+    """Hyper-parameters of the step-based Double Dueling DQN on Breakout."""
+    n_steps: int = 1_000_000
+    """environment steps of the whole run (4 ALE frames each); resuming continues up to it"""
+    env_id: str = "ALE/Breakout-v5"
+    """an Atari game (``ALE/...``) with a FIRE action"""
+    replay_capacity: int = 100_000
+    """transitions kept (about 0.7 GB of frames at 100,000; 6.6 GiB at 1,000,000)"""
+    batch_size: int = 32
+    """transitions sampled for each training step"""
+    discount_factor: float = 0.99
+    """gamma in the target ``r + gamma * Q_target(s', argmax_a' Q(s', a'))``"""
+    learning_rate: float = 1e-4
+    """Adam's learning rate"""
+    epsilon_start: float = 1.0
+    """epsilon at step 0"""
+    epsilon_end: float = 0.01
+    """epsilon after the decay"""
+    epsilon_decay_steps: int = 250_000
+    """epsilon decays linearly from epsilon_start to epsilon_end over this many steps"""
+    training_starts: int = 20_000
+    """steps played (randomly, mostly) before the first training step"""
+    train_period: int = 4
+    """one training step every 4 environment steps"""
+    target_update_period: int = 10_000
+    """hard update: copy the online weights to the target every this many steps"""
+    soft_target_update: float = None
+    """``tau``: instead, ``target = (1 - tau) * target + tau * online`` after each training step"""
+    eval_interval: int = 50_000
+    """evaluate the greedy-ish policy every this many steps (and keep the best weights)"""
+    eval_episodes: int = 1
+    """episodes per evaluation"""
+    eval_max_steps: int = 27_000
+    """steps per evaluation episode at most"""
+    eval_epsilon: float = 0.05
+    """epsilon while evaluating (keeps a greedy agent from stalling)"""
+    eval_seed: int = 1_000_000
+    """evaluation episode ``k`` is reset with ``eval_seed + k``; its epsilon draws too: fixed"""
+    checkpoint_interval: int = 50_000
+    """write a checkpoint every this many steps (and at the end, and on Ctrl-C)"""
+    seed: int = 42
+    """seeds TF, NumPy and Python; training episode ``k`` is reset with ``seed + k``"""
+
+    def __post_init__(self):
+        for name in ("n_steps", "replay_capacity", "batch_size", "epsilon_decay_steps",
+                     "train_period", "target_update_period", "eval_interval", "eval_episodes",
+                     "eval_max_steps", "checkpoint_interval"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if not isinstance(self.env_id, str) or not self.env_id.startswith("ALE/"):
+            raise ValueError(f"env_id must be an Atari id such as 'ALE/Breakout-v5', "
+                             f"got {self.env_id!r}")
+        if self.training_starts < 0:
+            raise ValueError(f"training_starts must be >= 0, got {self.training_starts}")
+        if not 0 <= self.discount_factor <= 1:
+            raise ValueError(f"discount_factor must be in [0, 1], got {self.discount_factor}")
+        for name in ("epsilon_start", "epsilon_end", "eval_epsilon"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
+        if not self.learning_rate > 0:
+            raise ValueError(f"learning_rate must be > 0, got {self.learning_rate}")
+        if self.soft_target_update is not None and not 0 < self.soft_target_update <= 1:
+            raise ValueError(f"soft_target_update must be in (0, 1], got {self.soft_target_update}")
+
+    def epsilon(self, step):
+        """Linear decay from epsilon_start to epsilon_end over epsilon_decay_steps."""
+        fraction = min(step / self.epsilon_decay_steps, 1.0)
+        return self.epsilon_start + fraction * (self.epsilon_end - self.epsilon_start)
+
+
+# --- the agent: compiled acting and training ---------------------------------------------
+
+def make_env(config, render_mode="rgb_array"):
+    """The shared preprocessing of :mod:`homl_rl.atari` for ``config.env_id``."""
+    from homl_rl.atari import AtariConfig, make_breakout_env
+
+    return make_breakout_env(AtariConfig(env_id=config.env_id), render_mode=render_mode)
+
+
+class BreakoutDQN:
+    """The notebook's globals for this exercise: ``model``, ``target``, ``optimizer``,
+    ``loss_fn``, and the two compiled functions, :meth:`greedy_actions` and
+    :meth:`training_step` (``tf.function``: the same code runs on a GPU when present)."""
+
+    def __init__(self, config, n_outputs, input_shape=(84, 84, 4)):
+        from homl_rl.tf_setup import tf
+
+        self.config = config
+        self.n_outputs = n_outputs
+        self.model = build_dueling_conv_q_network(input_shape, n_outputs)
+        self.target = tf.keras.models.clone_model(self.model)
+        self.target.set_weights(self.model.get_weights())
+        self.optimizer = tf.keras.optimizers.Adam(learning_rate=config.learning_rate)
+        self.optimizer.build(self.model.trainable_variables)  # its variables exist from now
+        self.loss_fn = tf.keras.losses.Huber()
+        states = tf.TensorSpec([None, *input_shape], tf.uint8)
+        self.greedy_actions = tf.function(self._greedy_actions, input_signature=[states])
+        self.training_step = tf.function(self._training_step, input_signature=[
+            states, tf.TensorSpec([None], tf.int32), tf.TensorSpec([None], tf.float32),
+            states, tf.TensorSpec([None], tf.float32)])
+        self.soft_update = tf.function(self._soft_update)
+
+    def _greedy_actions(self, states):
+        from homl_rl.tf_setup import tf
+
+        return tf.argmax(self.model(states, training=False), axis=1, output_type=tf.int32)
+
+    def _training_step(self, states, actions, rewards, next_states, dones):
+        """Double DQN: online argmax at s', target value; Huber loss on Q(s, a)."""
+        from homl_rl.tf_setup import tf
+
+        next_Q_online = self.model(next_states, training=False)
+        next_Q_target = self.target(next_states, training=False)
+        target_Q_values = double_dqn_targets(rewards, dones, next_Q_online, next_Q_target,
+                                             self.config.discount_factor)
+        mask = tf.one_hot(actions, self.n_outputs)
+        with tf.GradientTape() as tape:
+            all_Q_values = self.model(states, training=True)
+            Q_values = tf.reduce_sum(all_Q_values * mask, axis=1)
+            loss = self.loss_fn(tf.stop_gradient(target_Q_values), Q_values)
+        grads = tape.gradient(loss, self.model.trainable_variables)
+        self.optimizer.apply_gradients(zip(grads, self.model.trainable_variables))
+        return loss
+
+    def _soft_update(self):
+        tau = self.config.soft_target_update
+        for target_weight, weight in zip(self.target.weights, self.model.weights):
+            target_weight.assign((1 - tau) * target_weight + tau * weight)
+
+    def epsilon_greedy_policy(self, state, epsilon, rng):
+        """Random with probability ``epsilon`` (drawn from ``rng``), else the greedy action."""
+        if rng.random() < epsilon:
+            return int(rng.integers(self.n_outputs))
+        return int(self.greedy_actions(state[np.newaxis])[0])
+
+    def sync_target(self):
+        self.target.set_weights(self.model.get_weights())
+
+
+def evaluate(agent, env, config):
+    """Mean return of ``eval_episodes`` episodes, epsilon ``eval_epsilon``, at fixed seeds."""
+    rng = np.random.default_rng(config.eval_seed)
+    returns = []
+    for episode in range(config.eval_episodes):
+        obs, info = env.reset(seed=config.eval_seed + episode)
+        total = 0.0
+        for _ in range(config.eval_max_steps):
+            action = agent.epsilon_greedy_policy(obs, config.eval_epsilon, rng)
+            obs, reward, terminated, truncated, info = env.step(action)
+            total += reward
+            if terminated or truncated:
+                break
+        returns.append(total)
+    return float(np.mean(returns))
+
+
+# --- checkpoints ----------------------------------------------------------------------------
+
+CHECKPOINT_NAME = "checkpoint.npz"
+CHECKPOINT_VERSION = 1
+
+
+class CheckpointError(RuntimeError):
+    """A missing, corrupt or incompatible checkpoint."""
+
+
+@dataclass
+class TrainingState:
+    """Everything a run needs to continue exactly where it stopped."""
+    step: int = 0
+    episode: int = 0
+    """episodes started (training episode ``k`` is reset with ``seed + k``)"""
+    episode_return: float = 0.0
+    episode_actions: list = None
+    """the current episode's actions: replayed from its seeded reset to restore the env"""
+    episode_returns: list = None
+    """``[step, return]`` at the end of each training episode"""
+    evaluations: list = None
+    """``[step, mean return]`` of each evaluation"""
+    best_score: float = None
+    interrupted: bool = False
+
+    def __post_init__(self):
+        for name in ("episode_actions", "episode_returns", "evaluations"):
+            if getattr(self, name) is None:
+                setattr(self, name, [])
+
+
+def save_checkpoint(path, config, agent, buffer, rng, state, obs, best_weights):
+    """Write one ``.npz`` file atomically: weights, optimizer, replay buffer, RNG, counters."""
+    import json
+    from dataclasses import asdict
+
+    from homl_rl.plotting import atomic_write
+
+    meta = {"version": CHECKPOINT_VERSION, "config": asdict(config), "rng": rng.bit_generator.state,
+            "state": asdict(state)}
+    arrays = {"meta": np.array(json.dumps(meta)), "obs": obs}
+    for prefix, weights in (("model", agent.model.get_weights()),
+                            ("target", agent.target.get_weights()),
+                            ("optimizer", [v.numpy() for v in agent.optimizer.variables]),
+                            ("best", best_weights or [])):
+        arrays[f"{prefix}_count"] = np.array(len(weights))
+        arrays.update({f"{prefix}_{i}": w for i, w in enumerate(weights)})
+    arrays.update({f"buffer_{k}": v for k, v in buffer.state_dict().items()})
+
+    def write(tmp):
+        with open(tmp, "wb") as file:
+            np.savez(file, **arrays)
+
+    return atomic_write(path, write)
+
+
+def load_checkpoint(path):
+    """``(meta, arrays)`` of a checkpoint, or a :class:`CheckpointError` saying what is wrong."""
+    import json
+    import zipfile
+    from pathlib import Path
+
+    path = Path(path)
+    if path.is_dir():
+        path = path / CHECKPOINT_NAME
+    if not path.exists():
+        raise CheckpointError(f"no checkpoint at {path}")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {key: data[key] for key in data.files}
+        meta = json.loads(str(arrays.pop("meta")))
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+        raise CheckpointError(f"corrupt checkpoint {path}: {error}") from error
+    if meta.get("version") != CHECKPOINT_VERSION:
+        raise CheckpointError(f"checkpoint {path} has version {meta.get('version')}, "
+                              f"expected {CHECKPOINT_VERSION}")
+    return meta, arrays
+
+
+def _weights(arrays, prefix):
+    return [arrays[f"{prefix}_{i}"] for i in range(int(arrays[f"{prefix}_count"]))]
+
+
+def _restore(meta, arrays, path, agent, buffer, rng, env):
+    """Load a checkpoint into ``agent``, ``buffer``, ``rng``; replay the current episode
+    in ``env``; return ``(state, obs, best_weights)``."""
+    try:
+        agent.model.set_weights(_weights(arrays, "model"))
+        agent.target.set_weights(_weights(arrays, "target"))
+        for variable, value in zip(agent.optimizer.variables, _weights(arrays, "optimizer"),
+                                   strict=True):
+            variable.assign(value)
+        buffer.load_state_dict({k[len("buffer_"):]: v for k, v in arrays.items()
+                                if k.startswith("buffer_")})
+    except (ValueError, KeyError) as error:
+        raise CheckpointError(f"checkpoint {path} does not fit this model/buffer: {error}") from error
+    rng.bit_generator.state = meta["rng"]
+    state = TrainingState(**meta["state"])
+    config = agent.config
+    obs, info = env.reset(seed=config.seed + state.episode - 1)
+    for action in state.episode_actions:  # deterministic: no sticky actions, no random no-ops
+        obs, *_ = env.step(action)
+    if not np.array_equal(obs, arrays["obs"]):
+        raise CheckpointError("replaying the current episode did not reach the checkpoint's "
+                              "observation (was the environment changed?)")
+    best = _weights(arrays, "best") or None
+    return state, obs, best
+
+
+# --- the training loop ----------------------------------------------------------------------
+
+class _CtrlC:
+    """While active, Ctrl-C only raises a flag: the loop saves a checkpoint and stops."""
+
+    def __init__(self):
+        self.pressed = False
+
+    def __enter__(self):
+        import signal
+        import threading
+
+        self.previous = None
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def _handler(self, signum, frame):
+        self.pressed = True
+
+    def __exit__(self, *exc):
+        import signal
+
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+
+
+def train_breakout(config=BreakoutConfig(), out_dir="runs/breakout", resume=False,
+                   progress=True, stop_at_step=None):
+    """The notebook's Double Dueling DQN training loop, step-based and scaled to Atari.
+
+    Every step: epsilon-greedy action (epsilon linear in the step), env step, the clipped
+    reward ``sign(r)`` stored in the :class:`FrameReplayBuffer`. Every ``train_period``
+    steps after ``training_starts``: one compiled training step (Double-DQN target, Huber
+    loss, Adam), then the soft target update if asked; every ``target_update_period``
+    steps: the hard copy. Every ``eval_interval`` steps: :func:`evaluate`, keeping the
+    best weights. Every ``checkpoint_interval`` steps, at the end, on Ctrl-C (and at
+    ``stop_at_step``, which simulates an interruption): :func:`save_checkpoint`.
+
+    ``resume=True`` continues ``out_dir``'s checkpoint up to ``config.n_steps`` (its other
+    hyper-parameters are the checkpoint's); an interrupted and resumed run gives the same
+    numbers as an uninterrupted one. Without ``resume`` an existing checkpoint is an error
+    (never overwritten). Returns ``(state, agent, best_weights)``.
+    """
+    from pathlib import Path
+
+    from homl_rl.progress import progress_bar
+    from homl_rl.seeding import set_seeds
+
+    path = Path(out_dir) / CHECKPOINT_NAME
+    meta = arrays = None
+    if resume:
+        meta, arrays = load_checkpoint(path)
+        saved = dict(meta["config"], n_steps=config.n_steps)
+        config = BreakoutConfig(**saved)
+    elif path.exists():
+        raise CheckpointError(f"{path} exists: pass resume=True (--resume) to continue it, "
+                              "or choose another output directory")
+    set_seeds(config.seed)
+    env, eval_env = make_env(config), make_env(config)
+    agent = BreakoutDQN(config, env.action_space.n, env.observation_space.shape)
+    buffer = FrameReplayBuffer(config.replay_capacity, env.observation_space.shape[:2],
+                               env.observation_space.shape[2])
+    rng = np.random.default_rng(config.seed)
+    best_weights = None
+    if resume:
+        state, obs, best_weights = _restore(meta, arrays, path, agent, buffer, rng, env)
+        del arrays
+    else:
+        state = TrainingState()
+        obs, info = env.reset(seed=config.seed)
+        state.episode = 1
+        buffer.start_episode(obs)
+    if state.step >= config.n_steps:
+        raise ValueError(f"the checkpoint is at step {state.step}: ask for more steps than "
+                         f"that, got {config.n_steps}")
+
+    def checkpoint():
+        save_checkpoint(path, config, agent, buffer, rng, state, obs, best_weights)
+
+    bar = progress_bar(total=config.n_steps, initial=state.step, desc="breakout",
+                       progress=progress, unit="step")
+    with _CtrlC() as ctrl_c:
+        while state.step < config.n_steps:
+            action = agent.epsilon_greedy_policy(obs, config.epsilon(state.step), rng)
+            obs, reward, terminated, truncated, info = env.step(action)
+            buffer.add(action, np.sign(reward), obs, terminated)  # reward clipping
+            state.episode_return += float(reward)
+            state.episode_actions.append(action)
+            state.step += 1
+            step = state.step
+            if terminated or truncated:
+                state.episode_returns.append([step, state.episode_return])
+                bar.set_postfix(ret=state.episode_return, eps=f"{config.epsilon(step):.3f}")
+                obs, info = env.reset(seed=config.seed + state.episode)
+                state.episode += 1
+                state.episode_return, state.episode_actions = 0.0, []
+                buffer.start_episode(obs)
+            if step >= config.training_starts and step % config.train_period == 0:
+                batch = buffer.sample_experiences(config.batch_size, rng)
+                agent.training_step(*batch)
+                if config.soft_target_update is not None:
+                    agent.soft_update()
+            if config.soft_target_update is None and step % config.target_update_period == 0:
+                agent.sync_target()
+            if step % config.eval_interval == 0:
+                score = evaluate(agent, eval_env, config)
+                state.evaluations.append([step, score])
+                if state.best_score is None or score > state.best_score:
+                    state.best_score, best_weights = score, agent.model.get_weights()
+            bar.update(1)
+            stop = ctrl_c.pressed or step == stop_at_step
+            if stop or step % config.checkpoint_interval == 0 or step == config.n_steps:
+                state.interrupted = stop and step < config.n_steps
+                checkpoint()
+            if stop:
+                break
+    bar.close()
+    env.close()
+    eval_env.close()
+    return state, agent, best_weights

@@ -128,3 +128,65 @@ def test_double_dqn_target_uses_online_argmax_and_target_values():
     targets = double_dqn_targets(rewards, dones, next_Q_online, next_Q_target, 0.9).numpy()
     # by hand: online argmax = [1, 0, 2]; target values 2, (done), -2
     np.testing.assert_allclose(targets, [1 + 0.9 * 2, 0.0, -1 + 0.9 * -2], rtol=1e-6)
+
+
+from homl_rl.breakout import BreakoutConfig, CheckpointError, load_checkpoint, train_breakout  # noqa: E402
+
+TINY = BreakoutConfig(n_steps=240, replay_capacity=200, batch_size=8, training_starts=40,
+                      epsilon_decay_steps=200, target_update_period=40, eval_interval=120,
+                      eval_max_steps=60, checkpoint_interval=1000, seed=7)
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory):
+    out = tmp_path_factory.mktemp("uninterrupted")
+    state, agent, best = train_breakout(TINY, out, progress=False)
+    return out, state, agent, best
+
+
+def test_tiny_run_plays_trains_evaluates_and_checkpoints(uninterrupted):
+    out, state, agent, best = uninterrupted
+    assert state.step == 240 and not state.interrupted
+    assert len(state.evaluations) == 2 and best is not None
+    assert state.best_score == max(score for _, score in state.evaluations)
+    assert state.episode_returns and all(ret >= 0 for _, ret in state.episode_returns)
+    assert int(agent.optimizer.iterations.numpy()) == (240 - 40) // 4 + 1
+    meta, arrays = load_checkpoint(out)
+    assert meta["state"]["step"] == 240
+
+
+def test_interrupted_and_resumed_run_equals_uninterrupted(uninterrupted, tmp_path):
+    _, full_state, full_agent, full_best = uninterrupted
+    state, *_ = train_breakout(TINY, tmp_path, progress=False, stop_at_step=130)
+    assert state.interrupted and state.step == 130
+    state, agent, best = train_breakout(TINY, tmp_path, resume=True, progress=False)
+    assert state.step == 240
+    assert state.episode_returns == full_state.episode_returns
+    assert state.evaluations == full_state.evaluations
+    for a, b in zip(agent.model.get_weights() + agent.target.get_weights() + best,
+                    full_agent.model.get_weights() + full_agent.target.get_weights() + full_best):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(agent.optimizer.variables, full_agent.optimizer.variables):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_bad_inputs_give_clear_errors_and_overwrite_nothing(uninterrupted, tmp_path):
+    out, *_ = uninterrupted
+    with pytest.raises(ValueError, match="env_id must be an Atari id"):
+        BreakoutConfig(env_id="CartPole-v1")
+    with pytest.raises(ValueError, match="n_steps must be a positive integer, got 0"):
+        BreakoutConfig(n_steps=0)
+    before = (out / "checkpoint.npz").read_bytes()
+    with pytest.raises(CheckpointError, match="exists: pass resume=True"):
+        train_breakout(TINY, out, progress=False)
+    with pytest.raises(ValueError, match="at step 240"):
+        train_breakout(TINY, out, resume=True, progress=False)
+    assert (out / "checkpoint.npz").read_bytes() == before
+    with pytest.raises(CheckpointError, match="no checkpoint"):
+        train_breakout(TINY, tmp_path / "missing", resume=True, progress=False)
+    corrupt = tmp_path / "corrupt"
+    corrupt.mkdir()
+    (corrupt / "checkpoint.npz").write_bytes(before[:1000])
+    with pytest.raises(CheckpointError, match="corrupt checkpoint"):
+        train_breakout(TINY, corrupt, resume=True, progress=False)
+    assert (corrupt / "checkpoint.npz").read_bytes() == before[:1000]
