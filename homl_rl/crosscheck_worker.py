@@ -1,0 +1,234 @@
+"""The worker process of ``homl-rl crosscheck``: runs the reader's code, away from us.
+
+Started by :class:`homl_rl.crosscheck.Worker` as ``python -m homl_rl.crosscheck_worker RFD WFD``
+with a fresh temporary directory as its working directory. It reads requests from
+file descriptor ``RFD`` and writes answers to ``WFD`` (length-prefixed pickles), so
+whatever the reader's code prints cannot corrupt the protocol.
+
+Requests (dicts, ``op`` says which):
+
+- ``load``: ``cells`` = ``[(filename, source, kept_linenos)]``; exec the kept statements
+  of each cell, in order, in one namespace; remember each statement's value by its id
+  ``(cell index, lineno)``.
+- ``call``: call the definition ``stmt`` with ``calls`` = ``[(args, kwargs)]`` one after
+  the other, after setting ``globals`` in the reader's namespace and seeding with
+  ``seed``; return each result (TensorFlow tensors as NumPy arrays), what it printed,
+  and the ``collect`` globals afterwards.
+
+Values that cannot cross a pipe as pickles (models, optimizers, environments) cross
+as small specs (tuples tagged ``"__model__"``, ``"__optimizer__"``, ``"__env__"``, ...)
+and are rebuilt here.
+"""
+
+import ast
+import contextlib
+import copy
+import io
+import linecache
+import os
+import pickle
+import random
+import struct
+import sys
+import traceback
+from collections import deque
+
+import numpy as np
+
+
+def read_message(fd):
+    header = _read_exactly(fd, 8)
+    if header is None:
+        return None
+    (size,) = struct.unpack("<Q", header)
+    return pickle.loads(_read_exactly(fd, size))
+
+
+def _read_exactly(fd, size):
+    chunks = []
+    while size:
+        chunk = os.read(fd, min(size, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+def write_message(fd, message):
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    data = struct.pack("<Q", len(data)) + data
+    while data:
+        written = os.write(fd, data)
+        data = data[written:]
+
+
+def short_traceback(limit=6):
+    """The reader's part of the current traceback: its last frames and the error line."""
+    kind, error, tb = sys.exc_info()
+    frames = [frame for frame in traceback.extract_tb(tb)
+              if not frame.filename.endswith("crosscheck_worker.py")]
+    lines = [f"  {frame.filename}, line {frame.lineno}, in {frame.name}: {(frame.line or '').strip()}"
+             for frame in frames[-limit:]]
+    message = "".join(traceback.format_exception_only(kind, error)).strip().splitlines()
+    return "\n".join(lines + message[-1:])
+
+
+class ReaderWorker:
+    def __init__(self):
+        self.namespace = {"__name__": "__reader__", "__builtins__": __builtins__}
+        self.values = {}
+
+    # --- load ----------------------------------------------------------------------
+    def load(self, cells):
+        errors, notes = [], []
+        for cell_index, (filename, source, kept) in enumerate(cells):
+            lines = source.splitlines(keepends=True)
+            linecache.cache[filename] = (len(source), None, lines, filename)
+            tree = ast.parse(source, filename)
+            kept = set(kept)
+            for stmt in tree.body:
+                if stmt.lineno not in kept:
+                    continue
+                code = compile(ast.Module(body=[stmt], type_ignores=[]), filename, "exec")
+                try:
+                    with contextlib.redirect_stdout(io.StringIO()):
+                        exec(code, self.namespace)
+                except BaseException:  # noqa: BLE001 -- the reader's code: anything goes
+                    where = f"{filename}, line {stmt.lineno}"
+                    if isinstance(stmt, (ast.Import, ast.ImportFrom, ast.FunctionDef,
+                                         ast.AsyncFunctionDef, ast.ClassDef)):
+                        errors.append(f"{where}: {short_traceback()}")
+                    else:
+                        notes.append(f"{where}: not evaluated ({short_traceback().splitlines()[-1]})")
+                    continue
+                for name in _defined_names(stmt):
+                    if name in self.namespace:
+                        self.values[(cell_index, stmt.lineno)] = self.namespace[name]
+        return {"errors": errors, "notes": notes, "defined": sorted(map(list, self.values))}
+
+    def value(self, stmt):
+        return plain(self.values[tuple(stmt)])
+
+    # --- call ----------------------------------------------------------------------
+    def call(self, stmt, calls, globals=None, seed=None, collect=(), method=None):
+        function = self.values[tuple(stmt)]
+        for name, value in (globals or {}).items():
+            self.namespace[name] = self.resolve(value)
+        self.seed(seed)
+        results, printed = [], []
+        for args, kwargs in calls:
+            args = [self.resolve(arg) for arg in args]
+            kwargs = {key: self.resolve(value) for key, value in kwargs.items()}
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):
+                if method is not None:  # a class: build once, then call methods
+                    result = self.call_methods(function, method, args)
+                else:
+                    result = function(*args, **kwargs)
+            results.append(plain(result))
+            printed.append(out.getvalue())
+        collected = {name: plain(self.namespace.get(name)) for name in collect}
+        return {"results": results, "printed": printed, "collected": collected}
+
+    @staticmethod
+    def call_methods(cls, method_calls, constructor_args):
+        obj = cls(*constructor_args)
+        outputs = []
+        for name, args in method_calls:
+            outputs.append(getattr(obj, name)(*args))
+        return outputs
+
+    @staticmethod
+    def seed(seed):
+        if seed is None:
+            return
+        random.seed(seed)
+        np.random.seed(seed)
+        if "tensorflow" in sys.modules:
+            import tensorflow as tf
+
+            tf.keras.utils.set_random_seed(seed)
+
+    def resolve(self, value):
+        """Rebuild the objects that crossed the pipe as specs."""
+        if isinstance(value, tuple) and value and isinstance(value[0], str) and value[0].startswith("__"):
+            tag = value[0]
+            if tag == "__model__":
+                from homl_rl.tf_setup import tf
+
+                _, config_json, weights = value
+                model = tf.keras.models.model_from_json(config_json)
+                model.set_weights(weights)
+                return model
+            if tag == "__optimizer__":
+                from homl_rl.tf_setup import tf
+
+                return tf.keras.optimizers.get({"class_name": value[1], "config": value[2]})
+            if tag == "__loss__":
+                from homl_rl.tf_setup import tf
+
+                return tf.keras.losses.get(value[1])
+            if tag == "__env__":
+                import gymnasium as gym
+
+                _, env_id, reset_seed = value
+                env = gym.make(env_id)
+                obs, info = env.reset(seed=reset_seed)
+                return env
+            if tag == "__deque__":
+                return deque(copy.deepcopy(value[1]), maxlen=value[2])
+        if isinstance(value, list):
+            return [self.resolve(item) for item in value]
+        if isinstance(value, tuple):
+            return tuple(self.resolve(item) for item in value)
+        return copy.deepcopy(value)
+
+
+def _defined_names(stmt):
+    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return [stmt.name]
+    targets = stmt.targets if isinstance(stmt, ast.Assign) else [getattr(stmt, "target", None)]
+    return [target.id for target in targets if isinstance(target, ast.Name)]
+
+
+def plain(value):
+    """Something that pickles: tensors and models become NumPy arrays, the rest stays."""
+    if hasattr(value, "numpy") and callable(value.numpy):
+        return np.asarray(value.numpy())
+    if hasattr(value, "get_weights") and callable(value.get_weights):
+        return [np.asarray(w) for w in value.get_weights()]
+    if isinstance(value, (list, tuple, deque)):
+        items = [plain(item) for item in value]
+        return items if isinstance(value, (list, deque)) else tuple(items)
+    if isinstance(value, np.ndarray) and value.dtype == object:
+        return np.array([plain(item) for item in value] + [None], dtype=object)[:-1]
+    try:
+        pickle.dumps(value)
+        return value
+    except Exception:  # noqa: BLE001
+        return f"<unpicklable {type(value).__name__}>"
+
+
+def main(read_fd, write_fd):
+    # the reader's C-level prints and TensorFlow's logs must not reach our terminal
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    worker = ReaderWorker()
+    while True:
+        request = read_message(read_fd)
+        if request is None:
+            return
+        op = request.pop("op")
+        try:
+            answer = {"ok": getattr(worker, op)(**request)}
+        except BaseException:  # noqa: BLE001 -- sys.exit in the reader's code included
+            answer = {"error": short_traceback()}
+        try:
+            write_message(write_fd, answer)
+        except Exception:  # noqa: BLE001
+            write_message(write_fd, {"error": "the result could not be sent back (not picklable)"})
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]), int(sys.argv[2]))

@@ -1,0 +1,169 @@
+"""``homl-rl crosscheck``: the loader, the worker (crashes, hangs, exits) and the checks."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from homl_rl.cli import main
+from homl_rl.crosscheck import (CHECKS, FAIL, PASS, SKIPPED, ERROR, UsageError, compare,
+                                load_source, run_crosscheck)
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "crosscheck"
+NUMPY_CHECKS = ["basic_policy", "discount_rewards", "discount_and_normalize_rewards", "run_chain",
+                "MDP tables + Q-value iteration", "step (Q-learning)", "exploration_policy",
+                "sample_experiences", "ReplayBuffer"]
+
+
+def rows(report):
+    return {r.check.split(" (")[0]: r for r in report.results}
+
+
+def write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+# --- loader -------------------------------------------------------------------------------
+
+def test_loader_keeps_definitions_and_skips_loops_and_calls(tmp_path):
+    path = write(tmp_path, "mine.py", "import numpy as np\nx = [1, 2]\nenv = make()\n"
+                 "for i in range(10**9):\n    pass\n"
+                 "def basic_policy(obs):\n    return 0 if obs[2] < 0 else 1\n")
+    loaded = load_source(path)
+    assert [d.name for d in loaded.definitions] == ["x", "basic_policy"]
+    assert loaded.skipped == ["mine.py, line 3: assignment env = <not a literal>",
+                              "mine.py, line 4: for loop"]
+
+
+def test_notebook_with_magics_loads(tmp_path):
+    cells = [
+        {"cell_type": "markdown", "source": ["# Chapter 18"]},
+        {"cell_type": "code", "source": ["%pip install -q -U gymnasium\n", "!apt install swig\n"]},
+        {"cell_type": "code", "source": ["%%time\n", "import numpy as np\n",
+                                         "def discount_rewards(rewards, discount_factor):\n",
+                                         "    discounted = np.array(rewards)\n",
+                                         "    for step in range(len(rewards) - 2, -1, -1):\n",
+                                         "        discounted[step] += discounted[step + 1] * discount_factor\n",
+                                         "    return discounted\n"]},
+        {"cell_type": "code", "source": "discount_rewards([10, 0, -50], discount_factor=0.8)"},
+    ]
+    path = write(tmp_path, "chapter.ipynb", json.dumps({"cells": cells, "nbformat": 4}))
+    loaded = load_source(path)
+    assert [d.name for d in loaded.definitions] == ["discount_rewards"]
+    assert loaded.skipped == ["chapter.ipynb [cell 3], line 1: call discount_rewards()"]
+    report = run_crosscheck(path, only=["discount_rewards"])
+    assert [(r.check, r.status) for r in report.results] == [("discount_rewards", PASS)]
+    assert report.exit_code == 0
+
+
+# --- the examples --------------------------------------------------------------------------
+
+def test_correct_example_passes_every_numpy_check():
+    report = run_crosscheck(EXAMPLES / "reader_correct.py", only=NUMPY_CHECKS)
+    by_name = rows(report)
+    assert {name: r.status for name, r in by_name.items()} == {
+        name.split(" (")[0]: PASS for name in NUMPY_CHECKS}, report.to_text()
+
+
+def test_faulty_example_numpy_mistakes_get_their_hints():
+    report = run_crosscheck(EXAMPLES / "reader_mistakes.py", only=NUMPY_CHECKS)
+    by_name = rows(report)
+    assert by_name["basic_policy"].status == FAIL
+    assert "swapped" in by_name["basic_policy"].hint
+    assert by_name["discount_rewards"].status == FAIL
+    assert "wrong direction" in by_name["discount_rewards"].hint
+    assert by_name["discount_and_normalize_rewards"].status == FAIL
+    assert "per episode" in by_name["discount_and_normalize_rewards"].hint
+    assert by_name["exploration_policy"].status == PASS
+    assert by_name["run_chain"].status == SKIPPED
+    assert report.exit_code == 1
+
+
+# --- robustness ----------------------------------------------------------------------------
+
+def test_hanging_function_times_out_and_the_other_checks_still_run(tmp_path):
+    path = write(tmp_path, "hang.py", "import numpy as np\n"
+                 "def basic_policy(obs):\n    while True:\n        pass\n"
+                 "def exploration_policy(state):\n    return np.random.choice(possible_actions[state])\n")
+    report = run_crosscheck(path, only=["basic_policy", "exploration_policy"], timeout=3)
+    by_name = rows(report)
+    assert by_name["basic_policy"].status == ERROR
+    assert "timed out after 3 s" in by_name["basic_policy"].detail
+    assert by_name["exploration_policy"].status == PASS
+    assert report.exit_code == 1
+
+
+def test_raising_exiting_and_nan_functions_are_reported_per_row(tmp_path):
+    path = write(tmp_path, "bad.py", "import sys, os\nimport numpy as np\n"
+                 "def basic_policy(obs):\n    raise RuntimeError('oops')\n"
+                 "def discount_rewards(rewards, discount_factor):\n    sys.exit(3)\n"
+                 "def discount_and_normalize_rewards(all_rewards, discount_factor):\n"
+                 "    return [np.full(len(r), np.nan) for r in all_rewards]\n"
+                 "def exploration_policy(state):\n    os._exit(7)\n"
+                 "def step(state, action):\n    return 'a', 'b'\n")
+    report = run_crosscheck(path, only=["basic_policy", "discount_rewards",
+                                        "discount_and_normalize_rewards", "exploration_policy",
+                                        "step"])
+    by_name = rows(report)
+    assert by_name["basic_policy"].status == ERROR
+    assert "RuntimeError: oops" in by_name["basic_policy"].detail
+    assert "bad.py, line 4" in by_name["basic_policy"].detail
+    assert by_name["discount_rewards"].status == ERROR
+    assert "SystemExit: 3" in by_name["discount_rewards"].detail
+    assert by_name["discount_and_normalize_rewards"].status == FAIL
+    assert by_name["discount_and_normalize_rewards"].detail.startswith("NaN")
+    assert by_name["exploration_policy"].status == ERROR
+    assert "exit code 7" in by_name["exploration_policy"].detail
+    assert by_name["step"].status == FAIL  # after the worker died, a fresh one ran this
+    assert "wrong type" in by_name["step"].detail
+
+
+def test_reader_code_runs_in_a_temporary_directory(tmp_path):
+    path = write(tmp_path, "writes.py", "import os\n"
+                 "def basic_policy(obs):\n    open('written.txt', 'w').write(os.getcwd())\n"
+                 "    return 0 if obs[2] < 0 else 1\n")
+    report = run_crosscheck(path, only=["basic_policy"])
+    assert report.results[0].status == PASS
+    assert not (Path.cwd() / "written.txt").exists()
+
+
+def test_crashing_import_is_an_error_with_exit_code_1(tmp_path, capsys):
+    path = write(tmp_path, "broken.py", "import no_such_module_xyz\n"
+                 "def basic_policy(obs):\n    return 0 if obs[2] < 0 else 1\n")
+    assert main(["crosscheck", str(path), "--only", "basic_policy"]) == 1
+    out = capsys.readouterr().out
+    assert "load" in out and "No module named 'no_such_module_xyz'" in out
+
+
+# --- usage errors and output formats -----------------------------------------------------------
+
+@pytest.mark.parametrize("content, name", [(None, "missing.py"), ("x = 1\n", "notes.txt"),
+                                           ("def f(:\n", "broken.py"), ("x = 1\n", "nothing.py")])
+def test_usage_errors_exit_2(tmp_path, capsys, content, name):
+    path = tmp_path / name
+    if content is not None:
+        path.write_text(content)
+    assert main(["crosscheck", str(path)]) == 2
+    assert "homl-rl crosscheck: error:" in capsys.readouterr().err
+
+
+def test_json_format(tmp_path, capsys):
+    assert main(["crosscheck", str(EXAMPLES / "reader_mistakes.py"), "--only", "discount_rewards",
+                 "--format", "json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["exit_code"] == 1
+    [row] = data["results"]
+    assert row["status"] == FAIL and row["where"] == "output[0][0]"
+
+
+def test_compare_is_exact_for_integers_and_tolerant_for_floats():
+    assert not compare([1, 2, 3], [1, 2, 4]).ok
+    assert compare([0.1, 0.2], [0.1 + 1e-9, 0.2]).ok
+    assert compare([[1.0, -float("inf")]], [[1.0, -float("inf")]]).ok
+    assert compare([1.0], [1.0, 2.0]).problem == "wrong shape"
+
+
+def test_every_check_names_book_names():
+    assert all(names for names, _ in CHECKS.values())
