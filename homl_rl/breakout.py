@@ -118,19 +118,30 @@ class FrameReplayBuffer:
                                               self.rewards, self.dones))
 
     def state_dict(self):
-        """The arrays and counters, for a checkpoint."""
-        return {"frames": self.frames, "first_frame": self.first_frame,
-                "actions": self.actions, "rewards": self.rewards, "dones": self.dones,
-                "counters": np.array([self.n_frames, self.head, self.tail,
-                                      -1 if self.state_start is None else self.state_start])}
+        """The live frames and transitions (oldest first) and the counters, for a checkpoint:
+        a checkpoint holds what is stored, not the empty capacity."""
+        frame_ids = np.arange(max(0, self.n_frames - self.frame_capacity), self.n_frames)
+        index = np.arange(self.tail, self.head) % self.capacity
+        return {"frames": self.frames[frame_ids % self.frame_capacity],
+                "first_frame": self.first_frame[index], "actions": self.actions[index],
+                "rewards": self.rewards[index], "dones": self.dones[index],
+                "counters": np.array([self.capacity, self.stack_size, self.n_frames, self.head,
+                                      self.tail, -1 if self.state_start is None
+                                      else self.state_start])}
 
     def load_state_dict(self, state):
-        for name in ("frames", "first_frame", "actions", "rewards", "dones"):
-            if state[name].shape != getattr(self, name).shape:
-                raise ValueError(f"replay buffer {name} has shape {state[name].shape}, "
-                                 f"expected {getattr(self, name).shape}")
-            getattr(self, name)[...] = state[name]
-        self.n_frames, self.head, self.tail, start = (int(v) for v in state["counters"])
+        capacity, stack_size, n_frames, head, tail, start = (int(v) for v in state["counters"])
+        if (capacity, stack_size) != (self.capacity, self.stack_size):
+            raise ValueError(f"replay buffer of capacity {capacity} and stack size {stack_size}, "
+                             f"expected {self.capacity} and {self.stack_size}")
+        frame_ids = np.arange(max(0, n_frames - self.frame_capacity), n_frames)
+        if state["frames"].shape != (len(frame_ids), *self.frame_shape):
+            raise ValueError(f"replay buffer frames have shape {state['frames'].shape}")
+        self.frames[frame_ids % self.frame_capacity] = state["frames"]
+        index = np.arange(tail, head) % self.capacity
+        for name in ("first_frame", "actions", "rewards", "dones"):
+            getattr(self, name)[index] = state[name]
+        self.n_frames, self.head, self.tail = n_frames, head, tail
         self.state_start = None if start < 0 else start
 
 
@@ -582,3 +593,66 @@ def train_breakout(config=BreakoutConfig(), out_dir="runs/breakout", resume=Fals
     env.close()
     eval_env.close()
     return state, agent, best_weights
+
+
+# --- playing, the command line, figures -------------------------------------------------------
+
+def load_agent(checkpoint_dir, weights="best"):
+    """``(agent, config, meta)`` from a checkpoint: the best weights (or the last if the run
+    never evaluated, or ``weights="last"``)."""
+    meta, arrays = load_checkpoint(checkpoint_dir)
+    config = BreakoutConfig(**meta["config"])
+    env = make_env(config)
+    agent = BreakoutDQN(config, env.action_space.n, env.observation_space.shape)
+    env.close()
+    best = _weights(arrays, "best")
+    agent.model.set_weights(best if best and weights == "best" else _weights(arrays, "model"))
+    return agent, config, meta
+
+
+def record_breakout_episode(agent, config, n_max_steps=1000, seed=None):
+    """One evaluation-style episode (epsilon ``eval_epsilon``, fixed seed): the raw RGB
+    frames, the actions and the return."""
+    seed = config.eval_seed if seed is None else seed
+    env = make_env(config, render_mode="rgb_array")
+    rng = np.random.default_rng(seed)
+    obs, info = env.reset(seed=seed)
+    frames, actions, total = [env.render()], [], 0.0
+    for _ in range(n_max_steps):
+        action = agent.epsilon_greedy_policy(obs, config.eval_epsilon, rng)
+        obs, reward, terminated, truncated, info = env.step(action)
+        frames.append(env.render())
+        actions.append(action)
+        total += reward
+        if terminated or truncated:
+            break
+    env.close()
+    return frames, actions, total
+
+
+def breakout_command(args):
+    """``python -m homl_rl breakout train|play``: see :func:`homl_rl.cli.build_parser`."""
+    import sys
+    from pathlib import Path
+
+    from homl_rl.animation import save_animation
+
+    try:
+        if args.action == "train":
+            config = BreakoutConfig(n_steps=args.steps, env_id=args.env, seed=args.seed,
+                                    replay_capacity=args.replay_capacity)
+            state, agent, best = train_breakout(config, args.out, resume=args.resume,
+                                                progress=not args.quiet)
+            word = "interrupted" if state.interrupted else "done"
+            print(f"{word} at step {state.step}: {len(state.episode_returns)} episodes, "
+                  f"best evaluation {state.best_score}; checkpoint in "
+                  f"{Path(args.out) / CHECKPOINT_NAME}")
+            return 130 if state.interrupted else 0
+        agent, config, meta = load_agent(args.checkpoint)
+        frames, actions, total = record_breakout_episode(agent, config, args.max_steps)
+        path = save_animation(frames, args.gif)
+        print(f"played {len(actions)} steps, return {total}; wrote {path}")
+        return 0
+    except (ValueError, CheckpointError) as error:
+        print(f"homl-rl breakout: error: {error}", file=sys.stderr)
+        return 2

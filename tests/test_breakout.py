@@ -190,3 +190,42 @@ def test_bad_inputs_give_clear_errors_and_overwrite_nothing(uninterrupted, tmp_p
     with pytest.raises(CheckpointError, match="corrupt checkpoint"):
         train_breakout(TINY, corrupt, resume=True, progress=False)
     assert (corrupt / "checkpoint.npz").read_bytes() == before[:1000]
+
+
+def test_ctrl_c_raises_a_flag_instead_of_killing_the_loop():
+    import signal
+
+    from homl_rl.breakout import _CtrlC
+
+    with _CtrlC() as ctrl_c:
+        signal.raise_signal(signal.SIGINT)
+        assert ctrl_c.pressed
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_cli_errors_are_clear_and_overwrite_nothing(uninterrupted, tmp_path, capsys):
+    from homl_rl.cli import main
+
+    out, *_ = uninterrupted
+    before = (out / "checkpoint.npz").read_bytes()
+    assert main(["breakout", "train", "--steps", "10", "--out", str(out), "--quiet"]) == 2
+    assert "exists: pass resume=True (--resume)" in capsys.readouterr().err
+    assert main(["breakout", "train", "--env", "CartPole-v1", "--out", str(tmp_path)]) == 2
+    assert "must be an Atari id" in capsys.readouterr().err
+    assert main(["breakout", "play", "--checkpoint", str(tmp_path / "nope")]) == 2
+    assert "no checkpoint" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["breakout", "train", "--steps", "0"])
+    assert "must be >= 1, got 0" in capsys.readouterr().err
+    assert (out / "checkpoint.npz").read_bytes() == before
+    assert not any(tmp_path.iterdir())
+
+
+def test_cli_play_writes_a_gif(uninterrupted, tmp_path):
+    from homl_rl.cli import main
+
+    out, *_ = uninterrupted
+    gif = tmp_path / "play.gif"
+    assert main(["breakout", "play", "--checkpoint", str(out), "--gif", str(gif),
+                 "--max-steps", "30"]) == 0
+    assert gif.read_bytes()[:6] == b"GIF89a"
