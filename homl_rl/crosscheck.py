@@ -674,6 +674,258 @@ def check_replay_buffer(ctx):
     return _compare_result("ReplayBuffer (max_size 5, wraps)", ours, theirs, tol=0)
 
 
+# --- the TensorFlow checks ---------------------------------------------------------------------
+
+DQN_VARIANT_TITLES = {"dqn": "DQN", "fixed_q_targets": "fixed Q-value targets",
+                      "double_dqn": "Double DQN", "dueling_double_dqn": "Dueling Double DQN"}
+TRAINING_BATCH_SIZE = 16
+
+
+def _model_spec(model):
+    return ("__model__", model.to_json(), [np.asarray(w) for w in model.get_weights()])
+
+
+def _copy_model(model):
+    from homl_rl.tf_setup import tf
+
+    copy = tf.keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+def _q_network(variant="dqn", seed=42):
+    from homl_rl.dqn import MODEL_BUILDERS
+    from homl_rl.seeding import set_seeds
+
+    set_seeds(seed)
+    return MODEL_BUILDERS[variant]((4,), 2)
+
+
+@check("epsilon_greedy_policy", "epsilon_greedy_policy")
+def check_epsilon_greedy_policy(ctx):
+    from homl_rl.dqn import DQN
+
+    model = _q_network()
+    states = _random_cartpole_observations(12, seed=5)
+    epsilons = [0.0, 0.5, 1.0, 0.1, 0.9, 0.0] * 2
+    agent = DQN(model=model, optimizer=None, n_outputs=2, engine="notebook")
+    np.random.seed(42)
+    ours = [int(agent.epsilon_greedy_policy(s, e)) for s, e in zip(states, epsilons)]
+    answer = ctx.call(ctx.latest("epsilon_greedy_policy", "def"),
+                      [([s, e], {}) for s, e in zip(states, epsilons)],
+                      globals={"model": _model_spec(model), "n_outputs": 2}, seed=42)
+    Q_values = model.predict(states, verbose=0)
+
+    def mistaken(pick, explore):
+        np.random.seed(42)
+        return [int(np.random.randint(2)) if explore(np.random.rand(), e) else int(pick(q))
+                for q, e in zip(Q_values, epsilons)]
+
+    return _compare_result("epsilon_greedy_policy", ours, answer["results"], [
+        ("the test is reversed: explore (random action) when np.random.rand() < epsilon",
+         mistaken(np.argmax, lambda r, e: r > e)),
+        ("the greedy action is the one with the *largest* Q-value (argmax)",
+         mistaken(np.argmin, lambda r, e: r < e)),
+    ])
+
+
+def _notebook_training_step(model, target, optimizer, replay_buffer, next_q="online",
+                            runs_from="dones|truncateds", batch_size=TRAINING_BATCH_SIZE):
+    """The notebook's ``training_step``, with knobs for the usual mistakes (used for hints)."""
+    from homl_rl.replay_buffers import sample_experiences
+    from homl_rl.tf_setup import tf
+
+    states, actions, rewards, next_states, dones, truncateds = sample_experiences(
+        replay_buffer, batch_size)
+    if next_q == "online":
+        max_next_Q_values = model.predict(next_states, verbose=0).max(axis=1)
+    elif next_q == "target":
+        max_next_Q_values = target.predict(next_states, verbose=0).max(axis=1)
+    else:  # double: "online" picks, "target" evaluates; or the mistake "target_picks"
+        picker = target if next_q == "target_picks" else model
+        best_next_actions = picker.predict(next_states, verbose=0).argmax(axis=1)
+        next_mask = tf.one_hot(best_next_actions, 2).numpy()
+        max_next_Q_values = (target.predict(next_states, verbose=0) * next_mask).sum(axis=1)
+    runs = {"dones|truncateds": 1.0 - (dones | truncateds), "dones": 1.0 - dones,
+            "none": 1.0}[runs_from]
+    target_Q_values = (rewards + runs * 0.95 * max_next_Q_values).reshape(-1, 1)
+    mask = tf.one_hot(actions, 2)
+    with tf.GradientTape() as tape:
+        all_Q_values = model(states)
+        Q_values = tf.reduce_sum(all_Q_values * mask, axis=1, keepdims=True)
+        loss = tf.reduce_mean(tf.keras.losses.mean_squared_error(target_Q_values, Q_values))
+    grads = tape.gradient(loss, model.trainable_variables)
+    optimizer.apply_gradients(zip(grads, model.trainable_variables))
+    return [np.asarray(w) for w in model.get_weights()]
+
+
+_MISTAKES = {
+    "dqn": [(("online", "none"), "missing (dones | truncateds) mask: the target Q-value of a "
+                                 "final step must be the reward alone (runs = 1.0 - (dones | truncateds))"),
+            (("online", "dones"), "truncated episodes must stop the bootstrap too: "
+                                  "runs = 1.0 - (dones | truncateds), not 1.0 - dones")],
+    "fixed_q_targets": [(("online", "dones|truncateds"), "the next Q-values come from the online "
+                                                         "model: use target.predict (fixed Q-value targets)")],
+    "double_dqn": [(("target_picks", "dones|truncateds"), "target network used to pick the action in "
+                                                          "Double DQN: the online model picks the best "
+                                                          "next action (argmax), the target evaluates it"),
+                   (("target", "dones|truncateds"), "this is fixed Q-value targets, not Double DQN: "
+                                                    "the online model must pick the next action")],
+}
+_MISTAKES["fixed_q_targets"] += [(("target", r), h) for (_, r), h in _MISTAKES["dqn"]]
+_MISTAKES["double_dqn"] += [(("double", r), h) for (_, r), h in _MISTAKES["dqn"]]
+_MISTAKES["dueling_double_dqn"] = _MISTAKES["double_dqn"]
+
+
+def _training_step_variant(definition):
+    """Which DQN variant a reader's ``training_step`` is, from the names it uses."""
+    if "target" in definition.names_used and "argmax" in definition.names_used:
+        return "double_dqn"
+    return "fixed_q_targets" if "target" in definition.names_used else "dqn"
+
+
+def _check_training_step(ctx, variant):
+    from homl_rl.dqn import AGENTS, LEARNING_RATES
+    from homl_rl.tf_setup import tf
+
+    name = f"training_step ({DQN_VARIANT_TITLES[variant]})"
+    wanted = "double_dqn" if variant == "dueling_double_dqn" else variant
+    versions = [d for d in ctx.loaded.versions("training_step")
+                if d.kind == "def" and _training_step_variant(d) == wanted]
+    if not versions:
+        return CheckResult(name, SKIPPED, detail=f"no training_step for {DQN_VARIANT_TITLES[wanted]} "
+                                                 "(told apart by the names it uses: target, argmax)")
+    model = _q_network(variant)
+    rng = np.random.default_rng(0)
+    target = _copy_model(model)  # a target that differs from the model, or no check could tell
+    target.set_weights([w + rng.normal(0, 0.1, w.shape).astype(w.dtype) for w in model.get_weights()])
+    experiences = _experiences(64)
+    learning_rate = LEARNING_RATES[variant]
+
+    def optimizer():
+        return tf.keras.optimizers.Nadam(learning_rate=learning_rate)
+
+    globals_ = {"model": _model_spec(model), "target": _model_spec(target),
+                "optimizer": ("__optimizer__", "Nadam", optimizer().get_config()),
+                "loss_fn": ("__loss__", "mean_squared_error"),
+                "replay_buffer": ("__deque__", experiences, 2000), "n_outputs": 2,
+                "discount_factor": 0.95, "batch_size": TRAINING_BATCH_SIZE}
+    agent = AGENTS[variant](model=_copy_model(model), optimizer=optimizer(),
+                            loss_fn=tf.keras.losses.mean_squared_error,
+                            replay_buffer=deque(experiences, maxlen=2000), n_outputs=2,
+                            discount_factor=0.95, batch_size=TRAINING_BATCH_SIZE,
+                            target=target if variant != "dqn" else None, engine="notebook")
+    np.random.seed(42)
+    loss = float(agent.training_step(TRAINING_BATCH_SIZE))
+    ours = [np.asarray(w) for w in agent.model.get_weights()]
+    answer = ctx.call(versions[-1], [([TRAINING_BATCH_SIZE], {})], globals=globals_, seed=42,
+                      collect=["model"])
+    theirs = answer["collected"]["model"]
+    diff = compare(ours, theirs, where="updated weights")
+    returned = answer["results"][0]
+    if diff.ok and returned is not None:  # the notebook returns nothing; a loss is welcome
+        diff = compare(loss, returned, where="returned loss")
+    if diff.ok:
+        return CheckResult(name, PASS, diff.max_abs_diff)
+    candidates = []
+    for (next_q, runs_from), hint in _MISTAKES[variant]:
+        np.random.seed(42)
+        candidates.append((hint, _notebook_training_step(_copy_model(model), target, optimizer(),
+                                                         deque(experiences), next_q, runs_from)))
+    return _failure(name, diff, _first_matching_hint(theirs, candidates))
+
+
+for _variant in DQN_VARIANT_TITLES:
+    check(f"training_step ({DQN_VARIANT_TITLES[_variant]})", "training_step")(
+        lambda ctx, _variant=_variant: _check_training_step(ctx, _variant))
+
+
+def _pg_call_inputs(env_id, seeds):
+    import gymnasium as gym
+
+    calls = []
+    for seed in seeds:
+        obs, info = gym.make(env_id).reset(seed=seed)
+        calls.append((seed, obs))
+    return calls
+
+
+def _check_pg_step(ctx, name, book_name, env_id, make_model, loss_name, ours_fn, candidates_fn=None):
+    from homl_rl.seeding import set_seeds
+    from homl_rl.tf_setup import tf
+    import gymnasium as gym
+
+    definitions = [d for d in ctx.loaded.versions(book_name)
+                   if d.kind == "def" and len(d.params) == 4]
+    if not definitions:
+        return CheckResult(name, SKIPPED, detail=f"no {book_name}(env, obs, model, loss_fn)")
+    model = make_model()
+    loss_fn = tf.keras.losses.get(loss_name)
+    inputs = _pg_call_inputs(env_id, [42, 43, 44])
+
+    def run(step_fn):
+        set_seeds(42)
+        outputs = []
+        for seed, obs in inputs:
+            env = gym.make(env_id)
+            env.reset(seed=seed)
+            obs, reward, done, truncated, grads = step_fn(env, obs, model, loss_fn)
+            outputs.append((obs, reward, done, bool(truncated), [np.asarray(g) for g in grads]))
+        return outputs
+
+    ours = run(ours_fn)
+    answer = ctx.call(definitions[-1],
+                      [([("__env__", env_id, seed), obs, _model_spec(model),
+                         ("__loss__", loss_name)], {}) for seed, obs in inputs], seed=42)
+    theirs = []
+    for result in answer["results"]:
+        if isinstance(result, tuple) and len(result) == 5:
+            obs, reward, done, truncated, grads = result
+            result = (obs, reward, done, bool(truncated), grads)  # the notebook's lander step
+        theirs.append(result)  # returns `info` as `truncated`: only its truth counts
+    candidates = [(hint, run(fn)) for hint, fn in (candidates_fn() if candidates_fn else [])]
+    return _compare_result(name, ours, theirs, candidates)
+
+
+def _pg_step_with_action_as_target(env, obs, model, loss_fn):
+    from homl_rl.tf_setup import tf
+
+    with tf.GradientTape() as tape:
+        left_proba = model(obs[np.newaxis])
+        action = (tf.random.uniform([1, 1]) > left_proba)
+        y_target = tf.cast(action, tf.float32)
+        loss = tf.reduce_mean(loss_fn(y_target, left_proba))
+    grads = tape.gradient(loss, model.trainable_variables)
+    obs, reward, done, truncated, info = env.step(int(action))
+    return obs, reward, done, truncated, grads
+
+
+@check("play_one_step (policy gradients)", "play_one_step")
+def check_pg_play_one_step(ctx):
+    from homl_rl.nn_policy import policy_net
+    from homl_rl.policy_gradients import play_one_step
+
+    def make_model():
+        model = policy_net(seed=42)
+        model.build((None, 4))
+        return model
+
+    return _check_pg_step(
+        ctx, "play_one_step (policy gradients)", "play_one_step", "CartPole-v1", make_model,
+        "binary_crossentropy", play_one_step,
+        lambda: [("y_target is the probability of going left: 1 - action, not action",
+                  _pg_step_with_action_as_target)])
+
+
+@check("lander_play_one_step", "lander_play_one_step")
+def check_lander_play_one_step(ctx):
+    from homl_rl.policy_gradients import LANDER_CONFIG, lander_play_one_step, lander_policy_net
+
+    return _check_pg_step(ctx, "lander_play_one_step", "lander_play_one_step",
+                          LANDER_CONFIG.env_id, lambda: lander_policy_net(seed=42),
+                          "sparse_categorical_crossentropy", lander_play_one_step)
+
+
 # --- running everything ------------------------------------------------------------------------
 
 def applicable_checks(loaded, only=None):
@@ -730,6 +982,10 @@ def run_crosscheck(path, only=None, timeout=DEFAULT_TIMEOUT):
 
 
 def crosscheck_command(args):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # our side's TensorFlow: no chatter
+    import logging
+
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
     try:
         report = run_crosscheck(args.path, only=args.only, timeout=args.timeout)
     except UsageError as error:

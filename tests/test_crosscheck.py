@@ -167,3 +167,35 @@ def test_compare_is_exact_for_integers_and_tolerant_for_floats():
 
 def test_every_check_names_book_names():
     assert all(names for names, _ in CHECKS.values())
+
+
+# --- the TensorFlow checks (one worker each; ~10 s a test) -------------------------------------
+
+TF_CHECKS = ["epsilon_greedy_policy", "training_step", "play_one_step", "lander_play_one_step"]
+
+
+def test_correct_example_passes_every_tensorflow_check():
+    report = run_crosscheck(EXAMPLES / "reader_correct.py", only=TF_CHECKS)
+    assert [(r.check, r.status) for r in report.results] == [
+        ("epsilon_greedy_policy", PASS), ("training_step (DQN)", PASS),
+        ("training_step (fixed Q-value targets)", PASS), ("training_step (Double DQN)", PASS),
+        ("training_step (Dueling Double DQN)", PASS), ("play_one_step (policy gradients)", PASS),
+        ("lander_play_one_step", PASS)], report.to_text()
+    assert report.exit_code == 0
+
+
+def test_faulty_example_tensorflow_mistakes_get_their_hints():
+    report = run_crosscheck(EXAMPLES / "reader_mistakes.py", only=TF_CHECKS)
+    by_name = {r.check: r for r in report.results}
+    expected = {
+        "epsilon_greedy_policy": "the test is reversed",
+        "training_step (DQN)": "missing (dones | truncateds) mask",
+        "training_step (Double DQN)": "target network used to pick the action",
+        "training_step (Dueling Double DQN)": "target network used to pick the action",
+        "play_one_step (policy gradients)": "1 - action, not action",
+    }
+    for name, hint in expected.items():
+        assert by_name[name].status == FAIL, name
+        assert hint in by_name[name].hint, (name, by_name[name].hint)
+    assert by_name["training_step (fixed Q-value targets)"].status == SKIPPED
+    assert by_name["lander_play_one_step"].status == SKIPPED

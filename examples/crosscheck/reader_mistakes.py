@@ -72,3 +72,22 @@ def sample_experiences(batch_size):
         np.array([experience[field_index] for experience in batch])
         for field_index in range(6)
     ]
+
+
+def epsilon_greedy_policy(state, epsilon=0):
+    if np.random.rand() > epsilon:  # MISTAKE: explores with probability 1 - epsilon
+        return np.random.randint(n_outputs)
+    else:
+        Q_values = model.predict(state[np.newaxis], verbose=0)[0]
+        return Q_values.argmax()
+
+
+def play_one_step(env, obs, model, loss_fn):
+    with tf.GradientTape() as tape:
+        left_proba = model(obs[np.newaxis])
+        action = (tf.random.uniform([1, 1]) > left_proba)
+        y_target = tf.cast(action, tf.float32)  # MISTAKE: the target is 1 - action
+        loss = tf.reduce_mean(loss_fn(y_target, left_proba))
+    grads = tape.gradient(loss, model.trainable_variables)
+    obs, reward, done, truncated, info = env.step(int(action))
+    return obs, reward, done, truncated, grads
