@@ -53,11 +53,21 @@ class Definition:
 
 
 @dataclass
+class Snippet:
+    """A top-level assignment that was not run (e.g. the dueling cell's ``Q_values = ...``)."""
+    name: str
+    source: str
+    where: str
+    names_used: frozenset
+
+
+@dataclass
 class LoadedSource:
     path: str
     cells: list  # [(filename, source, kept line numbers)]
     definitions: list
     skipped: list  # one line each: "file, line N: for loop"
+    snippets: list = field(default_factory=list)  # skipped one-line assignments (dueling model)
 
     def versions(self, name):
         return [d for d in self.definitions if d.name == name]
@@ -126,7 +136,7 @@ def read_cells(path):
 
 def load_source(path):
     """Parse the reader's code; keep imports, definitions and simple assignments."""
-    cells, definitions, skipped = [], [], []
+    cells, definitions, skipped, snippets = [], [], [], []
     raw_cells = read_cells(path)
     single_file = len(raw_cells) == 1 and str(path).endswith(".py")
     for cell_index, (filename, source) in enumerate(raw_cells):
@@ -160,8 +170,12 @@ def load_source(path):
                         definitions.append(Definition(target.id, stmt_id, "value", where))
             else:
                 skipped.append(f"{where}: {_describe(stmt)}")
+            if (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
+                    and isinstance(stmt.targets[0], ast.Name)):
+                used = frozenset(n.id for n in ast.walk(stmt.value) if isinstance(n, ast.Name))
+                snippets.append(Snippet(stmt.targets[0].id, ast.unparse(stmt), where, used))
         cells.append((filename, source, kept))
-    return LoadedSource(str(path), cells, definitions, skipped)
+    return LoadedSource(str(path), cells, definitions, skipped, snippets)
 
 
 # --- the worker ---------------------------------------------------------------------------
@@ -382,8 +396,9 @@ class Report:
         lines += ["", f"{n_pass}/{n_attempted} attempted checks pass; "
                       f"{len(self.skipped_code)} top-level statement(s) not run"
                       " (loops, calls, plots; --format json lists them)."]
-        for note in self.load_notes:
-            lines.append(f"note: {note}")
+        if self.load_notes:
+            lines.append(f"{len(self.load_notes)} simple assignment(s) could not be evaluated "
+                         "(they use values made by skipped code; --format json lists them).")
         return "\n".join(lines)
 
 
@@ -926,14 +941,90 @@ def check_lander_play_one_step(ctx):
                           "sparse_categorical_crossentropy", lander_play_one_step)
 
 
+@check("play_one_step (DQN)", "play_one_step", "epsilon_greedy_policy")
+def check_dqn_play_one_step(ctx):
+    import gymnasium as gym
+
+    from homl_rl.dqn import DQN
+
+    name = "play_one_step (DQN)"
+    definitions = [d for d in ctx.loaded.versions("play_one_step")
+                   if d.kind == "def" and len(d.params) == 3]
+    if not definitions:
+        return CheckResult(name, SKIPPED, detail="no play_one_step(env, state, epsilon)")
+    model = _q_network()
+    env = gym.make("CartPole-v1")
+    state, info = env.reset(seed=42)
+    epsilons = [0.5, 0.0, 1.0, 0.2]
+    agent = DQN(model=model, optimizer=None, n_outputs=2, engine="notebook")
+    np.random.seed(42)
+    ours, obs = [], state
+    for epsilon in epsilons:  # one env, stepped on: the reader's calls replay the same states
+        out = agent.play_one_step(env, obs, epsilon)
+        ours.append(out[:4])
+        obs = out[0]
+    states = [state] + [out[0] for out in ours[:-1]]
+    # the reader's play_one_step steps its own env, made and reset the same way
+    answer = ctx.call(definitions[-1], [([("__shared_env__", "CartPole-v1", 42), s, e], {})
+                                        for s, e in zip(states, epsilons)],
+                      globals={"model": _model_spec(model), "n_outputs": 2,
+                               "replay_buffer": ("__deque__", [], 2000)},
+                      seed=42, collect=["replay_buffer"])
+    theirs = [tuple(result[:4]) if isinstance(result, (tuple, list)) else result
+              for result in answer["results"]]
+    diff = compare(ours, theirs, where="returned")
+    if diff.ok:
+        diff = compare([list(e) for e in agent.replay_buffer],
+                       [list(e) if isinstance(e, (tuple, list)) else e
+                        for e in answer["collected"]["replay_buffer"]], where="replay_buffer")
+    if diff.ok:
+        return CheckResult(name, PASS, diff.max_abs_diff)
+    hint = ""
+    if diff.where.startswith("replay_buffer") and diff.problem == "wrong length":
+        hint = "append (state, action, reward, next_state, done, truncated) to replay_buffer"
+    return _failure(name, diff, hint)
+
+
+@check("dueling Q-value formula", "advantages", "Q_values")
+def check_dueling_formula(ctx):
+    name = "dueling Q-value formula"
+    snippets = [s for s in ctx.loaded.snippets
+                if (s.name == "advantages" and "raw_advantages" in s.names_used)
+                or (s.name == "Q_values" and {"state_values", "advantages"} <= s.names_used)]
+    advantages = [s for s in snippets if s.name == "advantages"]
+    q_values = [s for s in snippets if s.name == "Q_values"]
+    if not advantages or not q_values:
+        return CheckResult(name, SKIPPED, detail="no `advantages = ...raw_advantages...` and "
+                                                 "`Q_values = ...state_values...advantages...` lines")
+    code = advantages[-1].source + "\n" + q_values[-1].source + "\n"
+    rng = np.random.default_rng(1)
+    state_values = rng.normal(size=(6, 1)).astype(np.float32)
+    raw_advantages = rng.normal(size=(6, 3)).astype(np.float32)
+    ours = state_values + (raw_advantages - raw_advantages.max(axis=1, keepdims=True))
+    theirs = ctx.worker.request(ctx.timeout, op="snippet", code=code, result="Q_values",
+                                variables={"state_values": ("__tensor__", state_values),
+                                           "raw_advantages": ("__tensor__", raw_advantages)})
+    return _compare_result(name, ours, theirs, [
+        ("the book subtracts the *max* advantage (tf.reduce_max), so the best action's Q-value "
+         "equals the state value", state_values + raw_advantages - raw_advantages.mean(
+             axis=1, keepdims=True)),
+        ("subtract the max advantage: Q = V + (A - max A)", state_values + raw_advantages),
+    ])
+
+
 # --- running everything ------------------------------------------------------------------------
+
+def _selects(wanted, check_name, book_names):
+    """``--only`` takes a check name, the start of one (``training_step``), or a book name."""
+    return check_name.startswith(wanted) or wanted in book_names
+
 
 def applicable_checks(loaded, only=None):
     """``[(check name, function or None, why skipped)]`` in the order of :data:`CHECKS`."""
-    defined = {d.name for d in loaded.definitions}
+    defined = {d.name for d in loaded.definitions} | {s.name for s in loaded.snippets}
     rows = []
     for name, (book_names, function) in CHECKS.items():
-        if only and name not in only and not set(book_names) & set(only):
+        if only and not any(_selects(wanted, name, book_names) for wanted in only):
             continue
         missing = [n for n in book_names if n not in defined]
         rows.append((name, None if missing else function,
@@ -944,12 +1035,13 @@ def applicable_checks(loaded, only=None):
 def run_crosscheck(path, only=None, timeout=DEFAULT_TIMEOUT):
     loaded = load_source(path)
     book_names = {n for names, _ in CHECKS.values() for n in names}
-    if not book_names & {d.name for d in loaded.definitions}:
+    if not book_names & ({d.name for d in loaded.definitions} | {s.name for s in loaded.snippets}):
         raise UsageError(f"{path} defines none of the book's names "
                          f"({', '.join(sorted(book_names))})")
     if only:
         known = set(CHECKS) | book_names
-        unknown = [name for name in only if name not in known]
+        unknown = [name for name in only
+                   if not any(_selects(name, check, names) for check, (names, _) in CHECKS.items())]
         if unknown:
             raise UsageError(f"unknown check {', '.join(unknown)}; choose from "
                              f"{', '.join(sorted(known))}")

@@ -78,6 +78,7 @@ class ReaderWorker:
     def __init__(self):
         self.namespace = {"__name__": "__reader__", "__builtins__": __builtins__}
         self.values = {}
+        self.shared_envs = {}
 
     # --- load ----------------------------------------------------------------------
     def load(self, cells):
@@ -110,9 +111,18 @@ class ReaderWorker:
     def value(self, stmt):
         return plain(self.values[tuple(stmt)])
 
+    def snippet(self, code, variables, result):
+        """Run a few skipped top-level lines (the dueling cell's formula) on given inputs."""
+        namespace = dict(self.namespace)
+        namespace.update({name: self.resolve(value) for name, value in variables.items()})
+        with contextlib.redirect_stdout(io.StringIO()):
+            exec(compile(code, "<snippet>", "exec"), namespace)
+        return plain(namespace[result])
+
     # --- call ----------------------------------------------------------------------
     def call(self, stmt, calls, globals=None, seed=None, collect=(), method=None):
         function = self.values[tuple(stmt)]
+        self.shared_envs = {}
         for name, value in (globals or {}).items():
             self.namespace[name] = self.resolve(value)
         self.seed(seed)
@@ -165,6 +175,10 @@ class ReaderWorker:
                 from homl_rl.tf_setup import tf
 
                 return tf.keras.optimizers.get({"class_name": value[1], "config": value[2]})
+            if tag == "__tensor__":
+                from homl_rl.tf_setup import tf
+
+                return tf.constant(value[1])
             if tag == "__loss__":
                 from homl_rl.tf_setup import tf
 
@@ -176,6 +190,14 @@ class ReaderWorker:
                 env = gym.make(env_id)
                 obs, info = env.reset(seed=reset_seed)
                 return env
+            if tag == "__shared_env__":  # one env for all the calls of a request
+                key = value[1:]
+                if key not in self.shared_envs:
+                    import gymnasium as gym
+
+                    self.shared_envs[key] = env = gym.make(value[1])
+                    env.reset(seed=value[2])
+                return self.shared_envs[key]
             if tag == "__deque__":
                 return deque(copy.deepcopy(value[1]), maxlen=value[2])
         if isinstance(value, list):

@@ -171,7 +171,8 @@ def test_every_check_names_book_names():
 
 # --- the TensorFlow checks (one worker each; ~10 s a test) -------------------------------------
 
-TF_CHECKS = ["epsilon_greedy_policy", "training_step", "play_one_step", "lander_play_one_step"]
+TF_CHECKS = ["epsilon_greedy_policy", "training_step", "play_one_step", "lander_play_one_step",
+             "dueling"]
 
 
 def test_correct_example_passes_every_tensorflow_check():
@@ -180,7 +181,8 @@ def test_correct_example_passes_every_tensorflow_check():
         ("epsilon_greedy_policy", PASS), ("training_step (DQN)", PASS),
         ("training_step (fixed Q-value targets)", PASS), ("training_step (Double DQN)", PASS),
         ("training_step (Dueling Double DQN)", PASS), ("play_one_step (policy gradients)", PASS),
-        ("lander_play_one_step", PASS)], report.to_text()
+        ("lander_play_one_step", PASS), ("play_one_step (DQN)", PASS),
+        ("dueling Q-value formula", PASS)], report.to_text()
     assert report.exit_code == 0
 
 
@@ -193,6 +195,7 @@ def test_faulty_example_tensorflow_mistakes_get_their_hints():
         "training_step (Double DQN)": "target network used to pick the action",
         "training_step (Dueling Double DQN)": "target network used to pick the action",
         "play_one_step (policy gradients)": "1 - action, not action",
+        "dueling Q-value formula": "subtracts the *max* advantage",
     }
     for name, hint in expected.items():
         assert by_name[name].status == FAIL, name

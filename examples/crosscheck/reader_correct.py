@@ -219,3 +219,23 @@ def lander_play_one_step(env, obs, model, loss_fn):
     grads = tape.gradient(loss, model.trainable_variables)
     obs, reward, done, info, truncated = env.step(action[0, 0].numpy())
     return obs, reward, done, truncated, grads
+
+
+def play_one_step(env, state, epsilon):
+    action = epsilon_greedy_policy(state, epsilon)
+    next_state, reward, done, truncated, info = env.step(action)
+    replay_buffer.append((state, action, reward, next_state, done, truncated))
+    return next_state, reward, done, truncated, info
+
+
+# the dueling DQN, as in the book (top-level code: the loader does not run it, but the
+# crosscheck runs the two formula lines on given state values and raw advantages)
+input_states = tf.keras.layers.Input(shape=[4])
+hidden1 = tf.keras.layers.Dense(32, activation="elu")(input_states)
+hidden2 = tf.keras.layers.Dense(32, activation="elu")(hidden1)
+state_values = tf.keras.layers.Dense(1)(hidden2)
+raw_advantages = tf.keras.layers.Dense(n_outputs)(hidden2)
+advantages = raw_advantages - tf.reduce_max(raw_advantages, axis=1,
+                                            keepdims=True)
+Q_values = state_values + advantages
+model = tf.keras.Model(inputs=[input_states], outputs=[Q_values])

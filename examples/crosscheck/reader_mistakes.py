@@ -91,3 +91,9 @@ def play_one_step(env, obs, model, loss_fn):
     grads = tape.gradient(loss, model.trainable_variables)
     obs, reward, done, truncated, info = env.step(int(action))
     return obs, reward, done, truncated, grads
+
+
+raw_advantages = tf.keras.layers.Dense(2)(tf.keras.layers.Input(shape=[4]))
+state_values = tf.keras.layers.Dense(1)(tf.keras.layers.Input(shape=[4]))
+advantages = raw_advantages - tf.reduce_mean(raw_advantages, axis=1, keepdims=True)  # MISTAKE
+Q_values = state_values + advantages
