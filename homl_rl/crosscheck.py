@@ -146,6 +146,7 @@ def load_source(path):
             if single_file:
                 raise UsageError(f"{path} is not valid Python: {error}") from None
             skipped.append(f"{filename}: the whole cell (syntax error: {error.msg}, line {error.lineno})")
+            cells.append((filename, "", []))  # keeps the cell indices of the worker's ids
             continue
         kept = []
         for stmt in tree.body:
@@ -277,6 +278,14 @@ class Difference:
 
 def compare(ours, theirs, tol=FLOAT_TOLERANCE, where="output"):
     """Exact for integers and booleans, ``tol`` for floats; NaN, type and shape are reported."""
+    if isinstance(ours, dict) and isinstance(theirs, dict) and set(ours) == set(theirs):
+        worst = Difference(True)
+        for key in ours:
+            diff = compare(ours[key], theirs[key], tol, f"{where}.{key}")
+            if not diff.ok:
+                return diff
+            worst.max_abs_diff = max(worst.max_abs_diff, diff.max_abs_diff)
+        return worst
     if ours is None or isinstance(ours, (str, dict)):
         ok = ours == theirs
         return Difference(ok, 0.0, where, ours, theirs, "" if ok else "differs")
@@ -596,8 +605,10 @@ def check_mdp_tables(ctx):
 def _fetch_values(ctx, definitions):
     values = []
     for definition in definitions:
-        answer = ctx.worker.request(ctx.timeout, op="value", stmt=definition.stmt)
-        values.append(answer)
+        try:
+            values.append(ctx.worker.request(ctx.timeout, op="value", stmt=definition.stmt))
+        except WorkerError:  # an assignment that could not be evaluated (see the notes)
+            continue
     return values
 
 
@@ -865,6 +876,12 @@ def _pg_call_inputs(env_id, seeds):
     return calls
 
 
+def _pg_fields(obs, reward, done, truncated, grads):
+    # the notebook's lander step returns `info` as `truncated`: only its truth counts
+    return {"obs": obs, "reward": reward, "done": done, "truncated": bool(truncated),
+            "grads": grads}
+
+
 def _check_pg_step(ctx, name, book_name, env_id, make_model, loss_name, ours_fn, candidates_fn=None):
     from homl_rl.seeding import set_seeds
     from homl_rl.tf_setup import tf
@@ -885,7 +902,7 @@ def _check_pg_step(ctx, name, book_name, env_id, make_model, loss_name, ours_fn,
             env = gym.make(env_id)
             env.reset(seed=seed)
             obs, reward, done, truncated, grads = step_fn(env, obs, model, loss_fn)
-            outputs.append((obs, reward, done, bool(truncated), [np.asarray(g) for g in grads]))
+            outputs.append(_pg_fields(obs, reward, done, truncated, [np.asarray(g) for g in grads]))
         return outputs
 
     ours = run(ours_fn)
@@ -895,9 +912,8 @@ def _check_pg_step(ctx, name, book_name, env_id, make_model, loss_name, ours_fn,
     theirs = []
     for result in answer["results"]:
         if isinstance(result, tuple) and len(result) == 5:
-            obs, reward, done, truncated, grads = result
-            result = (obs, reward, done, bool(truncated), grads)  # the notebook's lander step
-        theirs.append(result)  # returns `info` as `truncated`: only its truth counts
+            result = _pg_fields(*result)
+        theirs.append(result)
     candidates = [(hint, run(fn)) for hint, fn in (candidates_fn() if candidates_fn else [])]
     return _compare_result(name, ours, theirs, candidates)
 
@@ -1064,7 +1080,10 @@ def run_crosscheck(path, only=None, timeout=DEFAULT_TIMEOUT):
             try:
                 results = function(ctx)
             except WorkerError as error:
-                results = CheckResult(name, ERROR, detail=f"your code: {error}")
+                lines = str(error).splitlines()
+                if lines and lines[0].startswith("  "):  # a traceback: the error first
+                    lines = [f"your code raised {lines[-1]}"] + lines[:-1]
+                results = CheckResult(name, ERROR, detail="\n".join(lines))
             except Exception as error:  # noqa: BLE001 -- e.g. an output we cannot even compare
                 results = CheckResult(name, ERROR, detail=f"{type(error).__name__}: {error}")
             report.results += results if isinstance(results, list) else [results]

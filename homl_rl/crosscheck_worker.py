@@ -99,7 +99,9 @@ class ReaderWorker:
                     where = f"{filename}, line {stmt.lineno}"
                     if isinstance(stmt, (ast.Import, ast.ImportFrom, ast.FunctionDef,
                                          ast.AsyncFunctionDef, ast.ClassDef)):
-                        errors.append(f"{where}: {short_traceback()}")
+                        trace = short_traceback().splitlines()
+                        statement = ast.unparse(stmt).splitlines()[0]
+                        errors.append("\n".join([f"{where}: {statement}: {trace[-1]}"] + trace[1:-1]))
                     else:
                         notes.append(f"{where}: not evaluated ({short_traceback().splitlines()[-1]})")
                     continue
