@@ -19,6 +19,7 @@ SECTION_MODULES = (
     "homl_rl.bandits",
     "homl_rl.studies",
     "homl_rl.atari",
+    "homl_rl.breakout",
     "homl_rl.tf_agents_pipeline",
 )
 """Section modules that register figures (imported on first use of the registry)."""
