@@ -613,8 +613,9 @@ def _fetch_values(ctx, definitions):
 
 
 def _same_structure(reference, value):
-    if reference is None:
-        return value is None
+    """Shaped like ``reference``, where ``None`` (an impossible action) and a row match each other."""
+    if reference is None or value is None:
+        return reference is None or _same_structure(value, reference)
     if isinstance(reference, list):
         return (isinstance(value, (list, tuple)) and len(value) == len(reference)
                 and all(_same_structure(r, v) for r, v in zip(reference, value)))
@@ -660,6 +661,43 @@ def check_exploration_policy(ctx):
     answer = ctx.call(ctx.latest("exploration_policy", "def"), [([s], {}) for s in states],
                       globals=_mdp_globals(), seed=42)
     return _compare_result("exploration_policy", ours, answer["results"])
+
+
+Q_LEARNING_CELL = """
+np.random.seed(42)
+Q_values = np.full((3, 3), -np.inf)
+for state, actions in enumerate(possible_actions):
+    Q_values[state][actions] = 0
+
+alpha0 = 0.05  # initial learning rate
+decay = 0.005  # learning rate decay
+gamma = 0.90  # discount factor
+state = 0  # initial state
+
+for iteration in range(10_000):
+    action = exploration_policy(state)
+    next_state, reward = step(state, action)
+    next_value = Q_values[next_state].max()  # greedy policy at the next step
+    alpha = alpha0 / (1 + iteration * decay)
+    Q_values[state, action] *= 1 - alpha
+    Q_values[state, action] += alpha * (reward + gamma * next_value)
+    state = next_state
+"""
+"""The notebook's Q-learning cell (without its history), run on the reader's ``step`` and
+``exploration_policy``: the loop is ours, the two functions are theirs."""
+
+
+@check("Q-learning (notebook's loop, your step and exploration_policy)", "step",
+       "exploration_policy")
+def check_q_learning(ctx):
+    from homl_rl import markov
+
+    name = "Q-learning (notebook's loop, your step and exploration_policy)"
+    ours, _ = markov.q_learning()
+    variables = dict(_mdp_globals(), np=("__module__", "numpy"))
+    theirs = ctx.worker.request(ctx.timeout, op="snippet", code=Q_LEARNING_CELL,
+                                result="Q_values", variables=variables)
+    return _compare_result(name, ours, theirs)
 
 
 def _experiences(n=40, seed=3):

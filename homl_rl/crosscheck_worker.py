@@ -115,8 +115,10 @@ class ReaderWorker:
 
     def snippet(self, code, variables, result):
         """Run a few skipped top-level lines (the dueling cell's formula) on given inputs."""
+        # the reader's functions read their globals: set the variables there, and run the
+        # lines in a copy, so that what they assign does not clobber the reader's names
+        self.namespace.update({name: self.resolve(value) for name, value in variables.items()})
         namespace = dict(self.namespace)
-        namespace.update({name: self.resolve(value) for name, value in variables.items()})
         with contextlib.redirect_stdout(io.StringIO()):
             exec(compile(code, "<snippet>", "exec"), namespace)
         return plain(namespace[result])
@@ -177,6 +179,10 @@ class ReaderWorker:
                 from homl_rl.tf_setup import tf
 
                 return tf.keras.optimizers.get({"class_name": value[1], "config": value[2]})
+            if tag == "__module__":
+                import importlib
+
+                return importlib.import_module(value[1])
             if tag == "__tensor__":
                 from homl_rl.tf_setup import tf
 

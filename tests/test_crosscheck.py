@@ -12,7 +12,7 @@ from homl_rl.crosscheck import (CHECKS, FAIL, PASS, SKIPPED, ERROR, UsageError, 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "crosscheck"
 NUMPY_CHECKS = ["basic_policy", "discount_rewards", "discount_and_normalize_rewards", "run_chain",
                 "MDP tables + Q-value iteration", "step (Q-learning)", "exploration_policy",
-                "sample_experiences", "ReplayBuffer"]
+                "sample_experiences", "ReplayBuffer", "Q-learning"]
 
 
 def rows(report):
