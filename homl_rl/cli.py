@@ -93,37 +93,6 @@ def _add_breakout_parser(commands):
     breakout.set_defaults(run=_breakout)
 
 
-def _breakout(args):
-    from homl_rl.breakout import breakout_command
-
-    return breakout_command(args)
-
-
-def _add_breakout_parser(commands):
-    """``breakout train|play``: exercise 9's Keras Double Dueling DQN (homl_rl.breakout)."""
-    breakout = commands.add_parser(
-        "breakout", help="exercise 9: Keras Double Dueling DQN on Breakout: train "
-                         "(checkpointed, --resume) or play (GIF)")
-    breakout.add_argument("action", choices=["train", "play"])
-    breakout.add_argument("--steps", type=_positive_int, default=1_000_000,
-                          help="train: total env steps of the run (a resumed run continues to it)")
-    breakout.add_argument("--resume", action="store_true",
-                          help="train: continue from DIR/checkpoint.npz")
-    breakout.add_argument("--out", metavar="DIR", default="runs/breakout",
-                          help="train: where checkpoint.npz goes (default: runs/breakout)")
-    breakout.add_argument("--env", default="ALE/Breakout-v5", help="train: an ALE/... game id")
-    breakout.add_argument("--seed", type=int, default=42)
-    breakout.add_argument("--replay-capacity", type=_positive_int, default=100_000,
-                          help="train: transitions kept (~7.1 KB each)")
-    breakout.add_argument("--checkpoint", metavar="DIR", default="runs/breakout",
-                          help="play: the run directory to load")
-    breakout.add_argument("--gif", default="breakout.gif", help="play: the GIF's path")
-    breakout.add_argument("--max-steps", type=_positive_int, default=2_000,
-                          help="play: steps at most")
-    breakout.add_argument("--quiet", action="store_true", help="no progress bar")
-    breakout.set_defaults(run=_breakout)
-
-
 def _compare(args):
     from homl_rl.tf_agents_pipeline.cli import compare_command
 
@@ -232,7 +201,6 @@ def build_parser():
     studies.add_argument("--quiet", action="store_true", help="no progress bar")
     studies.set_defaults(run=_studies)
     _add_tf_agents_parsers(commands)
-    _add_breakout_parser(commands)
     _add_breakout_parser(commands)
     from homl_rl.crosscheck import add_parser as add_crosscheck_parser
 
