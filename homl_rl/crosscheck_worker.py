@@ -240,7 +240,18 @@ def plain(value):
         return f"<unpicklable {type(value).__name__}>"
 
 
+MEMORY_LIMIT = 6 * 2**30
+"""bytes of address space the worker may reserve (TensorFlow on the CPU needs ~2 GiB): a
+reader's runaway allocation raises MemoryError in the worker instead of swapping the machine"""
+
+
 def main(read_fd, write_fd):
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+    except (ImportError, ValueError, OSError):  # not on this platform, or a lower hard limit
+        pass
     # the reader's C-level prints and TensorFlow's logs must not reach our terminal
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)

@@ -102,10 +102,12 @@ def test_raising_exiting_and_nan_functions_are_reported_per_row(tmp_path):
                  "def discount_and_normalize_rewards(all_rewards, discount_factor):\n"
                  "    return [np.full(len(r), np.nan) for r in all_rewards]\n"
                  "def exploration_policy(state):\n    os._exit(7)\n"
-                 "def step(state, action):\n    return 'a', 'b'\n")
+                 "def step(state, action):\n    return 'a', 'b'\n"
+                 "class ReplayBuffer:\n    def __init__(self, max_size):\n"
+                 "        self.buffer = [0] * 10**11\n")
     report = run_crosscheck(path, only=["basic_policy", "discount_rewards",
                                         "discount_and_normalize_rewards", "exploration_policy",
-                                        "step"])
+                                        "step", "ReplayBuffer"])
     by_name = rows(report)
     assert by_name["basic_policy"].status == ERROR
     assert "RuntimeError: oops" in by_name["basic_policy"].detail
@@ -118,6 +120,8 @@ def test_raising_exiting_and_nan_functions_are_reported_per_row(tmp_path):
     assert "exit code 7" in by_name["exploration_policy"].detail
     assert by_name["step"].status == FAIL  # after the worker died, a fresh one ran this
     assert "wrong type" in by_name["step"].detail
+    assert by_name["ReplayBuffer"].status == ERROR  # a huge allocation: MemoryError, not a crash
+    assert "MemoryError" in by_name["ReplayBuffer"].detail
 
 
 def test_reader_code_runs_in_a_temporary_directory(tmp_path):
