@@ -229,3 +229,40 @@ def test_cli_play_writes_a_gif(uninterrupted, tmp_path):
     assert main(["breakout", "play", "--checkpoint", str(out), "--gif", str(gif),
                  "--max-steps", "30"]) == 0
     assert gif.read_bytes()[:6] == b"GIF89a"
+
+
+def test_epsilon_decays_linearly_then_stays():
+    config = BreakoutConfig(epsilon_decay_steps=100)
+    assert [config.epsilon(s) for s in (0, 50, 100, 1000)] == pytest.approx([1.0, 0.505, 0.01, 0.01])
+
+
+def test_soft_target_update_moves_the_target_a_little(tmp_path):
+    from dataclasses import replace
+
+    config = replace(TINY, n_steps=60, soft_target_update=0.01, eval_interval=1000)
+    state, agent, best = train_breakout(config, tmp_path, progress=False)
+    model, target = agent.model.get_weights(), agent.target.get_weights()
+    assert any(not np.array_equal(m, t) for m, t in zip(model, target))
+    kernel, target_kernel = model[-2], target[-2]
+    assert np.abs(target_kernel - kernel).max() < 1e-2  # 6 soft updates of tau 0.01 from equal
+
+
+@pytest.mark.slow
+def test_ctrl_c_saves_a_checkpoint_and_exits(tmp_path):
+    """A real SIGINT to ``python -m homl_rl breakout train``: exit code 130, a checkpoint."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    process = subprocess.Popen([sys.executable, "-m", "homl_rl", "breakout", "train",
+                                "--steps", "100000", "--replay-capacity", "2000",
+                                "--out", str(tmp_path), "--quiet"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(25)  # TensorFlow import, model build: the loop runs by then
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    assert "interrupted at step" in out
+    meta, _ = load_checkpoint(tmp_path)
+    assert meta["state"]["interrupted"] and 0 < meta["state"]["step"] < 100_000
