@@ -64,6 +64,7 @@ def main():
     parser.add_argument("--steps", type=int, default=3000)
     parser.add_argument("--out", default=str(Path(__file__).with_name("results_breakout.md")))
     args = parser.parse_args()
+    load_before = os.getloadavg()[0]
     device = "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
     rows = [("env alone (random actions)", env_only(args.steps)),
             ("loop, acting only (compiled greedy action, epsilon 1 -> 0.01)",
@@ -78,6 +79,8 @@ def main():
         f"`.venv/bin/python benchmarks/bench_breakout.py --steps {args.steps}` on "
         f"{platform.machine()}, {os.cpu_count()} CPU cores, {device}, TensorFlow "
         f"{tf.__version__}, NumPy {np.__version__}.",
+        f"Load average (1 min) before / after: {load_before:.1f} / {os.getloadavg()[0]:.1f} "
+        "(the 2 cores are shared with other jobs: above 2, the rates below are pessimistic).",
         "",
         "| what | env steps/s |", "|---|---:|",
         *[f"| {name} | {rate:,.0f} |" for name, rate in rows],
