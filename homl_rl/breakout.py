@@ -438,6 +438,13 @@ def load_checkpoint(path):
         meta = json.loads(str(arrays.pop("meta")))
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
         raise CheckpointError(f"corrupt checkpoint {path}: {error}") from error
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"corrupt checkpoint {path}: its metadata is not a dict")
+    missing = ([key for key in ("config", "rng", "state") if key not in meta]
+               + [key for key in ("obs", "model_count", "target_count", "optimizer_count",
+                                  "best_count", "buffer_counters") if key not in arrays])
+    if missing:
+        raise CheckpointError(f"corrupt checkpoint {path}: missing {', '.join(missing)}")
     if meta.get("version") != CHECKPOINT_VERSION:
         raise CheckpointError(f"checkpoint {path} has version {meta.get('version')}, "
                               f"expected {CHECKPOINT_VERSION}")

@@ -190,6 +190,9 @@ def test_bad_inputs_give_clear_errors_and_overwrite_nothing(uninterrupted, tmp_p
     with pytest.raises(CheckpointError, match="corrupt checkpoint"):
         train_breakout(TINY, corrupt, resume=True, progress=False)
     assert (corrupt / "checkpoint.npz").read_bytes() == before[:1000]
+    np.savez(corrupt / "checkpoint.npz", meta=np.array('{"version": 1}'))  # a valid zip
+    with pytest.raises(CheckpointError, match="missing config, rng, state, obs"):
+        train_breakout(TINY, corrupt, resume=True, progress=False)
 
 
 def test_ctrl_c_raises_a_flag_instead_of_killing_the_loop():
