@@ -411,8 +411,12 @@ class Report:
         return "\n".join(lines)
 
 
+def _show(value):
+    return f"{value:.8g}" if isinstance(value, float) else repr(value)
+
+
 def _failure(check, diff, hint=""):
-    detail = (f"{diff.problem} at {diff.where}: ours {diff.ours!r}, yours {diff.theirs!r}")
+    detail = (f"{diff.problem} at {diff.where}: ours {_show(diff.ours)}, yours {_show(diff.theirs)}")
     return CheckResult(check, FAIL, diff.max_abs_diff, detail, hint, diff.where)
 
 

@@ -162,7 +162,8 @@ class ReaderWorker:
         if "tensorflow" in sys.modules:
             import tensorflow as tf
 
-            tf.keras.utils.set_random_seed(seed)
+            tf.keras.utils.set_random_seed(seed)  # as homl_rl.seeding.set_seeds does
+            tf.config.experimental.enable_op_determinism()
 
     def resolve(self, value):
         """Rebuild the objects that crossed the pipe as specs."""
