@@ -12,7 +12,15 @@ stacked frames, FIRE to start and after a lost life). This module adds:
   (each episode starts by pushing its own 4 reset frames);
 - :func:`build_dueling_conv_q_network`: ``/255``, conv 32 8x8/4, 64 4x4/2, 64 3x3/1,
   dense 512, dueling head ``V + A - max A`` (Keras functional API);
-- :func:`double_dqn_targets`: the notebook's Double-DQN target, as tensors.
+- :func:`double_dqn_targets`: the notebook's Double-DQN target, as tensors;
+- :func:`train_breakout`: the step-based loop (compiled acting and training, Huber loss,
+  clipped rewards, linear epsilon, a training step every 4 env steps, hard or soft target
+  updates, fixed-seed evaluations keeping the best weights) with atomic one-file
+  checkpoints (:func:`save_checkpoint`) that a resumed run continues exactly;
+- the ``breakout train|play`` command (:func:`breakout_command`) and the figures
+  ``breakout_training_plot`` and ``breakout`` (a 5,000-step run, :data:`FIGURES_RUN`).
+
+    state, agent, best_weights = train_breakout(BreakoutConfig(n_steps=50_000), "runs/b")
 """
 
 from dataclasses import dataclass
@@ -39,7 +47,8 @@ class FrameReplayBuffer:
     """
 
     def __init__(self, capacity, frame_shape=(84, 84), stack_size=4):
-        if isinstance(capacity, bool) or not isinstance(capacity, (int, np.integer)) or capacity < 1:
+        if (isinstance(capacity, bool) or not isinstance(capacity, (int, np.integer))
+                or capacity < 1):
             raise ValueError(f"capacity must be a positive integer, got {capacity!r}")
         self.capacity = int(capacity)
         self.stack_size = int(stack_size)
@@ -467,7 +476,8 @@ def _restore(meta, arrays, path, agent, buffer, rng, env):
         buffer.load_state_dict({k[len("buffer_"):]: v for k, v in arrays.items()
                                 if k.startswith("buffer_")})
     except (ValueError, KeyError) as error:
-        raise CheckpointError(f"checkpoint {path} does not fit this model/buffer: {error}") from error
+        raise CheckpointError(
+            f"checkpoint {path} does not fit this model/buffer: {error}") from error
     rng.bit_generator.state = meta["rng"]
     state = TrainingState(**meta["state"])
     config = agent.config
