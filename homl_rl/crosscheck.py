@@ -402,7 +402,9 @@ class Report:
                 lines.append(f"    hint: {r.hint}")
         n_pass = sum(r.status == PASS for r in self.results)
         n_attempted = sum(r.status in (PASS, FAIL, ERROR) for r in self.results)
-        lines += ["", f"{n_pass}/{n_attempted} attempted checks pass; "
+        lines += ["", f"integers and booleans compared exactly, floats to {FLOAT_TOLERANCE:g} "
+                      "(absolute); same inputs, same seeds.",
+                  f"{n_pass}/{n_attempted} attempted checks pass; "
                       f"{len(self.skipped_code)} top-level statement(s) not run"
                       " (loops, calls, plots; --format json lists them)."]
         if self.load_notes:
