@@ -169,7 +169,8 @@ def load_source(path):
                 for target in targets:
                     if isinstance(target, ast.Name):
                         definitions.append(Definition(target.id, stmt_id, "value", where))
-            else:
+            elif not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
+                      and isinstance(stmt.value.value, str)):  # a docstring is not code
                 skipped.append(f"{where}: {_describe(stmt)}")
             if (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
                     and isinstance(stmt.targets[0], ast.Name)):
