@@ -215,3 +215,21 @@ def test_mdp_tables_check_takes_the_latest_table_shaped_like_the_mdp(tmp_path):
     report = run_crosscheck(path, only=["MDP tables + Q-value iteration", "run_chain"])
     assert [r.status for r in report.results] == [PASS, PASS], report.to_text()
     assert any("undefined_name" in note for note in report.load_notes)
+
+
+def test_notebook_typed_verbatim_passes_with_its_loops_magics_and_reused_names(tmp_path):
+    # the reader's functions in notebook cells, between the notebook's own top-level cells:
+    # magics, training loops (never run), and the names it reuses (`rewards = []`,
+    # `n_max_steps = 200`, `step` as a loop variable)
+    cells = [["%pip install -q -U gymnasium swig\n", "import sys\n"],
+             (EXAMPLES / "reader_correct.py").read_text().splitlines(keepends=True),
+             ["%%time\n", "n_max_steps = 200\n", "rewards = []\n", "best_score = 0\n",
+              "for episode in range(600):\n", "    for step in range(200):\n",
+              "        training_step(batch_size)\n"],
+             ["!nvidia-smi\n", "sys.exit(0)\n"]]
+    notebook = {"nbformat": 4, "cells": [{"cell_type": "code", "source": source}
+                                         for source in cells]}
+    path = write(tmp_path, "chapter18.ipynb", json.dumps(notebook))
+    report = run_crosscheck(path, only=NUMPY_CHECKS)
+    assert all(r.status == PASS for r in report.results), report.to_text()
+    assert len(report.results) == len(NUMPY_CHECKS)
