@@ -1,7 +1,7 @@
 """Time the DQN trainings' engines: the notebook's (``model.predict`` at every step) and the
 fast one, and check they give the same per-episode rewards.
 
-    .venv/bin/python benchmarks/bench_dqn.py                    # ~35 min: the notebook engine
+    .venv/bin/python benchmarks/bench_dqn.py                    # ~50 min: the notebook engine
                                                                 # runs 600 episodes of DQN
     .venv/bin/python benchmarks/bench_dqn.py --notebook-episodes 100    # ~3 min
 
