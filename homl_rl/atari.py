@@ -28,6 +28,7 @@ import gymnasium as gym
 import matplotlib.pyplot as plt
 import numpy as np
 
+from homl_rl.checks import check_positive_int
 from homl_rl.environments import make_env
 from homl_rl.figures import register
 from homl_rl.plotting import save_data, save_fig
@@ -61,9 +62,7 @@ class AtariConfig:
 
     def __post_init__(self):
         for name in ("frame_skip", "screen_size", "stack_size", "max_episode_steps"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+            check_positive_int(name, getattr(self, name))
         if not 0.0 <= self.repeat_action_probability <= 1.0:
             raise ValueError("repeat_action_probability must be in [0, 1], "
                              f"got {self.repeat_action_probability}")

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from homl_rl.checks import check_positive_int
 from homl_rl.figures import register
 
 
@@ -47,10 +48,7 @@ class FrameReplayBuffer:
     """
 
     def __init__(self, capacity, frame_shape=(84, 84), stack_size=4):
-        if (isinstance(capacity, bool) or not isinstance(capacity, (int, np.integer))
-                or capacity < 1):
-            raise ValueError(f"capacity must be a positive integer, got {capacity!r}")
-        self.capacity = int(capacity)
+        self.capacity = check_positive_int("capacity", capacity)
         self.stack_size = int(stack_size)
         self.frame_shape = tuple(frame_shape)
         self.frame_capacity = self.capacity + self.stack_size
@@ -263,9 +261,7 @@ class BreakoutConfig:
         for name in ("n_steps", "replay_capacity", "batch_size", "epsilon_decay_steps",
                      "train_period", "target_update_period", "eval_interval", "eval_episodes",
                      "eval_max_steps", "checkpoint_interval"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+            check_positive_int(name, getattr(self, name))
         if not isinstance(self.env_id, str) or not self.env_id.startswith("ALE/"):
             raise ValueError(f"env_id must be an Atari id such as 'ALE/Breakout-v5', "
                              f"got {self.env_id!r}")

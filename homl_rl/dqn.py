@@ -42,6 +42,7 @@ from dataclasses import asdict, dataclass, fields, replace
 
 import numpy as np
 
+from homl_rl.checks import check_positive_int
 from homl_rl.environments import check_discrete_actions, make_env
 from homl_rl.figures import register
 from homl_rl.plotting import save_data, save_fig
@@ -91,9 +92,7 @@ class DQNConfig:
     def __post_init__(self):
         for name in ("n_episodes", "n_max_steps", "batch_size", "replay_buffer_size",
                      "epsilon_decay_episodes", "target_update_period"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+            check_positive_int(name, getattr(self, name))
         start = self.training_starts_after
         if isinstance(start, bool) or not isinstance(start, (int, np.integer)) or start < 0:
             raise ValueError(f"training_starts_after must be an integer >= 0, got {start!r}")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from homl_rl.checks import check_positive_int
 from homl_rl.environments import basic_policy, check_discrete_actions, make_env
 from homl_rl.figures import register
 from homl_rl.progress import progress_bar
@@ -74,9 +75,7 @@ class ImitationConfig:
 
     def __post_init__(self):
         for name in ("n_environments", "n_iterations"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+            check_positive_int(name, getattr(self, name))
 
 
 def basic_policy_states(n_episodes=10, n_max_steps=200):

@@ -39,6 +39,7 @@ from typing import NamedTuple
 import numpy as np
 
 from homl_rl import eager_replica as replica
+from homl_rl.checks import check_positive_int
 from homl_rl.environments import check_discrete_actions, make_env
 from homl_rl.figures import register
 from homl_rl.nn_policy import check_observation, policy_net
@@ -59,12 +60,6 @@ class TrainingResult(NamedTuple):
 
 
 # --- hyper-parameters -------------------------------------------------------------
-
-def check_positive_int(name, value):
-    """Raise ``ValueError`` unless ``value`` is an integer >= 1."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-
 
 def check_discount_factor(discount_factor):
     """Raise ``ValueError`` unless ``discount_factor`` is a number in [0, 1]."""

@@ -20,6 +20,8 @@ from collections import deque
 
 import numpy as np
 
+from homl_rl.checks import check_positive_int
+
 FIELDS = ("states", "actions", "rewards", "next_states", "dones", "truncateds")
 """The six arrays :func:`sample_experiences` returns, in order."""
 
@@ -34,9 +36,7 @@ def _check_can_sample(size, batch_size):
 
 
 def _check_max_size(max_size):
-    if isinstance(max_size, bool) or not isinstance(max_size, (int, np.integer)) or max_size < 1:
-        raise ValueError(f"max_size must be a positive integer, got {max_size!r}")
-    return int(max_size)
+    return check_positive_int("max_size", max_size)
 
 
 def experiences_at(replay_buffer, indices):

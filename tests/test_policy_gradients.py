@@ -87,14 +87,14 @@ def test_discount_factor_error_message_reads_like_the_style_guide():
 
 @pytest.mark.parametrize("n_episodes_per_update", [0, -3, 2.5, True])
 def test_n_episodes_per_update_below_1_is_rejected(n_episodes_per_update):
-    with pytest.raises(ValueError, match="n_episodes_per_update must be an integer >= 1"):
+    with pytest.raises(ValueError, match="n_episodes_per_update must be a positive integer"):
         train_policy_gradients(n_episodes_per_update=n_episodes_per_update)
-    with pytest.raises(ValueError, match="n_episodes_per_update must be an integer >= 1"):
+    with pytest.raises(ValueError, match="n_episodes_per_update must be a positive integer"):
         train_lander(n_episodes_per_update=n_episodes_per_update)
 
 
 def test_other_bad_hyper_parameters_are_rejected():
-    with pytest.raises(ValueError, match="n_iterations must be an integer >= 1, got 0"):
+    with pytest.raises(ValueError, match="n_iterations must be a positive integer, got 0"):
         PolicyGradientsConfig(n_iterations=0)
     with pytest.raises(ValueError, match="learning_rate must be a positive number"):
         PolicyGradientsConfig(learning_rate=0)
@@ -102,7 +102,7 @@ def test_other_bad_hyper_parameters_are_rejected():
         PolicyGradientsConfig(seed=-1)
     with pytest.raises(ValueError, match="engine must be one of 'notebook', 'fast' or None"):
         train_policy_gradients(engine="turbo")
-    with pytest.raises(ValueError, match="n_episodes must be an integer >= 1, got 0"):
+    with pytest.raises(ValueError, match="n_episodes must be a positive integer, got 0"):
         play_multiple_episodes(make_env("CartPole-v1"), 0, 10, policy_net(42),
                                tf.keras.losses.binary_crossentropy)
 

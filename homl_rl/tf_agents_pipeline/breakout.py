@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from homl_rl.checks import check_positive_int
 from homl_rl.tf_setup import tf
 
 from tf_agents.agents.dqn.dqn_agent import DqnAgent  # noqa: E402
@@ -53,11 +54,6 @@ from homl_rl.seeding import set_seeds  # noqa: E402
 from homl_rl.tf_agents_pipeline.environments import GymnasiumEnvironment  # noqa: E402
 
 logger = logging.getLogger(__name__)
-
-
-def _positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -100,7 +96,7 @@ class BreakoutConfig:
         for name in ("update_period", "epsilon_decay_steps", "target_update_period",
                      "replay_buffer_max_length", "initial_collect_steps", "batch_size",
                      "n_iterations", "log_interval", "checkpoint_interval"):
-            _positive_int(name, getattr(self, name))
+            check_positive_int(name, getattr(self, name))
         if not 0.0 <= self.gamma <= 1.0:
             raise ValueError(f"gamma must be in [0, 1], got {self.gamma}")
         if not 0.0 <= self.final_epsilon <= 1.0:
@@ -268,7 +264,7 @@ class BreakoutPipeline:
 
         config = self.config
         n_iterations = config.n_iterations if n_iterations is None else n_iterations
-        _positive_int("n_iterations", n_iterations)
+        check_positive_int("n_iterations", n_iterations)
         train_checkpointer = saver = None
         if checkpoint_dir is not None:
             train_checkpointer = self.checkpointer(checkpoint_dir, checkpoint_replay_buffer)

@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from homl_rl.checks import check_positive_int
 from homl_rl.tf_setup import tf
 
 import reverb  # noqa: E402
@@ -94,9 +95,7 @@ class TutorialConfig:
         for name in ("num_iterations", "initial_collect_steps", "collect_steps_per_iteration",
                      "replay_buffer_max_length", "batch_size", "log_interval",
                      "num_eval_episodes", "eval_interval"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+            check_positive_int(name, getattr(self, name))
         if not self.learning_rate > 0:
             raise ValueError(f"learning_rate must be positive, got {self.learning_rate}")
 

@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
+from homl_rl.checks import check_positive_int
 from homl_rl.figures import register
 
 AGENTS = ("tf_agents", "dqn", "fixed_q_targets", "double_dqn", "dueling_double_dqn")
@@ -68,9 +69,7 @@ class CompareConfig:
 
     def __post_init__(self):
         for name in ("env_steps", "eval_interval", "n_eval_episodes"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+            check_positive_int(name, getattr(self, name))
         if self.env_steps < 200:
             raise ValueError(f"env_steps must be at least 200 (TF-Agents collects 100 random "
                              f"steps first), got {self.env_steps}")
