@@ -43,11 +43,15 @@ def _cache_path(cache_dir, run_fn, params):
     return Path(cache_dir) / f"{run_key(run_fn, params)}.json"
 
 
+def _cached_result(path):
+    return json.loads(Path(path).read_text())["result"]
+
+
 def run_cached(run_fn, params, cache_dir=CACHE_DIR):
     """``run_fn(**params)``, or its cached result if this exact run already finished."""
     path = _cache_path(cache_dir, run_fn, params)
     if path.exists():
-        return json.loads(path.read_text())["result"]
+        return _cached_result(path)
     result = run_fn(**params)
     text = json.dumps({"params": params, "result": result}, sort_keys=True)
     atomic_write(path, lambda tmp: Path(tmp).write_text(text))
@@ -90,7 +94,7 @@ def run_study(run_fn, runs, jobs=None, cache_dir=CACHE_DIR, progress=True):
     for index, params in enumerate(runs):
         path = _cache_path(cache_dir, run_fn, params)
         if path.exists():
-            results[index] = json.loads(path.read_text())["result"]
+            results[index] = _cached_result(path)
         else:
             todo.append(index)
     bar = progress_bar(total=len(runs), initial=len(runs) - len(todo), desc=run_fn.__name__,
