@@ -1,4 +1,4 @@
-"""Command line: ``python -m homl_rl figures [--list] [--only ID ...] [--out DIR]``,
+"""Command line: ``python -m homl_rl figures [--list] [--only ID ...] [--long] [--out DIR]``,
 ``python -m homl_rl crosscheck PATH`` and the other subcommands below."""
 
 import argparse
@@ -6,11 +6,13 @@ import sys
 
 
 def _figures(args):
-    from homl_rl.figures import UnknownFigureError, all_figures, make_figures, select_figures
+    from homl_rl.figures import (
+        UnknownFigureError, all_figures, long_runs, make_figures, select_figures)
 
     if args.list:
         for spec in all_figures().values():
-            print(f"{spec.fig_id:40s} {spec.kind:9s} {spec.description}")
+            long_run = " [long run: made only with --only or --long]" if spec.long_run else ""
+            print(f"{spec.fig_id:40s} {spec.kind:9s} {spec.description}{long_run}")
         return 0
     try:
         select_figures(args.only)
@@ -20,8 +22,13 @@ def _figures(args):
     import matplotlib
 
     matplotlib.use("Agg")
-    for spec in make_figures(args.only, out_dir=args.out, progress=not args.quiet):
+    for spec in make_figures(args.only, out_dir=args.out, progress=not args.quiet,
+                             include_long=args.long):
         print(f"made {spec.fig_id}")
+    skipped = [fig_id for fig_id in long_runs() if not (args.only or args.long)]
+    if skipped:
+        print(f"skipped the long runs {', '.join(skipped)} (hours of training; their committed "
+              "files come from that run): make them with --only ID or --long")
     return 0
 
 
@@ -184,6 +191,8 @@ def build_parser():
     figures.add_argument("--only", nargs="+", metavar="ID", help="only these figure ids")
     figures.add_argument("--out", metavar="DIR", default=None,
                          help="output directory (default: ./figures)")
+    figures.add_argument("--long", action="store_true",
+                         help="also make the long runs (hours of training; resumable)")
     figures.add_argument("--quiet", action="store_true", help="no progress bar")
     figures.set_defaults(run=_figures)
 

@@ -33,20 +33,23 @@ class FigureSpec:
     kind: str
     """``"figure"`` (a PNG) or ``"animation"`` (a GIF)"""
     make: Callable[[Path], None]
+    long_run: bool = False
+    """made only when asked for (``--only ID`` or ``--long``): it needs hours of training,
+    and the committed file comes from that run"""
 
 
 FIGURES = {}
 
 
-def register(fig_id, description, kind="figure"):
-    """Decorator registering ``make(out_dir)`` under ``fig_id``."""
+def register(fig_id, description, kind="figure", long_run=False):
+    """Decorator registering ``make(out_dir)`` under ``fig_id`` (``long_run``: hours to make)."""
     if kind not in ("figure", "animation"):
         raise ValueError(f"kind must be 'figure' or 'animation', got {kind!r}")
 
     def decorator(make):
         if fig_id in FIGURES and FIGURES[fig_id].make is not make:
             raise ValueError(f"figure id {fig_id!r} is registered twice")
-        FIGURES[fig_id] = FigureSpec(fig_id, description, kind, make)
+        FIGURES[fig_id] = FigureSpec(fig_id, description, kind, make, long_run)
         return make
 
     return decorator
@@ -63,11 +66,14 @@ class UnknownFigureError(ValueError):
     """Raised for a figure id that is not registered."""
 
 
-def select_figures(ids=None):
-    """The specs for ``ids`` (all when ``None``), or an error listing the valid ids."""
+def select_figures(ids=None, include_long=False):
+    """The specs for ``ids``, or an error listing the valid ids.
+
+    Without ``ids``: every figure but the long runs (unless ``include_long``).
+    """
     figures = all_figures()
     if not ids:
-        return list(figures.values())
+        return [spec for spec in figures.values() if include_long or not spec.long_run]
     unknown = [fig_id for fig_id in ids if fig_id not in figures]
     if unknown:
         raise UnknownFigureError(
@@ -75,14 +81,20 @@ def select_figures(ids=None):
     return [figures[fig_id] for fig_id in dict.fromkeys(ids)]
 
 
-def make_figures(ids=None, out_dir=None, progress=True):
-    """Regenerate the figures ``ids`` (all by default) into ``out_dir``; return their specs."""
+def long_runs():
+    """The ids of the figures made only when asked for (hours of training)."""
+    return [spec.fig_id for spec in all_figures().values() if spec.long_run]
+
+
+def make_figures(ids=None, out_dir=None, progress=True, include_long=False):
+    """Regenerate the figures ``ids`` (all but the long runs by default) into ``out_dir``;
+    return their specs."""
     import matplotlib.pyplot as plt
 
     from homl_rl.plotting import FIGURES_DIR, use_book_style
     from homl_rl.progress import progress_bar
 
-    specs = select_figures(ids)
+    specs = select_figures(ids, include_long)
     out_dir = Path(out_dir or FIGURES_DIR)
     use_book_style()
     bar = progress_bar(specs, desc="figures", progress=progress, unit="fig")

@@ -76,6 +76,23 @@ def test_unknown_figure_id_lists_the_valid_ones():
         select_figures(["nope"])
 
 
+def test_long_runs_are_made_only_when_asked_for():
+    long_ids = {spec.fig_id for spec in all_figures().values() if spec.long_run}
+    assert {"breakout_tf_agents", "breakout_tf_agents_training_plot"} <= long_ids
+    assert not long_ids & {spec.fig_id for spec in select_figures()}
+    assert long_ids <= {spec.fig_id for spec in select_figures(include_long=True)}
+    assert [spec.fig_id for spec in select_figures(["breakout_tf_agents"])] == ["breakout_tf_agents"]
+
+
+def test_the_cli_lists_the_long_runs(capsys):
+    from homl_rl.cli import main
+
+    assert main(["figures", "--list"]) == 0
+    line = next(line for line in capsys.readouterr().out.splitlines()
+                if line.startswith("breakout_tf_agents "))
+    assert "[long run: made only with --only or --long]" in line
+
+
 def test_an_id_cannot_be_registered_twice():
     register("test_only_figure", "x")(lambda out_dir: None)
     with pytest.raises(ValueError, match="registered twice"):

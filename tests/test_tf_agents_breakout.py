@@ -11,8 +11,11 @@ import math
 import numpy as np
 import pytest
 
+from homl_rl.plotting import load_data
 from homl_rl.tf_agents_pipeline.breakout import (
-    BreakoutConfig, BreakoutPipeline, play, save_breakout_gif)
+    BreakoutConfig, BreakoutPipeline, agent_run, breakout_tf_agents,
+    breakout_tf_agents_training_plot, checkpointed_step, load_histories, mean_losses, play,
+    save_breakout_gif)
 
 SHORT = BreakoutConfig(replay_buffer_max_length=1000, initial_collect_steps=200, n_iterations=40,
                        log_interval=20, checkpoint_interval=20, batch_size=32)
@@ -77,6 +80,14 @@ def test_buffer_trajectories_are_stacked_frames(short_run):
     assert trajectories.observation.dtype.name == "uint8"
 
 
+def test_the_history_is_saved_beside_the_checkpoints(short_run):
+    _, history, checkpoint_dir = short_run
+    assert checkpointed_step(checkpoint_dir) == 40
+    [saved] = load_histories(checkpoint_dir)
+    assert (saved["start_step"], saved["end_step"]) == (0, 40)
+    assert saved["losses"] == history["losses"] and saved["metrics"] == history["metrics"]
+
+
 def test_a_stopped_run_resumes_from_its_checkpoint(short_run):
     _, _, checkpoint_dir = short_run
     resumed = BreakoutPipeline(SHORT)
@@ -84,6 +95,37 @@ def test_a_stopped_run_resumes_from_its_checkpoint(short_run):
     assert history["start_step"] == 40 and int(resumed.train_step.numpy()) == 42
     # the buffer was refilled (initial_collect_steps of the restored collect policy) then 2x4 steps
     assert int(resumed.replay_buffer.num_frames()) >= 208
+    assert checkpointed_step(checkpoint_dir) == 42
+    assert [(h["start_step"], h["end_step"]) for h in load_histories(checkpoint_dir)] == [
+        (0, 40), (40, 42)]
+
+
+def test_the_long_run_figures_come_from_the_checkpoints_without_retraining(short_run, tmp_path):
+    _, history, checkpoint_dir = short_run
+    step, n_histories = checkpointed_step(checkpoint_dir), len(load_histories(checkpoint_dir))
+    assert step >= SHORT.n_iterations
+    metrics = agent_run(SHORT, checkpoint_dir)  # done already: nothing trains
+    assert checkpointed_step(checkpoint_dir) == step
+    assert len(load_histories(checkpoint_dir)) == n_histories
+    assert metrics[:len(history["metrics"])] == history["metrics"]
+    assert mean_losses(checkpoint_dir, every=20)[0] == pytest.approx(
+        np.mean(history["losses"][:20]))
+    breakout_tf_agents_training_plot(tmp_path, SHORT, checkpoint_dir)
+    breakout_tf_agents(tmp_path, SHORT, checkpoint_dir, num_steps=12)
+    assert (tmp_path / "breakout_tf_agents_training_plot.png").stat().st_size > 0
+    assert (tmp_path / "breakout_tf_agents.gif").stat().st_size > 0
+    played = load_data("breakout_tf_agents", out_dir=tmp_path)
+    assert played["n_frames"] == len(played["rewards"]) == 12
+    assert played["trained_env_steps"] == metrics[-1]["EnvironmentSteps"]
+    plotted = load_data("breakout_tf_agents_training_plot", out_dir=tmp_path)
+    assert "seconds" not in plotted["metrics"][0]  # wall-clock stays out of the data: deterministic
+
+
+def test_agent_run_trains_what_is_missing(tmp_path):
+    tiny = BreakoutConfig(replay_buffer_max_length=300, initial_collect_steps=100, n_iterations=3,
+                          log_interval=1, checkpoint_interval=3, batch_size=8)
+    assert len(agent_run(tiny, tmp_path, progress=False)) == 3
+    assert checkpointed_step(tmp_path) == 3
 
 
 def test_the_saved_policy_plays_and_makes_a_gif(short_run, tmp_path):

@@ -23,6 +23,7 @@ decay_steps=250000 // update_period, end=0.01)`` evaluated on the *training* ste
 so epsilon reaches 0.01 after 250,000 collect steps, i.e. 1,000,000 ALE frames.
 """
 
+import json
 import logging
 import time
 import warnings
@@ -49,7 +50,7 @@ from tf_agents.utils.common import function  # noqa: E402
 
 from homl_rl.atari import AtariConfig, make_breakout_env, plot_observation  # noqa: E402
 from homl_rl.figures import register  # noqa: E402
-from homl_rl.plotting import save_data, save_fig  # noqa: E402
+from homl_rl.plotting import atomic_write, save_data, save_fig  # noqa: E402
 from homl_rl.seeding import set_seeds  # noqa: E402
 from homl_rl.tf_agents_pipeline.environments import GymnasiumEnvironment  # noqa: E402
 
@@ -304,9 +305,38 @@ class BreakoutPipeline:
                 with warnings.catch_warnings():  # TFP's spec "will require that this type be imported"
                     warnings.filterwarnings("ignore", message="Encoding a StructuredValue")
                     saver.save(str(Path(checkpoint_dir) / "policy"))
-        history["seconds"] = time.perf_counter() - start
-        history["env_steps"] = int(self.train_metrics[1].result())
+                history.update(end_step=step, seconds=time.perf_counter() - start,
+                               env_steps=int(self.train_metrics[1].result()))
+                write_history(checkpoint_dir, history)
+        history.update(end_step=int(self.train_step.numpy()), seconds=time.perf_counter() - start,
+                       env_steps=int(self.train_metrics[1].result()))
         return history
+
+
+def history_path(checkpoint_dir, start_step):
+    """Where :meth:`BreakoutPipeline.train_agent` keeps the history of a call that
+    started at ``start_step`` (rewritten at each checkpoint: nothing lost on a stop)."""
+    return Path(checkpoint_dir) / f"history_{start_step:08d}.json"
+
+
+def write_history(checkpoint_dir, history):
+    """Save ``history`` atomically beside the checkpoints; return its path."""
+    text = json.dumps(history, indent=1, sort_keys=True) + "\n"
+    path = history_path(checkpoint_dir, history["start_step"])
+    return atomic_write(path, lambda tmp: Path(tmp).write_text(text))
+
+
+def load_histories(checkpoint_dir):
+    """The histories of every call that trained in ``checkpoint_dir``, oldest first."""
+    histories = [json.loads(path.read_text())
+                 for path in Path(checkpoint_dir).glob("history_*.json")]
+    return sorted(histories, key=lambda history: history["start_step"])
+
+
+def checkpointed_step(checkpoint_dir):
+    """The training step of the last checkpoint in ``checkpoint_dir`` (0 if none)."""
+    latest = tf.train.latest_checkpoint(str(Path(checkpoint_dir) / "train"))
+    return int(latest.rsplit("-", 1)[1]) if latest else 0
 
 
 def play(policy, config=BreakoutConfig(), num_steps=1000, seed=42):
@@ -339,11 +369,12 @@ def play(policy, config=BreakoutConfig(), num_steps=1000, seed=42):
 
 def save_breakout_gif(policy, path, config=BreakoutConfig(), num_steps=1000, n_frames=300,
                       seed=42):
-    """Play ``policy`` and save the first ``n_frames`` frames as a GIF (the 2nd edition kept 150)."""
+    """Play ``policy`` and save the first ``n_frames`` frames as a GIF (the 2nd edition kept 150),
+    at the Atari's own 160x210 pixels."""
     from homl_rl.animation import save_animation
 
     frames, rewards = play(policy, config, num_steps, seed)
-    return save_animation(frames[:n_frames], path, interval=30), rewards
+    return save_animation(frames[:n_frames], path, interval=30, scale=1), rewards
 
 
 SUB_EPISODES_CONFIG = BreakoutConfig(replay_buffer_max_length=2_000, initial_collect_steps=2_000)
@@ -371,3 +402,81 @@ def sub_episodes_plot(out_dir, config=SUB_EPISODES_CONFIG):
         "sample_seed": 9, "observation_shape": trajectories.observation.shape.as_list(),
         "step_type": trajectories.step_type.numpy(), "action": trajectories.action.numpy(),
         "reward": trajectories.reward.numpy()}, out_dir=out_dir)
+
+
+AGENT_RUN = BreakoutConfig(n_iterations=100_000, checkpoint_interval=5_000)
+"""The long run behind ``breakout_tf_agents``: 100,000 iterations = 400,000 env steps =
+1.6M ALE frames (epsilon reaches 0.01 at 1M), about 1.7 h on 2 CPU cores."""
+
+AGENT_RUN_DIR = Path(".cache") / "breakout_tf_agents"
+"""Its checkpoints, saved policy and histories (a stopped run resumes from here)."""
+
+AGENT_GIF_STEPS = 600
+"""Steps of the trained agent's GIF (4 ALE frames each; 20 s at 30 frames/s)."""
+
+
+def agent_run(config=AGENT_RUN, checkpoint_dir=AGENT_RUN_DIR, progress=True):
+    """Train ``config``'s run up to ``config.n_iterations`` in ``checkpoint_dir`` (resuming
+    from its last checkpoint, skipped when done); return its metrics, oldest first.
+
+    An uninterrupted run is deterministic (see the tests); a resumed one refills its
+    replay buffer with the restored collect policy, so its numbers differ a little.
+    """
+    done = checkpointed_step(checkpoint_dir)
+    if done < config.n_iterations:
+        pipeline = BreakoutPipeline(config)
+        pipeline.train_agent(config.n_iterations - done, checkpoint_dir, progress=progress)
+    return [metrics for history in load_histories(checkpoint_dir)
+            for metrics in history["metrics"]]
+
+
+def mean_losses(checkpoint_dir, every=1_000):
+    """The training loss averaged over each ``every`` iterations of the run, in order."""
+    losses = [loss for history in load_histories(checkpoint_dir) for loss in history["losses"]]
+    return [float(np.mean(losses[start:start + every])) for start in range(0, len(losses), every)]
+
+
+@register("breakout_tf_agents_training_plot",
+          "TF-Agents DQN on Breakout (2nd ed.): average return and loss during a 1.6M-frame run",
+          long_run=True)
+def breakout_tf_agents_training_plot(out_dir, config=AGENT_RUN, checkpoint_dir=AGENT_RUN_DIR):
+    """``train_agent``'s logged metrics (last 10 episodes of the collect policy) vs env steps."""
+    import matplotlib.pyplot as plt
+
+    metrics = agent_run(config, checkpoint_dir)
+    losses = mean_losses(checkpoint_dir, config.log_interval)
+    env_steps = [entry["EnvironmentSteps"] for entry in metrics]
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6), sharex=True)
+    top.plot(env_steps, [entry["AverageReturn"] for entry in metrics], ".-")
+    top.axvline(config.epsilon_decay_steps, color="gray", linestyle="--")
+    top.text(config.epsilon_decay_steps, 0.05, r" $\varepsilon$ = 0.01 from here", color="gray",
+             transform=top.get_xaxis_transform(), fontsize=11)
+    top.set_ylabel("Average return\n(last 10 episodes)")
+    top.grid(True)
+    loss_steps = [config.update_period * config.log_interval * (i + 1) for i in range(len(losses))]
+    bottom.semilogy(loss_steps, losses, ".-")
+    bottom.set_xlabel("Environment step (4 ALE frames)")
+    bottom.set_ylabel(f"Huber loss\n(mean of {config.log_interval:,} iterations)")
+    bottom.grid(True)
+    save_fig("breakout_tf_agents_training_plot", fig=fig, out_dir=out_dir)
+    save_data("breakout_tf_agents_training_plot", {
+        "config": asdict(config),
+        "metrics": [{key: value for key, value in entry.items() if key != "seconds"}
+                    for entry in metrics],
+        "mean_losses": losses}, out_dir=out_dir)
+
+
+@register("breakout_tf_agents", "TF-Agents DQN on Breakout (2nd ed.): the agent of a 1.6M-frame "
+                                "run playing (greedy policy)", kind="animation", long_run=True)
+def breakout_tf_agents(out_dir, config=AGENT_RUN, checkpoint_dir=AGENT_RUN_DIR,
+                       num_steps=AGENT_GIF_STEPS, seed=42):
+    """The 2nd edition's ``watch_driver`` and GIF, on the saved greedy policy of the run."""
+    metrics = agent_run(config, checkpoint_dir)
+    path, rewards = save_breakout_gif(Path(checkpoint_dir) / "policy",
+                                      Path(out_dir) / "breakout_tf_agents.gif", config,
+                                      num_steps=num_steps, n_frames=num_steps, seed=seed)
+    save_data("breakout_tf_agents", {
+        "trained_iterations": config.n_iterations,
+        "trained_env_steps": metrics[-1]["EnvironmentSteps"],
+        "final_average_return": metrics[-1]["AverageReturn"], "seed": seed,
+        "n_frames": len(rewards), "rewards": rewards, "points": sum(rewards)}, out_dir=out_dir)

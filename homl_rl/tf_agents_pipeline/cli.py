@@ -86,7 +86,6 @@ def breakout_command(args):
         print(f"homl-rl breakout-tf-agents: error: no saved policy in {policy_dir}; "
               "train first (breakout-tf-agents train --checkpoint-dir ...)", file=sys.stderr)
         return 2
-    from homl_rl.plotting import atomic_write
     from homl_rl.tf_agents_pipeline.breakout import BreakoutPipeline, save_breakout_gif
 
     if args.action == "play":
@@ -107,13 +106,9 @@ def breakout_command(args):
     history = pipeline.train_agent(checkpoint_dir=checkpoint_dir,
                                    checkpoint_replay_buffer=args.checkpoint_replay_buffer,
                                    progress=not args.quiet)
-    step = int(pipeline.train_step.numpy())
-    text = json.dumps(history, indent=1, sort_keys=True) + "\n"
-    path = checkpoint_dir / f"history_{history['start_step']:08d}-{step:08d}.json"
-    atomic_write(path, lambda tmp: Path(tmp).write_text(text))
-    print(f"trained steps {history['start_step']} to {step} in {history['seconds']:.0f} s "
-          f"({history['env_steps'] / history['seconds']:.0f} env steps/s); "
-          f"checkpoint and policy in {checkpoint_dir}, history in {path.name}")
+    print(f"trained steps {history['start_step']} to {history['end_step']} in "
+          f"{history['seconds']:.0f} s ({history['env_steps'] / history['seconds']:.0f} env steps/s); "
+          f"checkpoint, policy and history in {checkpoint_dir}")
     return 0
 
 
