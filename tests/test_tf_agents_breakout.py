@@ -152,3 +152,17 @@ def test_play_without_a_trained_policy_is_a_clear_error(tmp_path, capsys):
 
     assert main(["breakout-tf-agents", "play", "--checkpoint-dir", str(tmp_path)]) == 2
     assert "no saved policy in" in capsys.readouterr().err
+
+
+def test_the_cli_keeps_logging_the_metrics_after_a_checkpoint(tmp_path, caplog):
+    """Saving a policy resets absl's verbosity (TF's AutoTrackable); the CLI sets it first."""
+    import logging
+
+    from homl_rl.cli import main
+
+    caplog.set_level(logging.INFO)
+    assert main(["breakout-tf-agents", "train", "--checkpoint-dir", str(tmp_path),
+                 "--iterations", "3", "--replay-capacity", "300", "--initial-collect-steps", "100",
+                 "--checkpoint-interval", "1", "--log-interval", "1", "--quiet"]) == 0
+    assert caplog.text.count("EnvironmentSteps = ") == 3
+    assert [h["end_step"] for h in load_histories(tmp_path)] == [3]

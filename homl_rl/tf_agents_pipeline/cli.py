@@ -80,6 +80,8 @@ def breakout_command(args):
     """``breakout-tf-agents train|play``."""
     import logging
 
+    from absl import logging as absl_logging
+
     checkpoint_dir = Path(args.checkpoint_dir)
     policy_dir = checkpoint_dir / "policy"
     if args.action == "play" and not (policy_dir / "saved_model.pb").exists():
@@ -100,7 +102,9 @@ def breakout_command(args):
         print(f"homl-rl breakout-tf-agents: error: {error}", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    logging.getLogger("absl").setLevel(logging.INFO)
+    # absl's verbosity, not just its logger's level: saving the policy (TF's AutoTrackable)
+    # restores absl's *verbosity*, which would silence log_metrics after the first checkpoint
+    absl_logging.set_verbosity(absl_logging.INFO)
     logging.getLogger("tensorflow").setLevel(logging.ERROR)  # SavedModel chatter
     pipeline = BreakoutPipeline(config)
     history = pipeline.train_agent(checkpoint_dir=checkpoint_dir,
