@@ -1,6 +1,7 @@
 # Two commands on a fresh machine with Python 3.11:
 #   make figures   regenerate every figure and animation into figures/
 #   make test      run the test suite
+# and, by hand: make figures-long (hours of training, resumable), make test-slow, make benchmarks
 # Both create .venv (if missing) and install the pinned stack of requirements.txt.
 
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null)
@@ -8,7 +9,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: figures test test-slow benchmarks venv clean
+.PHONY: figures figures-long test test-slow benchmarks venv clean
 
 venv: $(STAMP)
 
@@ -22,6 +23,9 @@ $(STAMP): requirements.txt setup.cfg pyproject.toml scripts/check_python.py
 
 figures: $(STAMP)
 	$(PY) -m homl_rl figures
+
+figures-long: $(STAMP)  # by hand, hours: the long runs' figures (training resumes from .cache/)
+	$(PY) -m homl_rl figures --long
 
 test: $(STAMP)
 	$(PY) -m pytest

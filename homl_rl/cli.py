@@ -6,16 +6,15 @@ import sys
 
 
 def _figures(args):
-    from homl_rl.figures import (
-        UnknownFigureError, all_figures, long_runs, make_figures, select_figures)
+    from homl_rl.figures import UnknownFigureError, all_figures, make_figures, select_figures
 
     if args.list:
         for spec in all_figures().values():
-            long_run = " [long run: made only with --only or --long]" if spec.long_run else ""
+            long_run = " [long run: made by --long or --only]" if spec.long_run else ""
             print(f"{spec.fig_id:40s} {spec.kind:9s} {spec.description}{long_run}")
         return 0
     try:
-        select_figures(args.only)
+        select_figures(args.only, args.long)
     except UnknownFigureError as error:
         print(f"homl-rl figures: error: {error}", file=sys.stderr)
         return 2
@@ -23,12 +22,12 @@ def _figures(args):
 
     matplotlib.use("Agg")
     for spec in make_figures(args.only, out_dir=args.out, progress=not args.quiet,
-                             include_long=args.long):
+                             long_runs=args.long):
         print(f"made {spec.fig_id}")
-    skipped = [fig_id for fig_id in long_runs() if not (args.only or args.long)]
-    if skipped:
-        print(f"skipped the long runs {', '.join(skipped)} (hours of training; their committed "
-              "files come from that run): make them with --only ID or --long")
+    if not (args.only or args.long):
+        skipped = [spec.fig_id for spec in select_figures(long_runs=True)]
+        print(f"not made: the long runs {', '.join(skipped)} (hours of training, resumable; "
+              "their committed files come from that run): `figures --long` makes them")
     return 0
 
 
@@ -192,7 +191,7 @@ def build_parser():
     figures.add_argument("--out", metavar="DIR", default=None,
                          help="output directory (default: ./figures)")
     figures.add_argument("--long", action="store_true",
-                         help="also make the long runs (hours of training; resumable)")
+                         help="make the long runs instead (hours of training; resumable)")
     figures.add_argument("--quiet", action="store_true", help="no progress bar")
     figures.set_defaults(run=_figures)
 

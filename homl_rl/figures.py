@@ -34,7 +34,7 @@ class FigureSpec:
     """``"figure"`` (a PNG) or ``"animation"`` (a GIF)"""
     make: Callable[[Path], None]
     long_run: bool = False
-    """made only when asked for (``--only ID`` or ``--long``): it needs hours of training,
+    """made only when asked for (``--long`` or ``--only ID``): it needs hours of training,
     and the committed file comes from that run"""
 
 
@@ -66,14 +66,14 @@ class UnknownFigureError(ValueError):
     """Raised for a figure id that is not registered."""
 
 
-def select_figures(ids=None, include_long=False):
+def select_figures(ids=None, long_runs=False):
     """The specs for ``ids``, or an error listing the valid ids.
 
-    Without ``ids``: every figure but the long runs (unless ``include_long``).
+    Without ``ids``: every figure but the long runs, or (``long_runs``) the long runs only.
     """
     figures = all_figures()
     if not ids:
-        return [spec for spec in figures.values() if include_long or not spec.long_run]
+        return [spec for spec in figures.values() if spec.long_run == long_runs]
     unknown = [fig_id for fig_id in ids if fig_id not in figures]
     if unknown:
         raise UnknownFigureError(
@@ -81,20 +81,15 @@ def select_figures(ids=None, include_long=False):
     return [figures[fig_id] for fig_id in dict.fromkeys(ids)]
 
 
-def long_runs():
-    """The ids of the figures made only when asked for (hours of training)."""
-    return [spec.fig_id for spec in all_figures().values() if spec.long_run]
-
-
-def make_figures(ids=None, out_dir=None, progress=True, include_long=False):
-    """Regenerate the figures ``ids`` (all but the long runs by default) into ``out_dir``;
-    return their specs."""
+def make_figures(ids=None, out_dir=None, progress=True, long_runs=False):
+    """Regenerate the figures ``ids`` (by default all but the long runs, or with
+    ``long_runs`` the long runs only) into ``out_dir``; return their specs."""
     import matplotlib.pyplot as plt
 
     from homl_rl.plotting import FIGURES_DIR, use_book_style
     from homl_rl.progress import progress_bar
 
-    specs = select_figures(ids, include_long)
+    specs = select_figures(ids, long_runs)
     out_dir = Path(out_dir or FIGURES_DIR)
     use_book_style()
     bar = progress_bar(specs, desc="figures", progress=progress, unit="fig")

@@ -80,7 +80,7 @@ def test_long_runs_are_made_only_when_asked_for():
     long_ids = {spec.fig_id for spec in all_figures().values() if spec.long_run}
     assert {"breakout_tf_agents", "breakout_tf_agents_training_plot"} <= long_ids
     assert not long_ids & {spec.fig_id for spec in select_figures()}
-    assert long_ids <= {spec.fig_id for spec in select_figures(include_long=True)}
+    assert long_ids == {spec.fig_id for spec in select_figures(long_runs=True)}
     assert [spec.fig_id for spec in select_figures(["breakout_tf_agents"])] == ["breakout_tf_agents"]
 
 
@@ -90,7 +90,7 @@ def test_the_cli_lists_the_long_runs(capsys):
     assert main(["figures", "--list"]) == 0
     line = next(line for line in capsys.readouterr().out.splitlines()
                 if line.startswith("breakout_tf_agents "))
-    assert "[long run: made only with --only or --long]" in line
+    assert "[long run: made by --long or --only]" in line
 
 
 def test_an_id_cannot_be_registered_twice():
