@@ -28,7 +28,7 @@ import gymnasium as gym
 import matplotlib.pyplot as plt
 import numpy as np
 
-from homl_rl.checks import check_positive_int
+from homl_rl.checks import check_non_negative_int, check_positive_int, check_unit_interval
 from homl_rl.environments import make_env
 from homl_rl.figures import register
 from homl_rl.plotting import save_data, save_fig
@@ -63,11 +63,8 @@ class AtariConfig:
     def __post_init__(self):
         for name in ("frame_skip", "screen_size", "stack_size", "max_episode_steps"):
             check_positive_int(name, getattr(self, name))
-        if not 0.0 <= self.repeat_action_probability <= 1.0:
-            raise ValueError("repeat_action_probability must be in [0, 1], "
-                             f"got {self.repeat_action_probability}")
-        if isinstance(self.noop_max, bool) or not isinstance(self.noop_max, int) or self.noop_max < 0:
-            raise ValueError(f"noop_max must be a non-negative integer, got {self.noop_max!r}")
+        check_unit_interval("repeat_action_probability", self.repeat_action_probability)
+        check_non_negative_int("noop_max", self.noop_max)
 
 
 class FireResetEnv(gym.Wrapper):

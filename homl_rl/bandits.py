@@ -13,6 +13,7 @@ from math import lgamma
 import matplotlib.pyplot as plt
 import numpy as np
 
+from homl_rl.checks import check_unit_interval
 from homl_rl.figures import register
 from homl_rl.plotting import save_data, save_fig
 
@@ -28,12 +29,6 @@ def check_bandits(bandits):
     if np.any((bandits < 0) | (bandits > 1)):
         raise ValueError(f"every arm's win probability must be in [0, 1], got {bandits.tolist()}")
     return bandits
-
-
-def check_epsilon(epsilon):
-    """Raise unless ``epsilon`` is in [0, 1]."""
-    if not 0 <= epsilon <= 1:
-        raise ValueError(f"epsilon must be in [0, 1], got {epsilon}")
 
 
 def pull(i, bandits=BANDITS):
@@ -119,7 +114,7 @@ def epsilon_greedy(n_pulls=20, epsilon=0.1, bandits=BANDITS, n_runs=1, seed=42):
     """The lecture's task: with probability ``epsilon`` pull a random arm, otherwise the arm
     with the best win rate so far. An arm never pulled counts as the best (so each arm is
     tried once), and ties are broken at random, so no arm is favoured by its index."""
-    check_epsilon(epsilon)
+    check_unit_interval("epsilon", epsilon)
     n_arms = len(check_bandits(bandits))
 
     def choose_arms(rng, pulls, wins):

@@ -27,7 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from homl_rl.checks import check_positive_int
+from homl_rl.checks import (
+    check_non_negative_int, check_positive_int, check_positive_number, check_unit_interval)
 from homl_rl.figures import register
 
 
@@ -265,15 +266,10 @@ class BreakoutConfig:
         if not isinstance(self.env_id, str) or not self.env_id.startswith("ALE/"):
             raise ValueError(f"env_id must be an Atari id such as 'ALE/Breakout-v5', "
                              f"got {self.env_id!r}")
-        if self.training_starts < 0:
-            raise ValueError(f"training_starts must be >= 0, got {self.training_starts}")
-        if not 0 <= self.discount_factor <= 1:
-            raise ValueError(f"discount_factor must be in [0, 1], got {self.discount_factor}")
-        for name in ("epsilon_start", "epsilon_end", "eval_epsilon"):
-            if not 0 <= getattr(self, name) <= 1:
-                raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
-        if not self.learning_rate > 0:
-            raise ValueError(f"learning_rate must be > 0, got {self.learning_rate}")
+        check_non_negative_int("training_starts", self.training_starts)
+        for name in ("discount_factor", "epsilon_start", "epsilon_end", "eval_epsilon"):
+            check_unit_interval(name, getattr(self, name))
+        check_positive_number("learning_rate", self.learning_rate)
         if self.soft_target_update is not None and not 0 < self.soft_target_update <= 1:
             raise ValueError(f"soft_target_update must be in (0, 1], got {self.soft_target_update}")
 

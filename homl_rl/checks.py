@@ -8,3 +8,27 @@ def check_positive_int(name, value):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
     return int(value)
+
+
+def check_non_negative_int(name, value):
+    """Return ``int(value)``, or raise ``ValueError`` unless it is an integer >= 0 (not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+    return int(value)
+
+
+def check_positive_number(name, value):
+    """Return ``value``, or raise ``ValueError`` unless it is a number > 0 (not a bool, not NaN)."""
+    if (isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating))
+            or not value > 0):
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
+    return value
+
+
+def check_unit_interval(name, value):
+    """Return ``value``, or raise ``ValueError`` unless it is a number in [0, 1] (not a bool, not NaN):
+    a discount factor, an epsilon, a probability."""
+    if (isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating))
+            or not 0 <= value <= 1):
+        raise ValueError(f"{name} must be in [0, 1], got {value!r}")
+    return value

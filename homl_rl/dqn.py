@@ -42,7 +42,8 @@ from dataclasses import asdict, dataclass, fields, replace
 
 import numpy as np
 
-from homl_rl.checks import check_positive_int
+from homl_rl.checks import (
+    check_non_negative_int, check_positive_int, check_positive_number, check_unit_interval)
 from homl_rl.environments import check_discrete_actions, make_env
 from homl_rl.figures import register
 from homl_rl.plotting import save_data, save_fig
@@ -93,15 +94,11 @@ class DQNConfig:
         for name in ("n_episodes", "n_max_steps", "batch_size", "replay_buffer_size",
                      "epsilon_decay_episodes", "target_update_period"):
             check_positive_int(name, getattr(self, name))
-        start = self.training_starts_after
-        if isinstance(start, bool) or not isinstance(start, (int, np.integer)) or start < 0:
-            raise ValueError(f"training_starts_after must be an integer >= 0, got {start!r}")
-        if not 0 <= self.discount_factor <= 1:
-            raise ValueError(f"discount_factor must be in [0, 1], got {self.discount_factor}")
-        if not 0 <= self.min_epsilon <= 1:
-            raise ValueError(f"min_epsilon must be in [0, 1], got {self.min_epsilon}")
-        if self.learning_rate is not None and not self.learning_rate > 0:
-            raise ValueError(f"learning_rate must be > 0, got {self.learning_rate}")
+        check_non_negative_int("training_starts_after", self.training_starts_after)
+        check_unit_interval("discount_factor", self.discount_factor)
+        check_unit_interval("min_epsilon", self.min_epsilon)
+        if self.learning_rate is not None:
+            check_positive_number("learning_rate", self.learning_rate)
         if self.soft_target_update is not None and not 0 < self.soft_target_update <= 1:
             raise ValueError(f"soft_target_update must be in (0, 1], got {self.soft_target_update}")
         if self.replay_buffer not in ("deque", "numpy"):
@@ -388,8 +385,7 @@ class DQN:
     def epsilon_greedy_policy(self, state, epsilon=0):
         """The notebook's: ``np.random.rand() < epsilon`` -> ``np.random.randint(n_outputs)``,
         else the DQN's best action. Departs only in checking ``epsilon`` and ``state``'s shape."""
-        if not 0 <= epsilon <= 1:
-            raise ValueError(f"epsilon must be in [0, 1], got {epsilon}")
+        check_unit_interval("epsilon", epsilon)
         if self._state_shape is not None and np.shape(state) != self._state_shape:
             raise ValueError(f"state has shape {np.shape(state)}, but the Q-network takes "
                              f"states of shape {self._state_shape}")

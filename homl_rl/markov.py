@@ -10,6 +10,7 @@ generator, as in the notebook, so ``np.random.seed(42)`` gives the notebook's ru
 import matplotlib.pyplot as plt
 import numpy as np
 
+from homl_rl.checks import check_unit_interval
 from homl_rl.figures import register
 from homl_rl.plotting import save_data, save_fig
 
@@ -43,12 +44,6 @@ def check_probabilities(probas, where):
     probas = np.asarray(probas, dtype=float)
     if probas.ndim != 1 or np.any(probas < 0) or not np.isclose(probas.sum(), 1.0):
         raise ValueError(f"{where} must be probabilities summing to 1, got {probas.tolist()}")
-
-
-def check_gamma(gamma):
-    """Raise unless the discount factor is in [0, 1]."""
-    if not 0 <= gamma <= 1:
-        raise ValueError(f"gamma (the discount factor) must be in [0, 1], got {gamma}")
 
 
 def check_mdp(transition_probabilities, rewards, possible_actions):
@@ -117,7 +112,7 @@ def q_value_iteration(gamma=0.90, n_iterations=50, transition_probabilities=tran
 
     ``history[i]`` is the table before iteration ``i`` (the notebook's ``history1``).
     """
-    check_gamma(gamma)
+    check_unit_interval("gamma (the discount factor)", gamma)
     check_mdp(transition_probabilities, rewards, possible_actions)
     n_states = len(transition_probabilities)
     Q_values = initial_q_values(possible_actions)
@@ -158,7 +153,7 @@ def q_learning(n_iterations=10_000, alpha0=0.05, decay=0.005, gamma=0.90, seed=4
     a random exploration policy from state 0. ``history[i]`` is the table before
     iteration ``i`` (the notebook's ``history2``).
     """
-    check_gamma(gamma)
+    check_unit_interval("gamma (the discount factor)", gamma)
     check_mdp(transition_probabilities, rewards, possible_actions)
     if alpha0 <= 0 or decay < 0:
         raise ValueError(f"alpha0 must be > 0 and decay >= 0, got {alpha0} and {decay}")

@@ -39,7 +39,8 @@ from typing import NamedTuple
 import numpy as np
 
 from homl_rl import eager_replica as replica
-from homl_rl.checks import check_positive_int
+from homl_rl.checks import (
+    check_non_negative_int, check_positive_int, check_positive_number, check_unit_interval)
 from homl_rl.environments import check_discrete_actions, make_env
 from homl_rl.figures import register
 from homl_rl.nn_policy import check_observation, policy_net
@@ -60,13 +61,6 @@ class TrainingResult(NamedTuple):
 
 
 # --- hyper-parameters -------------------------------------------------------------
-
-def check_discount_factor(discount_factor):
-    """Raise ``ValueError`` unless ``discount_factor`` is a number in [0, 1]."""
-    if (isinstance(discount_factor, bool) or not isinstance(discount_factor, (int, float, np.floating))
-            or not 0 <= discount_factor <= 1):
-        raise ValueError(f"discount_factor must be in [0, 1], got {discount_factor!r}")
-
 
 @dataclass(frozen=True)
 class PolicyGradientsConfig:
@@ -89,11 +83,9 @@ class PolicyGradientsConfig:
     def __post_init__(self):
         for name in ("n_iterations", "n_episodes_per_update", "n_max_steps"):
             check_positive_int(name, getattr(self, name))
-        check_discount_factor(self.discount_factor)
-        if not (isinstance(self.learning_rate, (int, float)) and self.learning_rate > 0):
-            raise ValueError(f"learning_rate must be a positive number, got {self.learning_rate!r}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
+        check_unit_interval("discount_factor", self.discount_factor)
+        check_positive_number("learning_rate", self.learning_rate)
+        check_non_negative_int("seed", self.seed)
 
 
 LANDER_CONFIG = PolicyGradientsConfig(n_iterations=200, n_episodes_per_update=16, n_max_steps=1000,
@@ -160,7 +152,7 @@ def discount_rewards(rewards, discount_factor):
     notebook, the result has the rewards' dtype: integer rewards give integers
     (each partial sum truncated), float rewards (every environment's) floats.
     """
-    check_discount_factor(discount_factor)
+    check_unit_interval("discount_factor", discount_factor)
     discounted = np.array(rewards)
     if discounted.ndim != 1:
         raise ValueError(f"rewards must be a 1-D sequence, got shape {discounted.shape}")

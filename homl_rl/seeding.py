@@ -4,6 +4,8 @@ import random
 
 import numpy as np
 
+from homl_rl.checks import check_non_negative_int
+
 
 def set_seeds(seed, tensorflow=True):
     """Seed Python's ``random``, NumPy and TensorFlow, and make TF ops deterministic.
@@ -14,8 +16,7 @@ def set_seeds(seed, tensorflow=True):
     notebook's cells irreproducible (see SPEC.md). With ``tensorflow=False`` only
     Python and NumPy are seeded, and TensorFlow is not even imported.
     """
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    check_non_negative_int("seed", seed)
     seed = int(seed)
     if not tensorflow:
         random.seed(seed)

@@ -139,7 +139,7 @@ def test_random_policy_baseline(short_run):
     (dict(replay_buffer="deque"), "replay_buffer must be one of \\('reverb', 'tf_uniform'\\)"),
     (dict(num_iterations=0), "num_iterations must be a positive integer, got 0"),
     (dict(batch_size=6.4), "batch_size must be a positive integer, got 6.4"),
-    (dict(learning_rate=-1.0), "learning_rate must be positive"),
+    (dict(learning_rate=-1.0), "learning_rate must be a positive number, got -1.0"),
 ])
 def test_bad_hyper_parameters_are_refused(kwargs, message):
     with pytest.raises(ValueError, match=message):

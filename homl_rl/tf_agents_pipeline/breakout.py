@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from homl_rl.checks import check_positive_int
+from homl_rl.checks import check_positive_int, check_unit_interval
 from homl_rl.tf_setup import tf
 
 from tf_agents.agents.dqn.dqn_agent import DqnAgent  # noqa: E402
@@ -98,10 +98,8 @@ class BreakoutConfig:
                      "replay_buffer_max_length", "initial_collect_steps", "batch_size",
                      "n_iterations", "log_interval", "checkpoint_interval"):
             check_positive_int(name, getattr(self, name))
-        if not 0.0 <= self.gamma <= 1.0:
-            raise ValueError(f"gamma must be in [0, 1], got {self.gamma}")
-        if not 0.0 <= self.final_epsilon <= 1.0:
-            raise ValueError(f"final_epsilon must be in [0, 1], got {self.final_epsilon}")
+        check_unit_interval("gamma", self.gamma)
+        check_unit_interval("final_epsilon", self.final_epsilon)
 
 
 def make_tf_env(config=BreakoutConfig()):

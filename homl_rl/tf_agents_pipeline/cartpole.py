@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from homl_rl.checks import check_positive_int
+from homl_rl.checks import check_positive_int, check_positive_number
 from homl_rl.tf_setup import tf
 
 import reverb  # noqa: E402
@@ -96,8 +96,7 @@ class TutorialConfig:
                      "replay_buffer_max_length", "batch_size", "log_interval",
                      "num_eval_episodes", "eval_interval"):
             check_positive_int(name, getattr(self, name))
-        if not self.learning_rate > 0:
-            raise ValueError(f"learning_rate must be positive, got {self.learning_rate}")
+        check_positive_number("learning_rate", self.learning_rate)
 
 
 def make_environments(config):

@@ -19,6 +19,7 @@ from tf_agents.environments import py_environment, utils  # noqa: E402
 from tf_agents.specs import array_spec  # noqa: E402
 from tf_agents.trajectories import time_step as ts  # noqa: E402
 
+from homl_rl.checks import check_unit_interval  # noqa: E402
 from homl_rl.environments import make_env  # noqa: E402
 
 
@@ -69,8 +70,7 @@ class GymnasiumEnvironment(py_environment.PyEnvironment):
 
     def __init__(self, gym_env, discount=1.0, seed=None):
         super().__init__(handle_auto_reset=True)
-        if not 0.0 <= discount <= 1.0:
-            raise ValueError(f"discount must be in [0, 1], got {discount}")
+        check_unit_interval("discount", discount)
         self._env = gym_env
         self._discount = np.float32(discount)
         self._action_spec = spec_from_space(gym_env.action_space, "action")

@@ -1,0 +1,34 @@
+"""The shared input checks (homl_rl.checks): one wording for one mistake."""
+
+import math
+
+import numpy as np
+import pytest
+
+from homl_rl.checks import (
+    check_non_negative_int, check_positive_int, check_positive_number, check_unit_interval)
+
+
+@pytest.mark.parametrize("value", [0.0, 0.5, 1, np.float32(0.25), np.int64(1)])
+def test_unit_interval_accepts_numbers_from_0_to_1(value):
+    assert check_unit_interval("epsilon", value) == value
+
+
+@pytest.mark.parametrize("value", [-0.1, 1.5, math.nan, True, "0.5", None])
+def test_unit_interval_refuses_the_rest(value):
+    with pytest.raises(ValueError, match=r"^epsilon must be in \[0, 1\], got "):
+        check_unit_interval("epsilon", value)
+
+
+@pytest.mark.parametrize("check, good, bad, message", [
+    (check_positive_int, [1, np.int64(7)], [0, -3, 2.0, True], "must be a positive integer"),
+    (check_non_negative_int, [0, 5, np.int32(2)], [-1, 0.5, False], "must be a non-negative integer"),
+    (check_positive_number, [1e-4, 3, np.float32(0.1)], [0, -1e-3, math.nan, True, "1"],
+     "must be a positive number"),
+])
+def test_number_checks(check, good, bad, message):
+    for value in good:
+        assert check("x", value) == value
+    for value in bad:
+        with pytest.raises(ValueError, match=f"^x {message}, got "):
+            check("x", value)
