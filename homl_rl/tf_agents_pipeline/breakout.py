@@ -473,6 +473,7 @@ def breakout_tf_agents(out_dir, config=AGENT_RUN, checkpoint_dir=AGENT_RUN_DIR,
     path, rewards = save_breakout_gif(Path(checkpoint_dir) / "policy",
                                       Path(out_dir) / "breakout_tf_agents.gif", config,
                                       num_steps=num_steps, n_frames=num_steps, seed=seed)
+    rewards = rewards[:num_steps]  # the GIF's frames (the driver also records episode boundaries)
     save_data("breakout_tf_agents", {
         "trained_iterations": config.n_iterations,
         "trained_env_steps": metrics[-1]["EnvironmentSteps"],
