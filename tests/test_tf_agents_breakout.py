@@ -13,7 +13,7 @@ import pytest
 
 from homl_rl.plotting import load_data
 from homl_rl.tf_agents_pipeline.breakout import (
-    BreakoutConfig, BreakoutPipeline, agent_run, breakout_tf_agents,
+    AGENT_RUN, BreakoutConfig, BreakoutPipeline, agent_run, breakout_tf_agents,
     breakout_tf_agents_training_plot, checkpointed_step, load_histories, mean_losses, play,
     save_breakout_gif)
 
@@ -166,3 +166,25 @@ def test_the_cli_keeps_logging_the_metrics_after_a_checkpoint(tmp_path, caplog):
                  "--checkpoint-interval", "1", "--log-interval", "1", "--quiet"]) == 0
     assert caplog.text.count("EnvironmentSteps = ") == 3
     assert [h["end_step"] for h in load_histories(tmp_path)] == [3]
+
+
+def test_the_committed_long_run_files_are_agent_runs():
+    """figures/breakout_tf_agents*: our 100,000-iteration run of AGENT_RUN on the pinned stack
+    (`make figures-long`); a change of AGENT_RUN without rerunning it is caught here."""
+    from dataclasses import asdict
+
+    plotted = load_data("breakout_tf_agents_training_plot")
+    assert plotted["config"] == json_roundtrip(asdict(AGENT_RUN))
+    last = plotted["metrics"][-1]
+    assert (last["train_step"], last["EnvironmentSteps"]) == (100_000, 400_000)
+    assert len(plotted["mean_losses"]) == 100
+    played = load_data("breakout_tf_agents")
+    assert played["trained_iterations"] == AGENT_RUN.n_iterations
+    assert played["final_average_return"] == last["AverageReturn"] == 11.0
+    assert played["points"] == sum(played["rewards"]) == 23.0
+
+
+def json_roundtrip(value):
+    import json
+
+    return json.loads(json.dumps(value))
