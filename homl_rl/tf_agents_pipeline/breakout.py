@@ -404,8 +404,8 @@ def sub_episodes_plot(out_dir, config=SUB_EPISODES_CONFIG):
 
 AGENT_RUN = BreakoutConfig(n_iterations=100_000, checkpoint_interval=5_000)
 """The long run behind ``breakout_tf_agents``: 100,000 iterations = 400,000 env steps =
-1.6M ALE frames (epsilon reaches 0.01 at 1M); measured on 2 CPU cores: 1.5 min of random
-collection, then 63 min of training (106 env steps/s)."""
+1.6M ALE frames (epsilon reaches 0.01 at 1M); measured on 2 CPU cores: 1.3 min of start-up
+and random collection, then 63 min of training (106 env steps/s)."""
 
 AGENT_RUN_DIR = Path(".cache") / "breakout_tf_agents"
 """Its checkpoints, saved policy and histories (a stopped run resumes from here)."""
