@@ -270,8 +270,8 @@ class BreakoutConfig:
         for name in ("discount_factor", "epsilon_start", "epsilon_end", "eval_epsilon"):
             check_unit_interval(name, getattr(self, name))
         check_positive_number("learning_rate", self.learning_rate)
-        if self.soft_target_update is not None and not 0 < self.soft_target_update <= 1:
-            raise ValueError(f"soft_target_update must be in (0, 1], got {self.soft_target_update}")
+        if self.soft_target_update is not None:
+            check_unit_interval("soft_target_update", self.soft_target_update, zero=False)
 
     def epsilon(self, step):
         """Linear decay from epsilon_start to epsilon_end over epsilon_decay_steps."""

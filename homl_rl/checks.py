@@ -25,10 +25,10 @@ def check_positive_number(name, value):
     return value
 
 
-def check_unit_interval(name, value):
+def check_unit_interval(name, value, zero=True):
     """Return ``value``, or raise ``ValueError`` unless it is a number in [0, 1] (not a bool, not NaN):
-    a discount factor, an epsilon, a probability."""
+    a discount factor, an epsilon, a probability; in (0, 1] with ``zero=False`` (a soft update rate)."""
     if (isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating))
-            or not 0 <= value <= 1):
-        raise ValueError(f"{name} must be in [0, 1], got {value!r}")
+            or not (0 <= value if zero else 0 < value) or not value <= 1):
+        raise ValueError(f"{name} must be in {'[' if zero else '('}0, 1], got {value!r}")
     return value

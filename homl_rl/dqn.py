@@ -99,8 +99,8 @@ class DQNConfig:
         check_unit_interval("min_epsilon", self.min_epsilon)
         if self.learning_rate is not None:
             check_positive_number("learning_rate", self.learning_rate)
-        if self.soft_target_update is not None and not 0 < self.soft_target_update <= 1:
-            raise ValueError(f"soft_target_update must be in (0, 1], got {self.soft_target_update}")
+        if self.soft_target_update is not None:
+            check_unit_interval("soft_target_update", self.soft_target_update, zero=False)
         if self.replay_buffer not in ("deque", "numpy"):
             raise ValueError(f"replay_buffer must be 'deque' or 'numpy', got {self.replay_buffer!r}")
 

@@ -16,8 +16,7 @@ def set_seeds(seed, tensorflow=True):
     notebook's cells irreproducible (see SPEC.md). With ``tensorflow=False`` only
     Python and NumPy are seeded, and TensorFlow is not even imported.
     """
-    check_non_negative_int("seed", seed)
-    seed = int(seed)
+    seed = check_non_negative_int("seed", seed)
     if not tensorflow:
         random.seed(seed)
         np.random.seed(seed)

@@ -20,6 +20,14 @@ def test_unit_interval_refuses_the_rest(value):
         check_unit_interval("epsilon", value)
 
 
+def test_unit_interval_without_zero():
+    assert check_unit_interval("tau", 1.0, zero=False) == 1.0
+    assert check_unit_interval("tau", 0.005, zero=False) == 0.005
+    for value in (0, 0.0, -0.5, 1.01, math.nan):
+        with pytest.raises(ValueError, match=r"^tau must be in \(0, 1\], got "):
+            check_unit_interval("tau", value, zero=False)
+
+
 @pytest.mark.parametrize("check, good, bad, message", [
     (check_positive_int, [1, np.int64(7)], [0, -3, 2.0, True], "must be a positive integer"),
     (check_non_negative_int, [0, 5, np.int32(2)], [-1, 0.5, False], "must be a non-negative integer"),

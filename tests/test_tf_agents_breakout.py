@@ -15,7 +15,7 @@ from homl_rl.plotting import load_data
 from homl_rl.tf_agents_pipeline.breakout import (
     AGENT_RUN, BreakoutConfig, BreakoutPipeline, agent_run, breakout_tf_agents,
     breakout_tf_agents_training_plot, checkpointed_step, load_histories, mean_losses, play,
-    save_breakout_gif)
+    run_metrics, save_breakout_gif)
 
 SHORT = BreakoutConfig(replay_buffer_max_length=1000, initial_collect_steps=200, n_iterations=40,
                        log_interval=20, checkpoint_interval=20, batch_size=32)
@@ -104,11 +104,12 @@ def test_the_long_run_figures_come_from_the_checkpoints_without_retraining(short
     _, history, checkpoint_dir = short_run
     step, n_histories = checkpointed_step(checkpoint_dir), len(load_histories(checkpoint_dir))
     assert step >= SHORT.n_iterations
-    metrics = agent_run(SHORT, checkpoint_dir)  # done already: nothing trains
+    histories = agent_run(SHORT, checkpoint_dir)  # done already: nothing trains
+    metrics = run_metrics(histories)
     assert checkpointed_step(checkpoint_dir) == step
-    assert len(load_histories(checkpoint_dir)) == n_histories
+    assert len(histories) == len(load_histories(checkpoint_dir)) == n_histories
     assert metrics[:len(history["metrics"])] == history["metrics"]
-    assert mean_losses(checkpoint_dir, every=20)[0] == pytest.approx(
+    assert mean_losses(histories, every=20)[0] == pytest.approx(
         np.mean(history["losses"][:20]))
     breakout_tf_agents_training_plot(tmp_path, SHORT, checkpoint_dir)
     breakout_tf_agents(tmp_path, SHORT, checkpoint_dir, num_steps=12)
@@ -124,7 +125,7 @@ def test_the_long_run_figures_come_from_the_checkpoints_without_retraining(short
 def test_agent_run_trains_what_is_missing(tmp_path):
     tiny = BreakoutConfig(replay_buffer_max_length=300, initial_collect_steps=100, n_iterations=3,
                           log_interval=1, checkpoint_interval=3, batch_size=8)
-    assert len(agent_run(tiny, tmp_path, progress=False)) == 3
+    assert len(run_metrics(agent_run(tiny, tmp_path, progress=False))) == 3
     assert checkpointed_step(tmp_path) == 3
 
 

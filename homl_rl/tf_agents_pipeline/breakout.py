@@ -303,9 +303,12 @@ class BreakoutPipeline:
                 with warnings.catch_warnings():  # TFP's spec "will require that this type be imported"
                     warnings.filterwarnings("ignore", message="Encoding a StructuredValue")
                     saver.save(str(Path(checkpoint_dir) / "policy"))
-                history.update(end_step=step, seconds=time.perf_counter() - start,
-                               env_steps=int(self.train_metrics[1].result()))
-                write_history(checkpoint_dir, history)
+                write_history(checkpoint_dir, self._stamp(history, start))
+        return self._stamp(history, start)
+
+    def _stamp(self, history, start):
+        """``history`` brought up to date: last training step, seconds since ``start``,
+        environment steps."""
         history.update(end_step=int(self.train_step.numpy()), seconds=time.perf_counter() - start,
                        env_steps=int(self.train_metrics[1].result()))
         return history
@@ -416,7 +419,7 @@ AGENT_GIF_STEPS = 600
 
 def agent_run(config=AGENT_RUN, checkpoint_dir=AGENT_RUN_DIR, progress=True):
     """Train ``config``'s run up to ``config.n_iterations`` in ``checkpoint_dir`` (resuming
-    from its last checkpoint, skipped when done); return its metrics, oldest first.
+    from its last checkpoint, skipped when done); return its histories, oldest first.
 
     An uninterrupted run is deterministic (see the tests); a resumed one refills its
     replay buffer with the restored collect policy, so its numbers differ a little.
@@ -425,13 +428,17 @@ def agent_run(config=AGENT_RUN, checkpoint_dir=AGENT_RUN_DIR, progress=True):
     if done < config.n_iterations:
         pipeline = BreakoutPipeline(config)
         pipeline.train_agent(config.n_iterations - done, checkpoint_dir, progress=progress)
-    return [metrics for history in load_histories(checkpoint_dir)
-            for metrics in history["metrics"]]
+    return load_histories(checkpoint_dir)
 
 
-def mean_losses(checkpoint_dir, every=1_000):
+def run_metrics(histories):
+    """The training metrics logged over the whole run, in order."""
+    return [metrics for history in histories for metrics in history["metrics"]]
+
+
+def mean_losses(histories, every=1_000):
     """The training loss averaged over each ``every`` iterations of the run, in order."""
-    losses = [loss for history in load_histories(checkpoint_dir) for loss in history["losses"]]
+    losses = [loss for history in histories for loss in history["losses"]]
     return [float(np.mean(losses[start:start + every])) for start in range(0, len(losses), every)]
 
 
@@ -442,8 +449,8 @@ def breakout_tf_agents_training_plot(out_dir, config=AGENT_RUN, checkpoint_dir=A
     """``train_agent``'s logged metrics (last 10 episodes of the collect policy) vs env steps."""
     import matplotlib.pyplot as plt
 
-    metrics = agent_run(config, checkpoint_dir)
-    losses = mean_losses(checkpoint_dir, config.log_interval)
+    histories = agent_run(config, checkpoint_dir)
+    metrics, losses = run_metrics(histories), mean_losses(histories, config.log_interval)
     env_steps = [entry["EnvironmentSteps"] for entry in metrics]
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6), sharex=True)
     top.plot(env_steps, [entry["AverageReturn"] for entry in metrics], ".-")
@@ -470,7 +477,7 @@ def breakout_tf_agents_training_plot(out_dir, config=AGENT_RUN, checkpoint_dir=A
 def breakout_tf_agents(out_dir, config=AGENT_RUN, checkpoint_dir=AGENT_RUN_DIR,
                        num_steps=AGENT_GIF_STEPS, seed=42):
     """The 2nd edition's ``watch_driver`` and GIF, on the saved greedy policy of the run."""
-    metrics = agent_run(config, checkpoint_dir)
+    metrics = run_metrics(agent_run(config, checkpoint_dir))
     path, rewards = save_breakout_gif(Path(checkpoint_dir) / "policy",
                                       Path(out_dir) / "breakout_tf_agents.gif", config,
                                       num_steps=num_steps, n_frames=num_steps, seed=seed)
