@@ -86,16 +86,19 @@ def _to_jsonable(value):
     return value
 
 
-def save_data(fig_id, data, out_dir=None):
-    """Write the numbers behind a figure to ``<out_dir>/data/<fig_id>.json``.
+def write_json(path, data):
+    """Write ``data`` (NumPy values included) to ``path`` as sorted, indented JSON, atomically.
 
     ``-inf`` (impossible actions in the MDP) is written as JSON's ``-Infinity``,
     which Python's ``json`` reads back.
     """
-    path = Path(out_dir or FIGURES_DIR) / "data" / f"{fig_id}.json"
     text = json.dumps(_to_jsonable(data), indent=1, sort_keys=True) + "\n"
-    atomic_write(path, lambda tmp: Path(tmp).write_text(text))
-    return path
+    return atomic_write(path, lambda tmp: Path(tmp).write_text(text))
+
+
+def save_data(fig_id, data, out_dir=None):
+    """Write the numbers behind a figure to ``<out_dir>/data/<fig_id>.json``."""
+    return write_json(Path(out_dir or FIGURES_DIR) / "data" / f"{fig_id}.json", data)
 
 
 def load_data(fig_id, out_dir=None):

@@ -50,7 +50,7 @@ from tf_agents.utils.common import function  # noqa: E402
 
 from homl_rl.atari import AtariConfig, make_breakout_env, plot_observation  # noqa: E402
 from homl_rl.figures import register  # noqa: E402
-from homl_rl.plotting import atomic_write, save_data, save_fig  # noqa: E402
+from homl_rl.plotting import save_data, save_fig, write_json  # noqa: E402
 from homl_rl.seeding import set_seeds  # noqa: E402
 from homl_rl.tf_agents_pipeline.environments import GymnasiumEnvironment  # noqa: E402
 
@@ -322,9 +322,7 @@ def history_path(checkpoint_dir, start_step):
 
 def write_history(checkpoint_dir, history):
     """Save ``history`` atomically beside the checkpoints; return its path."""
-    text = json.dumps(history, indent=1, sort_keys=True) + "\n"
-    path = history_path(checkpoint_dir, history["start_step"])
-    return atomic_write(path, lambda tmp: Path(tmp).write_text(text))
+    return write_json(history_path(checkpoint_dir, history["start_step"]), history)
 
 
 def load_histories(checkpoint_dir):

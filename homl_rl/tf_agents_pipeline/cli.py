@@ -8,7 +8,6 @@ Their arguments are declared in ``homl_rl.cli`` (which stays light to import)::
     python -m homl_rl compare [--env-steps 50000] [--seeds 42 43 44] [--jobs 2]
 """
 
-import json
 import sys
 import time
 from pathlib import Path
@@ -21,7 +20,7 @@ def tutorial_command(args):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from homl_rl.plotting import atomic_write, save_fig, use_book_style
+    from homl_rl.plotting import save_fig, use_book_style, write_json
     from homl_rl.animation import save_animation
     from homl_rl.tf_agents_pipeline.cartpole import (
         TutorialConfig, plot_returns, policy_eval_frames, run_tutorial)
@@ -48,8 +47,7 @@ def tutorial_command(args):
     plt.figure(figsize=(8, 4))
     plot_returns(history)
     save_fig(f"{name}_returns_plot", out_dir=out)
-    text = json.dumps(history, indent=1, sort_keys=True) + "\n"
-    atomic_write(out / f"{name}_history.json", lambda tmp: Path(tmp).write_text(text))
+    write_json(out / f"{name}_history.json", history)
     if not args.no_videos:
         trained = py_tf_eager_policy.PyTFEagerPolicy(pipeline.agent.policy, use_tf_function=True)
         random = py_tf_eager_policy.PyTFEagerPolicy(pipeline.random_policy, use_tf_function=True)
