@@ -535,16 +535,22 @@ def train(agent, env, config=DQNConfig(), progress=True, desc="DQN"):
             best_weights = agent.model.get_weights()
             best_score = step
 
-        if episode > config.training_starts_after:
-            agent.training_step(config.batch_size)
-            if agent.target is not None:
-                if config.soft_target_update is not None:
-                    soft_update(agent.target, agent.model, config.soft_target_update)
-                elif episode % config.target_update_period == 0:
-                    agent.target.set_weights(agent.model.get_weights())
+        train_after_episode(agent, episode, config)
 
     agent.set_weights(best_weights)  # restores the best model weights
     return rewards
+
+
+def train_after_episode(agent, episode, config=DQNConfig()):
+    """The end of an episode in the notebook's loop: past the 50th episode, one training
+    step, then the target network's update (copied every 50 episodes, or soft-updated)."""
+    if episode > config.training_starts_after:
+        agent.training_step(config.batch_size)
+        if agent.target is not None:
+            if config.soft_target_update is not None:
+                soft_update(agent.target, agent.model, config.soft_target_update)
+            elif episode % config.target_update_period == 0:
+                agent.target.set_weights(agent.model.get_weights())
 
 
 def _check_env(env):

@@ -153,13 +153,13 @@ def run_tf_agents(seed, config):
 def run_keras_dqn(variant, seed, config):
     """One run of a Keras variant for ``config.env_steps`` environment steps, evaluated.
 
-    :func:`homl_rl.dqn.train`'s loop (epsilon per episode, ``play_one_step``, a training
-    step after each episode past the 50th, the target copied every 50 episodes), with
+    :func:`homl_rl.dqn.train`'s loop (epsilon per episode, ``play_one_step``,
+    :func:`~homl_rl.dqn.train_after_episode`), with
     a budget of environment steps instead of 600 episodes, evaluations along the way,
     and without restoring the best weights at the end (we evaluate the weights the
     agent has, as for TF-Agents).
     """
-    from homl_rl.dqn import DQNConfig, make_agent
+    from homl_rl.dqn import DQNConfig, make_agent, train_after_episode
     from homl_rl.environments import make_env
 
     dqn_config = DQNConfig()
@@ -190,10 +190,7 @@ def run_keras_dqn(variant, seed, config):
             env_steps += 1
             if done or truncated or env_steps >= config.env_steps:
                 break
-        if episode > dqn_config.training_starts_after:
-            agent.training_step(dqn_config.batch_size)
-            if agent.target is not None and episode % dqn_config.target_update_period == 0:
-                agent.target.set_weights(agent.model.get_weights())
+        train_after_episode(agent, episode, dqn_config)
         episode += 1
     evaluate(env_steps)
     env.close()
