@@ -16,7 +16,8 @@ import numpy as np
 from PIL import Image
 
 from homl_rl.environments import make_env
-from homl_rl.plotting import atomic_write, save_data
+from homl_rl.plotting import save_data
+from homl_rl.io import atomic_write
 
 
 def update_scene(num, frames, patch):

@@ -402,7 +402,7 @@ def save_checkpoint(path, config, agent, buffer, rng, state, obs, best_weights):
     import json
     from dataclasses import asdict
 
-    from homl_rl.plotting import atomic_write
+    from homl_rl.io import atomic_write
 
     meta = {"version": CHECKPOINT_VERSION, "config": asdict(config), "rng": rng.bit_generator.state,
             "state": asdict(state)}

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from homl_rl.figures import register
-from homl_rl.plotting import atomic_write
+from homl_rl.io import atomic_write
 from homl_rl.progress import progress_bar
 
 CACHE_DIR = Path(".cache") / "studies"

@@ -12,7 +12,8 @@ import pytest
 from homl_rl.animation import record_episode, save_animation, show_one_episode
 from homl_rl.environments import basic_policy
 from homl_rl.figures import UnknownFigureError, all_figures, make_figures, register, select_figures
-from homl_rl.plotting import atomic_write, load_data
+from homl_rl.plotting import load_data
+from homl_rl.io import atomic_write
 
 REPO = Path(__file__).resolve().parents[1]
 COMMITTED = REPO / "figures"

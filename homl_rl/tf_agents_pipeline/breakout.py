@@ -50,7 +50,8 @@ from tf_agents.utils.common import function  # noqa: E402
 
 from homl_rl.atari import AtariConfig, make_breakout_env, plot_observation  # noqa: E402
 from homl_rl.figures import register  # noqa: E402
-from homl_rl.plotting import save_data, save_fig, write_json  # noqa: E402
+from homl_rl.plotting import save_data, save_fig  # noqa: E402
+from homl_rl.io import write_json  # noqa: E402
 from homl_rl.seeding import set_seeds  # noqa: E402
 from homl_rl.tf_agents_pipeline.environments import GymnasiumEnvironment  # noqa: E402
 

@@ -20,7 +20,8 @@ def tutorial_command(args):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from homl_rl.plotting import save_fig, use_book_style, write_json
+    from homl_rl.plotting import save_fig, use_book_style
+    from homl_rl.io import write_json
     from homl_rl.animation import save_animation
     from homl_rl.tf_agents_pipeline.cartpole import (
         TutorialConfig, plot_returns, policy_eval_frames, run_tutorial)

@@ -296,7 +296,8 @@ def plot_comparison(summary, config):
 def compare(config=CompareConfig(), out_dir=None, results_path=None, jobs=None,
             cache_dir=CACHE_DIR, progress=True):
     """Run the comparison; write ``tf_agents_vs_keras_dqn_plot`` (+ data) and the table."""
-    from homl_rl.plotting import atomic_write, save_data, save_fig
+    from homl_rl.plotting import save_data, save_fig
+    from homl_rl.io import atomic_write
 
     results = run_comparison(config, jobs=jobs, cache_dir=cache_dir, progress=progress)
     summary = aggregate(results, config)
