@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from homl_rl.crosscheck_worker import read_message, write_message
+from homl_rl.dqn import VARIANTS
 
 DEFAULT_TIMEOUT = 60.0
 """seconds per check (the TensorFlow checks import TensorFlow in the worker: ~5 s)"""
@@ -747,8 +748,6 @@ def check_replay_buffer(ctx):
 
 # --- the TensorFlow checks ---------------------------------------------------------------------
 
-DQN_VARIANT_TITLES = {"dqn": "DQN", "fixed_q_targets": "fixed Q-value targets",
-                      "double_dqn": "Double DQN", "dueling_double_dqn": "Dueling Double DQN"}
 TRAINING_BATCH_SIZE = 16
 
 
@@ -765,11 +764,10 @@ def _copy_model(model):
 
 
 def _q_network(variant="dqn", seed=42):
-    from homl_rl.dqn import MODEL_BUILDERS
     from homl_rl.seeding import set_seeds
 
     set_seeds(seed)
-    return MODEL_BUILDERS[variant]((4,), 2)
+    return VARIANTS[variant].build_model((4,), 2)
 
 
 @check("epsilon_greedy_policy", "epsilon_greedy_policy")
@@ -856,22 +854,21 @@ def _training_step_variant(definition):
 
 
 def _check_training_step(ctx, variant):
-    from homl_rl.dqn import AGENTS, LEARNING_RATES
     from homl_rl.tf_setup import tf
 
-    name = f"training_step ({DQN_VARIANT_TITLES[variant]})"
+    name = f"training_step ({VARIANTS[variant].title})"
     wanted = "double_dqn" if variant == "dueling_double_dqn" else variant
     versions = [d for d in ctx.loaded.versions("training_step")
                 if d.kind == "def" and _training_step_variant(d) == wanted]
     if not versions:
-        return CheckResult(name, SKIPPED, detail=f"no training_step for {DQN_VARIANT_TITLES[wanted]} "
+        return CheckResult(name, SKIPPED, detail=f"no training_step for {VARIANTS[wanted].title} "
                                                  "(told apart by the names it uses: target, argmax)")
     model = _q_network(variant)
     rng = np.random.default_rng(0)
     target = _copy_model(model)  # a target that differs from the model, or no check could tell
     target.set_weights([w + rng.normal(0, 0.1, w.shape).astype(w.dtype) for w in model.get_weights()])
     experiences = _experiences(64)
-    learning_rate = LEARNING_RATES[variant]
+    learning_rate = VARIANTS[variant].learning_rate
 
     def optimizer():
         return tf.keras.optimizers.Nadam(learning_rate=learning_rate)
@@ -881,7 +878,7 @@ def _check_training_step(ctx, variant):
                 "loss_fn": ("__loss__", "mean_squared_error"),
                 "replay_buffer": ("__deque__", experiences, 2000), "n_outputs": 2,
                 "discount_factor": 0.95, "batch_size": TRAINING_BATCH_SIZE}
-    agent = AGENTS[variant](model=_copy_model(model), optimizer=optimizer(),
+    agent = VARIANTS[variant].agent(model=_copy_model(model), optimizer=optimizer(),
                             loss_fn=tf.keras.losses.mean_squared_error,
                             replay_buffer=deque(experiences, maxlen=2000), n_outputs=2,
                             discount_factor=0.95, batch_size=TRAINING_BATCH_SIZE,
@@ -906,8 +903,8 @@ def _check_training_step(ctx, variant):
     return _failure(name, diff, _first_matching_hint(theirs, candidates))
 
 
-for _variant in DQN_VARIANT_TITLES:
-    check(f"training_step ({DQN_VARIANT_TITLES[_variant]})", "training_step")(
+for _variant in VARIANTS:
+    check(f"training_step ({VARIANTS[_variant].title})", "training_step")(
         lambda ctx, _variant=_variant: _check_training_step(ctx, _variant))
 
 

@@ -13,7 +13,7 @@ and signatures. The four variants differ in one method, :meth:`DQN.max_next_Q_va
 **Same numbers as the notebook.** At the same seed, on the pinned stack, the default
 path draws the same random numbers in the same order and computes the same Q-values as
 the notebook's cells (with ``tf.random.set_seed(s)`` read as
-``tf.keras.utils.set_random_seed(s)``, see SPEC.md), so it returns the same per-episode
+``tf.keras.utils.set_random_seed(s)``, which also seeds Python's and NumPy's generators), so it returns the same per-episode
 rewards list. Two engines compute the forward passes, and nothing else differs:
 
 - ``"notebook"`` (:class:`NotebookEngine`): ``model.predict`` at every step, as the cells
@@ -39,6 +39,7 @@ import functools
 import weakref
 from collections import deque
 from dataclasses import asdict, dataclass, fields, replace
+from typing import Callable
 
 import numpy as np
 
@@ -50,14 +51,6 @@ from homl_rl.plotting import save_data, save_fig
 from homl_rl.progress import progress_bar
 from homl_rl.replay_buffers import NumpyReplayBuffer, sample_experiences
 from homl_rl.seeding import set_seeds
-
-VARIANTS = ("dqn", "fixed_q_targets", "double_dqn", "dueling_double_dqn")
-"""The four variants of the chapter, in its order."""
-
-LEARNING_RATES = {"dqn": 1e-2, "fixed_q_targets": 1e-2, "double_dqn": 1e-2,
-                  "dueling_double_dqn": 5e-3}
-"""The notebook's Nadam learning rate for each variant."""
-
 
 # --- hyper-parameters ------------------------------------------------------------------
 
@@ -478,10 +471,38 @@ class DoubleDQN(FixedQTargetsDQN):
         return max_next_Q_values
 
 
-AGENTS = {"dqn": DQN, "fixed_q_targets": FixedQTargetsDQN, "double_dqn": DoubleDQN,
-          "dueling_double_dqn": DoubleDQN}
-MODEL_BUILDERS = {"dqn": build_q_network, "fixed_q_targets": build_q_network,
-                  "double_dqn": build_q_network, "dueling_double_dqn": build_dueling_q_network}
+# --- the variant table ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Variant:
+    """One of the chapter's DQN variants: what its cells build and how they train it."""
+    name: str
+    """the variant's id: ``train_dqn(name)``, figure ids, the command line"""
+    title: str
+    """its section's name, for reports and figure descriptions"""
+    agent: type
+    """the agent class: :class:`DQN` or the subclass with the variant's ``max_next_Q_values``"""
+    build_model: Callable
+    """``build_model(input_shape, n_outputs)``: the Q-network its cell builds"""
+    learning_rate: float
+    """the Nadam learning rate its cell uses"""
+
+
+VARIANTS = {variant.name: variant for variant in (
+    Variant("dqn", "DQN", DQN, build_q_network, 1e-2),
+    Variant("fixed_q_targets", "fixed Q-value targets", FixedQTargetsDQN, build_q_network, 1e-2),
+    Variant("double_dqn", "Double DQN", DoubleDQN, build_q_network, 1e-2),
+    Variant("dueling_double_dqn", "Dueling Double DQN", DoubleDQN, build_dueling_q_network, 5e-3),
+)}
+"""The chapter's four variants, in its order: the one table that training, the
+cross-check, the comparison and the command line read."""
+
+
+def variant_named(name):
+    """``VARIANTS[name]``, or a ``ValueError`` listing the valid names."""
+    if name not in VARIANTS:
+        raise ValueError(f"variant must be one of {', '.join(map(repr, VARIANTS))}, got {name!r}")
+    return VARIANTS[name]
 
 
 def clone_target(model):
@@ -574,24 +595,23 @@ def make_agent(variant, env, config=DQNConfig(), engine=None, seed=42):
     """
     from homl_rl.tf_setup import tf
 
-    if variant not in AGENTS:
-        raise ValueError(f"variant must be one of {', '.join(map(repr, VARIANTS))}, got {variant!r}")
+    spec = variant_named(variant)
     input_shape, n_outputs = _check_env(env)
-    set_seeds(seed)  # the notebook's tf.random.set_seed(42), read as SPEC.md says
-    model = MODEL_BUILDERS[variant](input_shape, n_outputs)
+    set_seeds(seed)  # the notebook's tf.random.set_seed(42), read as set_random_seed
+    model = spec.build_model(input_shape, n_outputs)
     target = clone_target(model) if variant != "dqn" else None
 
     env.reset(seed=seed)
     np.random.seed(seed)
     set_seeds(seed)
-    learning_rate = config.learning_rate or LEARNING_RATES[variant]
+    learning_rate = config.learning_rate or spec.learning_rate
     optimizer = tf.keras.optimizers.Nadam(learning_rate=learning_rate)
     loss_fn = tf.keras.losses.mean_squared_error
     if config.replay_buffer == "numpy":
         replay_buffer = NumpyReplayBuffer(config.replay_buffer_size)
     else:
         replay_buffer = deque(maxlen=config.replay_buffer_size)  # resets the replay buffer
-    return AGENTS[variant](model=model, optimizer=optimizer, loss_fn=loss_fn,
+    return spec.agent(model=model, optimizer=optimizer, loss_fn=loss_fn,
                            replay_buffer=replay_buffer, n_outputs=n_outputs,
                            discount_factor=config.discount_factor,
                            batch_size=config.batch_size, target=target, engine=engine)
@@ -644,8 +664,7 @@ def trained_dqn(variant):
     return train_dqn(variant, return_agent=True, progress=True)
 
 
-TITLES = {"dqn": "Figure 18–10: DQN", "fixed_q_targets": "fixed Q-value targets",
-          "double_dqn": "Double DQN", "dueling_double_dqn": "Dueling Double DQN"}
+FIGURE_TITLES = {"dqn": "Figure 18–10: DQN"}
 
 
 def plot_rewards(rewards):
@@ -672,7 +691,7 @@ def _rewards_plot(variant, out_dir):
         "rewards_note": "the notebook's rewards.append(step): 0-based last step = sum of rewards - 1",
         "best_score": max(rewards),
         "best_episode": len(rewards) - 1 - rewards[::-1].index(max(rewards)),  # latest of ties
-        "config": dict(asdict(replace(config, learning_rate=LEARNING_RATES[variant])),
+        "config": dict(asdict(replace(config, learning_rate=VARIANTS[variant].learning_rate)),
                        optimizer="Nadam"),
     }, out_dir=out_dir)
 
@@ -687,10 +706,10 @@ def _animation(variant, out_dir):
 
 for _variant in VARIANTS:
     register(f"{_variant}_rewards_plot",
-             f"{TITLES[_variant]} learning curve: the notebook's per-episode rewards "
+             f"{FIGURE_TITLES.get(_variant, VARIANTS[_variant].title)} learning curve: the notebook's per-episode rewards "
              "(600 episodes, seed 42)"
              )(functools.partial(_rewards_plot, _variant))
     register(f"{_variant}_animation",
-             f"one episode of the trained {TITLES[_variant].split(': ')[-1]} agent (greedy, seed 42)",
+             f"one episode of the trained {VARIANTS[_variant].title} agent (greedy, seed 42)",
              kind="animation")(functools.partial(_animation, _variant))
 del _variant
