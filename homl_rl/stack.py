@@ -1,0 +1,43 @@
+"""What a result was computed on: the package versions and the processor.
+
+Pinned training numbers depend on the TensorFlow build and on the CPU's kernels, so every
+data file, cache entry and benchmark result records :func:`stack_info`.
+"""
+
+import functools
+import platform
+from importlib import metadata
+
+PACKAGES = ("tensorflow", "tf_keras", "keras", "numpy", "gymnasium", "tf-agents")
+"""The distributions whose versions can change a number (absent ones are left out)."""
+
+
+def cpu_model():
+    """The processor's model name (``/proc/cpuinfo`` on Linux), else what ``platform`` knows."""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+@functools.lru_cache(maxsize=1)
+def stack_info():
+    """``{"python": ..., "packages": {name: version}, "cpu": ...}`` of this process."""
+    packages = {}
+    for name in PACKAGES:
+        try:
+            packages[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return {"python": platform.python_version(), "packages": packages, "cpu": cpu_model()}
+
+
+def stack_line():
+    """:func:`stack_info` as one line, for results files: ``Python 3.11.7, tensorflow 2.15.1, … on CPU``."""
+    info = stack_info()
+    versions = ", ".join(f"{name} {version}" for name, version in info["packages"].items())
+    return f"Python {info['python']}, {versions}, on {info['cpu']}"
