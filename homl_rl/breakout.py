@@ -4,12 +4,9 @@ The notebook leaves this exercise as "TODO"; its text asks for grayscale, croppe
 downsampled observations, consecutive frames merged into each state, a mostly
 convolutional network and Double Dueling DQN. The preprocessing is the shared one of
 :mod:`homl_rl.atari` (:func:`~homl_rl.atari.make_breakout_env`: 84x84 grayscale, 4
-stacked frames, FIRE to start and after a lost life). This module adds:
+stacked frames, FIRE to start and after a lost life); the replay buffer is
+:class:`homl_rl.replay_buffers.FrameReplayBuffer` (each frame stored once). This module adds:
 
-- :class:`FrameReplayBuffer`: each 84x84 ``uint8`` frame stored once in a ring; a
-  transition is one index (its state is frames ``g..g+3``, its next state ``g+1..g+4``),
-  so the 4-frame states are rebuilt when sampling and never straddle two episodes
-  (each episode starts by pushing its own 4 reset frames);
 - :func:`build_dueling_conv_q_network`: ``/255``, conv 32 8x8/4, 64 4x4/2, 64 3x3/1,
   dense 512, dueling head ``V + A - max A`` (Keras functional API);
 - :func:`double_dqn_targets`: the notebook's Double-DQN target, as tensors;
@@ -29,142 +26,9 @@ import numpy as np
 
 from homl_rl.checks import (
     check_non_negative_int, check_positive_int, check_positive_number, check_unit_interval)
+from homl_rl.dqn import clone_target
 from homl_rl.figures import register
-
-
-# --- the frame-ring replay buffer -----------------------------------------------------
-
-class FrameReplayBuffer:
-    """A replay buffer that keeps each preprocessed frame once.
-
-    Frames go into a ring of ``capacity + stack_size`` frames, numbered by a global,
-    ever-increasing frame id. Transition ``t`` stores one frame id ``g``: its state is
-    frames ``g .. g+stack_size-1`` and its next state frames ``g+1 .. g+stack_size``.
-    :meth:`start_episode` pushes the reset observation's ``stack_size`` frames (the env
-    pads them by repeating the first frame), :meth:`add` pushes only the new frame, so a
-    state never mixes frames of two episodes. Both rings are first-in first-out: when a
-    frame is overwritten, the transitions that still reference it are evicted first (at
-    most ``capacity`` transitions are kept; fewer when episode starts are in the window,
-    since each costs ``stack_size - 1`` extra frames).
-    """
-
-    def __init__(self, capacity, frame_shape=(84, 84), stack_size=4):
-        self.capacity = check_positive_int("capacity", capacity)
-        self.stack_size = int(stack_size)
-        self.frame_shape = tuple(frame_shape)
-        self.frame_capacity = self.capacity + self.stack_size
-        self.frames = np.zeros((self.frame_capacity, *self.frame_shape), np.uint8)
-        self.first_frame = np.zeros(self.capacity, np.int64)
-        self.actions = np.zeros(self.capacity, np.uint8)
-        self.rewards = np.zeros(self.capacity, np.float32)
-        self.dones = np.zeros(self.capacity, np.bool_)
-        self.n_frames = 0
-        """frames pushed so far (the next frame's global id)"""
-        self.head = 0
-        """transitions added so far (the next transition's global id)"""
-        self.tail = 0
-        """global id of the oldest transition kept"""
-        self.state_start = None
-        """global id of the current state's first frame (``None`` before an episode)"""
-
-    def __len__(self):
-        return self.head - self.tail
-
-    def _push_frame(self, frame):
-        frame_id = self.n_frames
-        oldest_kept = frame_id + 1 - self.frame_capacity  # frame ids below this are gone
-        while self.tail < self.head and self.first_frame[self.tail % self.capacity] < oldest_kept:
-            self.tail += 1  # evict transitions that reference the overwritten frame
-        self.frames[frame_id % self.frame_capacity] = frame
-        self.n_frames += 1
-        return frame_id
-
-    def start_episode(self, obs):
-        """Push the reset observation ``obs`` (``(84, 84, stack_size)``, current frame last)."""
-        obs = np.asarray(obs)
-        if obs.shape != (*self.frame_shape, self.stack_size):
-            raise ValueError(f"observation shape must be {(*self.frame_shape, self.stack_size)}, "
-                             f"got {obs.shape}")
-        ids = [self._push_frame(obs[..., k]) for k in range(self.stack_size)]
-        self.state_start = ids[0]
-
-    def add(self, action, reward, next_obs, done):
-        """Record a step from the current state: push ``next_obs``'s newest frame only."""
-        if self.state_start is None:
-            raise RuntimeError("call start_episode(obs) before add()")
-        if self.head - self.tail == self.capacity:
-            self.tail += 1  # the transition ring is full: evict the oldest
-        self._push_frame(np.asarray(next_obs)[..., -1])
-        index = self.head % self.capacity
-        self.first_frame[index] = self.state_start
-        self.actions[index], self.rewards[index], self.dones[index] = action, reward, done
-        self.head += 1
-        self.state_start += 1
-
-    def _stack(self, first_ids):
-        ids = (first_ids[:, None] + np.arange(self.stack_size)) % self.frame_capacity
-        return np.moveaxis(self.frames[ids], 1, -1)  # (batch, 84, 84, stack), current last
-
-    def get(self, transition_ids):
-        """``states, actions, rewards, next_states, dones`` of the given global ids."""
-        transition_ids = np.asarray(transition_ids)
-        if len(transition_ids) and (transition_ids.min() < self.tail
-                                    or transition_ids.max() >= self.head):
-            raise IndexError(f"transition ids must be in [{self.tail}, {self.head})")
-        index = transition_ids % self.capacity
-        first = self.first_frame[index]
-        return (self._stack(first), self.actions[index].astype(np.int32), self.rewards[index],
-                self._stack(first + 1), self.dones[index].astype(np.float32))
-
-    def sample_experiences(self, batch_size, rng):
-        """A uniform batch (with replacement) drawn with the NumPy Generator ``rng``."""
-        if len(self) == 0:
-            raise ValueError("cannot sample from an empty replay buffer")
-        return self.get(rng.integers(self.tail, self.head, size=batch_size))
-
-    def nbytes(self):
-        """Bytes held by the buffer's arrays."""
-        return sum(array.nbytes for array in (self.frames, self.first_frame, self.actions,
-                                              self.rewards, self.dones))
-
-    def state_dict(self):
-        """The live frames and transitions (oldest first) and the counters, for a checkpoint:
-        a checkpoint holds what is stored, not the empty capacity."""
-        frame_ids = np.arange(max(0, self.n_frames - self.frame_capacity), self.n_frames)
-        index = np.arange(self.tail, self.head) % self.capacity
-        return {"frames": self.frames[frame_ids % self.frame_capacity],
-                "first_frame": self.first_frame[index], "actions": self.actions[index],
-                "rewards": self.rewards[index], "dones": self.dones[index],
-                "counters": np.array([self.capacity, self.stack_size, self.n_frames, self.head,
-                                      self.tail, -1 if self.state_start is None
-                                      else self.state_start])}
-
-    def load_state_dict(self, state):
-        capacity, stack_size, n_frames, head, tail, start = (int(v) for v in state["counters"])
-        if (capacity, stack_size) != (self.capacity, self.stack_size):
-            raise ValueError(f"replay buffer of capacity {capacity} and stack size {stack_size}, "
-                             f"expected {self.capacity} and {self.stack_size}")
-        frame_ids = np.arange(max(0, n_frames - self.frame_capacity), n_frames)
-        if state["frames"].shape != (len(frame_ids), *self.frame_shape):
-            raise ValueError(f"replay buffer frames have shape {state['frames'].shape}")
-        self.frames[frame_ids % self.frame_capacity] = state["frames"]
-        index = np.arange(tail, head) % self.capacity
-        for name in ("first_frame", "actions", "rewards", "dones"):
-            getattr(self, name)[index] = state[name]
-        self.n_frames, self.head, self.tail = n_frames, head, tail
-        self.state_start = None if start < 0 else start
-
-
-def naive_bytes_per_transition(frame_shape=(84, 84), stack_size=4):
-    """Bytes of one ``(state, action, reward, next_state, done)`` stored stacked, as uint8
-    arrays, a uint8 action, a float32 reward and a bool done."""
-    return 2 * int(np.prod(frame_shape)) * stack_size + 1 + 4 + 1
-
-
-def frame_ring_bytes_per_transition(capacity=1_000_000, frame_shape=(84, 84), stack_size=4):
-    """Bytes per transition of a full :class:`FrameReplayBuffer` of ``capacity``."""
-    frame = int(np.prod(frame_shape))
-    return ((capacity + stack_size) * frame + capacity * (8 + 1 + 4 + 1)) / capacity
+from homl_rl.replay_buffers import FrameReplayBuffer
 
 
 # --- the model and the Double-DQN target ----------------------------------------------
@@ -299,8 +163,7 @@ class BreakoutDQN:
         self.config = config
         self.n_outputs = n_outputs
         self.model = build_dueling_conv_q_network(input_shape, n_outputs)
-        self.target = tf.keras.models.clone_model(self.model)
-        self.target.set_weights(self.model.get_weights())
+        self.target = clone_target(self.model)
         self.optimizer = tf.keras.optimizers.Adam(learning_rate=config.learning_rate)
         self.optimizer.build(self.model.trainable_variables)  # its variables exist from now
         self.loss_fn = tf.keras.losses.Huber()
@@ -544,9 +407,9 @@ def train_breakout(config=BreakoutConfig(), out_dir="runs/breakout", resume=Fals
     set_seeds(config.seed)
     env, eval_env = make_env(config), make_env(config)
     agent = BreakoutDQN(config, env.action_space.n, env.observation_space.shape)
+    rng = np.random.default_rng(config.seed)  # acting and sampling draw from it in turn
     buffer = FrameReplayBuffer(config.replay_capacity, env.observation_space.shape[:2],
-                               env.observation_space.shape[2])
-    rng = np.random.default_rng(config.seed)
+                               env.observation_space.shape[2], rng=rng)
     best_weights = None
     if resume:
         state, obs, best_weights = _restore(meta, arrays, path, agent, buffer, rng, env)
@@ -582,8 +445,9 @@ def train_breakout(config=BreakoutConfig(), out_dir="runs/breakout", resume=Fals
                 state.episode_return, state.episode_actions = 0.0, []
                 buffer.start_episode(obs)
             if step >= config.training_starts and step % config.train_period == 0:
-                batch = buffer.sample_experiences(config.batch_size, rng)
-                agent.training_step(*batch)
+                batch = buffer.sample(config.batch_size)
+                agent.training_step(batch.states, batch.actions, batch.rewards,
+                                    batch.next_states, batch.dones)
                 if config.soft_target_update is not None:
                     agent.soft_update()
             if config.soft_target_update is None and step % config.target_update_period == 0:

@@ -13,30 +13,18 @@ and signatures. The four variants differ in one method, :meth:`DQN.max_next_Q_va
 **Same numbers as the notebook.** At the same seed, on the pinned stack, the default
 path draws the same random numbers in the same order and computes the same Q-values as
 the notebook's cells (with ``tf.random.set_seed(s)`` read as
-``tf.keras.utils.set_random_seed(s)``, which also seeds Python's and NumPy's generators), so it returns the same per-episode
-rewards list. Two engines compute the forward passes, and nothing else differs:
-
-- ``"notebook"`` (:class:`NotebookEngine`): ``model.predict`` at every step, as the cells
-  do (tens of milliseconds a call: about half an hour for a 600-episode run);
-- ``"fast"`` (:class:`FastEngine`, the default): the same network in NumPy (float64) for
-  the greedy action, falling back to the graph-compiled ``model(x, training=False)``
-  whenever the top two Q-values are closer than a proven bound on float32's rounding
-  error; the compiled call (bit-identical to ``predict``) for the batched next-state
-  values. Seconds for a 600-episode run.
-
-The training step runs eagerly, as in the notebook, in both engines. Compiling it would
-change the numbers twice over: graph mode fuses the Dense layers' operations (other
-float32 roundings), and Keras 2.15's Nadam keeps a Python-side counter
-(``_u_product_counter``) that a ``tf.function`` freezes at trace time, so a compiled
-``apply_gradients`` updates its momentum-decay product once per variable instead of
-once per step (measured: 0.0143 instead of 0.0590 after 4 steps on 2 variables).
+``tf.keras.utils.set_random_seed(s)``, which also seeds Python's and NumPy's generators),
+so it returns the same per-episode rewards list. Only who computes the forward passes can
+be chosen: ``engine="notebook"`` calls ``model.predict`` at every step, as the cells do
+(half an hour a run), and ``engine="fast"`` (the default) gets the same Q-values in
+seconds; both are in :mod:`homl_rl.engines.dqn`, which says why their numbers agree.
+The training step runs eagerly, as in the notebook, with both.
 
 ``rewards`` records, as the notebook does, ``step``: the 0-based index of each episode's
 last step, one less than the episode's sum of rewards (a 200-step episode records 199).
 """
 
 import functools
-import weakref
 from collections import deque
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Callable
@@ -45,12 +33,14 @@ import numpy as np
 
 from homl_rl.checks import (
     check_non_negative_int, check_positive_int, check_positive_number, check_unit_interval)
+from homl_rl.engines.dqn import make_dqn_engine, remember_dueling_layers
 from homl_rl.environments import check_discrete_actions, make_env
 from homl_rl.figures import register
 from homl_rl.plotting import save_data, save_fig
 from homl_rl.progress import progress_bar
 from homl_rl.replay_buffers import NumpyReplayBuffer, sample_experiences
 from homl_rl.seeding import set_seeds
+from homl_rl.tf_setup import tf
 
 # --- hyper-parameters ------------------------------------------------------------------
 
@@ -110,8 +100,6 @@ def build_q_network(input_shape=(4,), n_outputs=2):
     Built as in the cell (a ``Sequential`` whose first layer gets ``input_shape``); its
     initial weights depend on the seed set just before (see :func:`train_dqn`).
     """
-    from homl_rl.tf_setup import tf
-
     return tf.keras.Sequential([
         tf.keras.layers.Dense(32, activation="elu", input_shape=list(input_shape)),
         tf.keras.layers.Dense(32, activation="elu"),
@@ -119,14 +107,8 @@ def build_q_network(input_shape=(4,), n_outputs=2):
     ])
 
 
-_DUELING_LAYERS = weakref.WeakKeyDictionary()
-"""model -> its Dense layers (hidden1, hidden2, state value, advantages), for NumPy forwards"""
-
-
 def build_dueling_q_network(input_shape=(4,), n_outputs=2):
     """The notebook's dueling DQN: Q = V + (A - max A), as in the "Dueling Double DQN" cell."""
-    from homl_rl.tf_setup import tf
-
     input_states = tf.keras.layers.Input(shape=list(input_shape))
     hidden1 = tf.keras.layers.Dense(32, activation="elu")
     hidden2 = tf.keras.layers.Dense(32, activation="elu")
@@ -139,208 +121,11 @@ def build_dueling_q_network(input_shape=(4,), n_outputs=2):
                                                 keepdims=True)
     Q_values = state_values + advantages
     model = tf.keras.Model(inputs=[input_states], outputs=[Q_values])
-    _DUELING_LAYERS[model] = (hidden1, hidden2, state_value_layer, advantage_layer)
+    remember_dueling_layers(model, hidden1, hidden2, state_value_layer, advantage_layer)
     return model
 
 
-# --- engines: who computes the forward passes ------------------------------------------
-
-class NotebookEngine:
-    """The cells' own way: ``model.predict(x, verbose=0)`` for every forward pass."""
-    name = "notebook"
-
-    def predict(self, model, inputs):
-        return model.predict(inputs, verbose=0)
-
-    def greedy_action(self, model, state):
-        Q_values = model.predict(state[np.newaxis], verbose=0)[0]
-        return Q_values.argmax()  # optimal action according to the DQN
-
-    def weights_changed(self, model):
-        """Nothing cached."""
-
-
-FLOAT32_UNIT_ROUNDOFF = 2.0 ** -24
-ELU_EVALUATION_ERROR = 16 * FLOAT32_UNIT_ROUNDOFF
-"""bound on float32 elu's absolute error (``exp(x) - 1`` for x < 0, or a fused kernel's): a few
-ulps of 1, times 4"""
-SAFETY_FACTOR = 2.0
-"""the NumPy argmax is trusted when the top-two gap exceeds this × the summed error bounds"""
-
-
-def _elu(x):
-    return np.where(x > 0, x, np.expm1(np.minimum(x, 0)))
-
-
-_ACTIVATIONS = {"elu": _elu, "relu": lambda x: np.maximum(x, 0)}
-
-
-def _dense_with_bound(layer, h, err):
-    """One Dense layer in float64, with a bound on how far TF's float32 result can be.
-
-    ``err`` bounds |TF's float32 input - ``h``|. Standard forward error analysis: whatever
-    its summation order, a float32 dot product of length n plus the bias is within
-    gamma_{n+1} * (|W|.|x| + |b|) of the exact one (gamma_k = k u / (1 - k u), u = 2**-24),
-    and |x| <= |h| + err; the input's own error adds |W|.err; elu and relu are 1-Lipschitz,
-    and float32 elu adds at most ELU_EVALUATION_ERROR. Our float64 arithmetic is 2**29
-    times finer: its own error is covered by SAFETY_FACTOR.
-    """
-    W, b, absW, gamma_absb, gamma, activation = layer
-    z = h @ W + b
-    z_err = (gamma * np.abs(h) + (1 + gamma) * err) @ absW + gamma_absb
-    if activation is None:
-        return z, z_err
-    return activation(z), z_err + ELU_EVALUATION_ERROR
-
-
-def _numpy_layer(layer, activation):
-    W, b = (np.asarray(w, dtype=np.float64) for w in layer.get_weights())
-    n = W.shape[0] + 1
-    gamma = n * FLOAT32_UNIT_ROUNDOFF / (1 - n * FLOAT32_UNIT_ROUNDOFF)
-    return W, b, np.abs(W), gamma * np.abs(b), gamma, _ACTIVATIONS.get(activation)
-
-
-def numpy_forward(model):
-    """A NumPy (float64) forward pass of one state through ``model``, or ``None``.
-
-    Returns ``forward(state) -> (Q_values, error_bound)`` for the networks built by
-    :func:`build_q_network` (any ``Sequential`` of elu/relu/linear ``Dense`` layers) and
-    :func:`build_dueling_q_network`; ``error_bound`` bounds how far TF's float32 Q-values
-    can be from these. The weights are read once: rebuild after they change.
-    """
-    from homl_rl.tf_setup import tf
-
-    if model in _DUELING_LAYERS:
-        hidden1, hidden2, value_layer, advantage_layer = (
-            _numpy_layer(layer, name) for layer, name in
-            zip(_DUELING_LAYERS[model], ("elu", "elu", "linear", "linear")))
-
-        def dueling_forward(state):
-            h = np.asarray(state, dtype=np.float64)
-            h, err = _dense_with_bound(hidden1, h, np.zeros_like(h))
-            h, err = _dense_with_bound(hidden2, h, err)
-            value, value_err = _dense_with_bound(value_layer, h, err)
-            advantages, advantages_err = _dense_with_bound(advantage_layer, h, err)
-            Q_values = value + (advantages - advantages.max())
-            u = FLOAT32_UNIT_ROUNDOFF  # one rounding in the subtraction, one in the addition
-            error = (value_err + advantages_err + advantages_err.max()
-                     + u * np.abs(advantages - advantages.max()) * (1 + u) + u * np.abs(Q_values))
-            return Q_values, error
-
-        return dueling_forward
-    if not isinstance(model, tf.keras.Sequential):
-        return None
-    layers = []
-    for layer in model.layers:
-        activation = getattr(getattr(layer, "activation", None), "__name__", None)
-        if (not isinstance(layer, tf.keras.layers.Dense) or not layer.use_bias
-                or activation not in ("elu", "relu", "linear")):
-            return None  # not one of ours: the compiled call decides every action
-        layers.append(_numpy_layer(layer, activation))
-
-    def forward(state):
-        h = np.asarray(state, dtype=np.float64)
-        err = np.zeros_like(h)
-        for layer in layers:
-            h, err = _dense_with_bound(layer, h, err)
-        return h, err
-
-    return forward
-
-
-PREDICT_BATCH_SIZE = 32
-"""``model.predict``'s default ``batch_size``: it runs its function on slices of 32 rows"""
-
-
-class FastEngine:
-    """Same Q-values as ``model.predict``, without its per-call cost.
-
-    - batches (the next-state values of a training step): a ``tf.function``-compiled
-      ``model(x, training=False)``, bit-identical to ``model.predict`` on this stack;
-    - the greedy action of one state: a NumPy forward pass, trusted only when the top two
-      Q-values are further apart than the float32 error bound (see :func:`numpy_forward`);
-      otherwise the compiled call decides. With ``use_numpy=False``, always the compiled call.
-
-    The NumPy weights are refreshed by :meth:`weights_changed`, which :class:`DQN` calls
-    after each change it makes; call it yourself after ``model.set_weights``.
-    """
-    name = "fast"
-
-    def __init__(self, use_numpy=True):
-        self.use_numpy = use_numpy
-        self._compiled = {}  # id(model) -> (model, compiled call)
-        self._numpy = {}  # id(model) -> (model, forward or None)
-        self.n_greedy_actions = 0
-        """greedy actions taken, and how many of them the compiled call decided:"""
-        self.n_fallbacks = 0
-
-    def compiled(self, model):
-        """``tf.function(lambda x: model(x, training=False))``, one per model."""
-        entry = self._compiled.get(id(model))
-        if entry is None or entry[0] is not model:
-            from homl_rl.tf_setup import tf
-
-            entry = (model, tf.function(lambda inputs: model(inputs, training=False)))
-            self._compiled[id(model)] = entry
-        return entry[1]
-
-    def predict(self, model, inputs):
-        """``model.predict(inputs)``'s numbers: the compiled call on the same batches of 32."""
-        compiled = self.compiled(model)
-        if len(inputs) <= PREDICT_BATCH_SIZE:
-            return compiled(inputs).numpy()
-        return np.concatenate([compiled(inputs[start:start + PREDICT_BATCH_SIZE]).numpy()
-                               for start in range(0, len(inputs), PREDICT_BATCH_SIZE)])
-
-    def greedy_action(self, model, state):
-        self.n_greedy_actions += 1
-        forward = None
-        if self.use_numpy:
-            entry = self._numpy.get(id(model))
-            if entry is None or entry[0] is not model:
-                entry = (model, numpy_forward(model))
-                self._numpy[id(model)] = entry
-            forward = entry[1]
-        if forward is not None:
-            Q_values, error = forward(state)
-            best = Q_values.argmax()
-            gaps = Q_values[best] - Q_values
-            gaps[best] = np.inf
-            if np.all(gaps > SAFETY_FACTOR * (error + error[best])):
-                return np.intp(best)
-        self.n_fallbacks += 1
-        Q_values = self.predict(model, state[np.newaxis])[0]
-        return Q_values.argmax()
-
-    def weights_changed(self, model):
-        self._numpy.pop(id(model), None)
-
-
-ENGINES = {"notebook": NotebookEngine, "fast": FastEngine}
-DEFAULT_ENGINE = "fast"
-"""The fastest engine proven to give the notebook's numbers (tests/test_dqn.py)."""
-
-
-def make_engine(engine=None):
-    """An engine from its name (``None``: :data:`DEFAULT_ENGINE`) or the engine itself."""
-    if engine is None:
-        engine = DEFAULT_ENGINE
-    if isinstance(engine, str):
-        if engine not in ENGINES:
-            raise ValueError(f"engine must be one of {', '.join(map(repr, ENGINES))}, got {engine!r}")
-        return ENGINES[engine]()
-    if not all(hasattr(engine, name) for name in ("predict", "greedy_action", "weights_changed")):
-        raise TypeError(f"an engine needs predict, greedy_action and weights_changed, got {engine!r}")
-    return engine
-
-
 # --- the agents: the notebook's globals and functions ----------------------------------
-
-def _mean_squared_error():
-    from homl_rl.tf_setup import tf
-
-    return tf.keras.losses.mean_squared_error
-
 
 @dataclass(eq=False)
 class DQN:
@@ -362,14 +147,14 @@ class DQN:
     target: object = None
     """the target network (fixed Q-value targets and later)"""
     engine: object = None
-    """:class:`NotebookEngine`, :class:`FastEngine`, or their names; ``None``: the default"""
+    """``"notebook"``, ``"fast"`` (:mod:`homl_rl.engines.dqn`) or an engine; ``None``: the default"""
 
     def __post_init__(self):
         if self.loss_fn is None:
-            self.loss_fn = _mean_squared_error()
+            self.loss_fn = tf.keras.losses.mean_squared_error
         if self.replay_buffer is None:
             self.replay_buffer = deque(maxlen=2000)
-        self.engine = make_engine(self.engine)
+        self.engine = make_dqn_engine(self.engine)
         try:
             self._state_shape = tuple(self.model.input_shape[1:])
         except (AttributeError, ValueError):  # a model not built yet: no shape to check
@@ -396,10 +181,14 @@ class DQN:
         return next_state, reward, done, truncated, info
 
     def sample_experiences(self, batch_size):
-        """``[states, actions, rewards, next_states, dones, truncateds]``: the notebook's draw."""
-        if hasattr(self.replay_buffer, "sample_experiences"):
-            return self.replay_buffer.sample_experiences(batch_size)
-        return sample_experiences(self.replay_buffer, batch_size)  # the notebook's deque
+        """``states, actions, rewards, next_states, dones, truncateds``: the notebook's draw.
+
+        The notebook's deque goes through the notebook's function; any other buffer samples
+        itself (``replay_buffer.sample(batch_size)``, :mod:`homl_rl.replay_buffers`).
+        """
+        if isinstance(self.replay_buffer, deque):
+            return sample_experiences(self.replay_buffer, batch_size)
+        return self.replay_buffer.sample(batch_size)
 
     def predict(self, model, inputs):
         """``model.predict(inputs, verbose=0)``, as the engine computes it."""
@@ -412,8 +201,6 @@ class DQN:
 
     def training_step(self, batch_size):
         """The notebook's ``training_step``; returns the loss (the notebook returns nothing)."""
-        from homl_rl.tf_setup import tf
-
         experiences = self.sample_experiences(batch_size)
         states, actions, rewards, next_states, dones, truncateds = experiences
         max_next_Q_values = self.max_next_Q_values(next_states)
@@ -459,8 +246,6 @@ class DoubleDQN(FixedQTargetsDQN):
     """
 
     def max_next_Q_values(self, next_states):
-        from homl_rl.tf_setup import tf
-
         #################### CHANGED SECTION ####################
         next_Q_values = self.predict(self.model, next_states)  # ≠ target.predict()
         best_next_actions = next_Q_values.argmax(axis=1)
@@ -507,8 +292,6 @@ def variant_named(name):
 
 def clone_target(model):
     """The target DQN: ``clone_model`` (the architecture) then ``set_weights`` (the weights)."""
-    from homl_rl.tf_setup import tf
-
     target = tf.keras.models.clone_model(model)  # clone the model's architecture
     target.set_weights(model.get_weights())  # copy the weights
     return target
@@ -526,7 +309,8 @@ def soft_update(target, model, tau=0.01):
 
 # --- the training loop -----------------------------------------------------------------
 
-def train(agent, env, config=DQNConfig(), progress=True, desc="DQN"):
+def train(agent, env, config=DQNConfig(), progress=True, desc="DQN", max_env_steps=None,
+          callback=None):
     """The notebook's training loop; returns ``rewards``, one entry per episode.
 
     ``rewards.append(step)`` as in the notebook: the 0-based index of the episode's last
@@ -536,16 +320,25 @@ def train(agent, env, config=DQNConfig(), progress=True, desc="DQN"):
     play_one_step(...)`` (two names swapped), so their ``if done or truncated`` never sees
     a truncation; we unpack as the DQN cell does. Identical here: the loop stops at 200
     steps, before CartPole-v1 truncates (500).
+
+    Not in the notebook: ``max_env_steps`` ends the run once that many environment steps
+    were played in all (cutting the last episode short; it still gets its training step),
+    and ``callback(episode, env_steps)`` is called after each episode's training step and
+    target update, with the environment steps played so far (e.g. to evaluate the agent).
     """
+    if max_env_steps is not None:
+        check_positive_int("max_env_steps", max_env_steps)
     rewards = []
     best_score = 0
+    env_steps = 0
     bar = progress_bar(range(config.n_episodes), desc=desc, progress=progress, unit="episode")
     for episode in bar:
         obs, info = env.reset()
         for step in range(config.n_max_steps):
             epsilon = config.epsilon(episode)
             obs, reward, done, truncated, info = agent.play_one_step(env, obs, epsilon)
-            if done or truncated:
+            env_steps += 1
+            if done or truncated or env_steps == max_env_steps:
                 break
 
         # the notebook prints f"\rEpisode: {episode + 1}, Steps: {step + 1}, eps: {epsilon:.3f}"
@@ -557,6 +350,10 @@ def train(agent, env, config=DQNConfig(), progress=True, desc="DQN"):
             best_score = step
 
         train_after_episode(agent, episode, config)
+        if callback is not None:
+            callback(episode, env_steps)
+        if env_steps == max_env_steps:
+            break
 
     agent.set_weights(best_weights)  # restores the best model weights
     return rewards
@@ -593,8 +390,6 @@ def make_agent(variant, env, config=DQNConfig(), engine=None, seed=42):
     training (it continues the random state of the cells before it); we do, as for the
     other variants.
     """
-    from homl_rl.tf_setup import tf
-
     spec = variant_named(variant)
     input_shape, n_outputs = _check_env(env)
     set_seeds(seed)  # the notebook's tf.random.set_seed(42), read as set_random_seed

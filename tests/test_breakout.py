@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from homl_rl.breakout import (FrameReplayBuffer, build_dueling_conv_q_network,
-                              double_dqn_targets, frame_ring_bytes_per_transition,
-                              naive_bytes_per_transition)
+from homl_rl.breakout import build_dueling_conv_q_network, double_dqn_targets
+from homl_rl.replay_buffers import (FrameReplayBuffer, frame_ring_bytes_per_transition,
+                                    naive_bytes_per_transition)
 
 
 def _recorded_sequence(episode_lengths, seed=0, size=6, stack=4):
@@ -39,7 +39,7 @@ def _fill(buffer, episodes):
 
 
 def _assert_same(buffer, ids, naive):
-    states, actions, rewards, next_states, dones = buffer.get(ids)
+    states, actions, rewards, next_states, dones, truncateds = buffer.get(ids)
     for k, i in enumerate(ids):
         s, a, r, s2, d = naive[i]
         np.testing.assert_array_equal(states[k], s)
@@ -53,14 +53,14 @@ def test_frame_ring_states_equal_naive_stacking_across_episode_boundaries():
     naive = _fill(buffer, episodes)
     assert len(buffer) == len(naive) == 15
     _assert_same(buffer, np.arange(len(naive)), naive)
-    states, _, _, next_states, _ = buffer.get(np.arange(len(naive)))
+    states, _, _, next_states, _, _ = buffer.get(np.arange(len(naive)))
     for stacked in (states, next_states):  # no stack mixes frames of two episodes
         assert all(len(set(s[0, 0, :])) == 1 for s in stacked)
 
 
 def test_frame_ring_evicts_oldest_transitions_at_capacity():
     episodes = _recorded_sequence([9, 3, 12, 4], seed=1)
-    buffer = FrameReplayBuffer(10, frame_shape=(6, 6))
+    buffer = FrameReplayBuffer(10, frame_shape=(6, 6), rng=np.random.default_rng(0))
     naive = _fill(buffer, episodes)
     assert len(buffer) <= 10 and buffer.head == len(naive) == 28
     kept = np.arange(buffer.tail, buffer.head)
@@ -71,7 +71,7 @@ def test_frame_ring_evicts_oldest_transitions_at_capacity():
     _assert_same(buffer, kept, naive)
     with pytest.raises(IndexError):
         buffer.get([buffer.tail - 1])
-    batch = buffer.sample_experiences(64, np.random.default_rng(0))
+    batch = buffer.sample(64)
     assert batch[0].shape == (64, 6, 6, 4) and batch[0].dtype == np.uint8
 
 

@@ -6,9 +6,10 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from homl_rl.dqn import (DQN, VARIANTS, DoubleDQN, DQNConfig, FastEngine, FixedQTargetsDQN,
-                         NotebookEngine, build_dueling_q_network, build_q_network, make_agent,
-                         numpy_forward, soft_update, train, train_dqn)
+from homl_rl.dqn import (DQN, VARIANTS, DoubleDQN, DQNConfig, FixedQTargetsDQN,
+                         build_dueling_q_network, build_q_network, make_agent, soft_update, train,
+                         train_dqn)
+from homl_rl.engines.dqn import DQNFastEngine, DQNNotebookEngine, numpy_forward
 from homl_rl.environments import make_env
 from homl_rl.seeding import set_seeds
 from homl_rl.tf_setup import tf
@@ -19,7 +20,7 @@ from homl_rl.tf_setup import tf
 #   tf.random.set_seed(42) read as tf.keras.utils.set_random_seed(42), and the dueling cell
 #   reseeded as train_dqn documents), run in a scratch folder, and our engine="notebook"
 #   (first 100) gave the same lists;
-# - all 600: our engine="fast", and FastEngine(use_numpy=False) (the compiled call for every
+# - all 600: our engine="fast", and DQNFastEngine(use_numpy=False) (the compiled call for every
 #   action) gave the same lists.
 PINNED_RUNS = {
     "dqn": (
@@ -210,7 +211,7 @@ def test_numpy_forward_is_within_its_error_bound_of_tensorflow(builder):
         if layer.weights:
             layer.set_weights([w * 3 for w in layer.get_weights()])
     forward = numpy_forward(model)
-    engine = FastEngine()
+    engine = DQNFastEngine()
     states = np.random.default_rng(0).normal(scale=2, size=(300, 4)).astype(np.float32)
     tf_Q_values = engine.predict(model, states)
     for state, theirs in zip(states, tf_Q_values):
@@ -223,7 +224,7 @@ def test_fast_engine_predict_is_bit_identical_to_model_predict(builder):
     set_seeds(1)
     model = builder((4,), 2)
     states = np.random.default_rng(1).normal(scale=2, size=(100, 4)).astype(np.float32)
-    engine = FastEngine()
+    engine = DQNFastEngine()
     for batch in (states[:1], states[:32], states):  # one row, predict's batch, 4 batches
         np.testing.assert_array_equal(engine.predict(model, batch), model.predict(batch, verbose=0))
 
@@ -426,6 +427,39 @@ def test_soft_target_updates_replace_the_hard_copy():
     assert agent.target.weights[0][0] == expected  # no hard copy at episode 100 (it would be 100)
 
 
+def test_an_env_step_budget_cuts_the_last_episode_and_still_trains_after_it():
+    env = FakeEnv([5, 5, 5, 5])
+    agent = FakeAgent(env, with_target=False)
+    seen = []
+    rewards = train(agent, env, DQNConfig(n_episodes=4, training_starts_after=0), progress=False,
+                    max_env_steps=12, callback=lambda episode, steps: seen.append((episode, steps)))
+    assert rewards == [4, 4, 1]  # the third episode cut after 2 steps, the fourth never played
+    assert len(agent.epsilons) == 12  # exactly the budget's steps
+    assert agent.trained_at == [1, 2]  # `if episode > 0`: the cut episode trains too
+    assert seen == [(0, 5), (1, 10), (2, 12)]  # after each episode's training step
+
+
+def test_a_budget_the_episodes_do_not_reach_changes_nothing():
+    lengths = [3, 7, 2, 9, 4]
+    plain_env, budget_env = FakeEnv(lengths), FakeEnv(lengths)
+    plain, budget = FakeAgent(plain_env), FakeAgent(budget_env)
+    config = DQNConfig(n_episodes=5, training_starts_after=1, target_update_period=2)
+    seen = []
+    assert (train(plain, plain_env, config, progress=False)
+            == train(budget, budget_env, config, progress=False, max_env_steps=1000,
+                     callback=lambda episode, steps: seen.append(steps))
+            == [length - 1 for length in lengths])
+    assert (plain.epsilons, plain.trained_at, plain.synced_at, plain.model.weights) == (
+        budget.epsilons, budget.trained_at, budget.synced_at, budget.model.weights)
+    assert seen == list(np.cumsum(lengths))
+
+
+def test_a_bad_env_step_budget_is_a_clear_error():
+    env = FakeEnv([5])
+    with pytest.raises(ValueError, match="max_env_steps must be a positive integer, got 0"):
+        train(FakeAgent(env), env, DQNConfig(n_episodes=1), progress=False, max_env_steps=0)
+
+
 # --- pinned runs: fast engine == exact engine == the notebook's cells ---------------------
 
 @pytest.mark.parametrize("variant", VARIANTS)
@@ -476,7 +510,7 @@ def test_full_600_episode_run_is_the_pinned_one(variant):
 @pytest.mark.slow
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_numpy_shortcut_never_changes_an_action_in_a_full_run(variant):
-    engine = FastEngine(use_numpy=False)  # the compiled call decides every greedy action
+    engine = DQNFastEngine(use_numpy=False)  # the compiled call decides every greedy action
     assert run(variant, 600, engine=engine) == PINNED[variant]
 
 

@@ -10,15 +10,17 @@ scratch folder (tf.random.set_seed(s) read as set_seeds(s)): CartPole over all
 import numpy as np
 import pytest
 
-from homl_rl import eager_replica as replica
+from homl_rl.engines import eager_replica as replica
+from homl_rl.engines.policy_gradients import (
+    BernoulliHead, ReinforceFastEngine, fast_engine_is_exact, resolve_reinforce_engine,
+    stack_step_gradients)
 from homl_rl.environments import make_env
 from homl_rl.nn_policy import policy_net
 from homl_rl.policy_gradients import (
-    LANDER_CONFIG, BernoulliHead, FastEngine, PolicyGradientsConfig,
-    discount_and_normalize_rewards, discount_rewards, fast_engine_is_exact,
+    LANDER_CONFIG, PolicyGradientsConfig, discount_and_normalize_rewards, discount_rewards,
     lander_play_multiple_episodes, lander_play_one_step, lander_policy_net,
     lander_render_policy_net, mean_gradients, play_multiple_episodes, play_one_step,
-    resolve_engine, stack_step_gradients, train_lander, train_policy_gradients)
+    train_lander, train_policy_gradients)
 from homl_rl.seeding import set_seeds
 from homl_rl.tf_setup import tf
 
@@ -111,7 +113,7 @@ def test_a_non_discrete_action_space_is_rejected():
     env = make_env("Pendulum-v1", render_mode=None)
     model = policy_net(42)
     for play in (play_multiple_episodes, lander_play_multiple_episodes,
-                 FastEngine(BernoulliHead)):
+                 ReinforceFastEngine(BernoulliHead)):
         with pytest.raises(ValueError, match="needs a Discrete action space, got Box"):
             play(env, 1, 10, model, tf.keras.losses.binary_crossentropy)
 
@@ -130,7 +132,7 @@ def test_an_observation_of_the_wrong_shape_for_the_model_is_rejected():
     with pytest.raises(ValueError, match=r"takes observations of shape \(4,\), got one of shape \(8,\)"):
         play_one_step(lander, obs, cartpole_model, tf.keras.losses.binary_crossentropy)
     with pytest.raises(ValueError, match=r"takes observations of shape \(4,\)"):
-        FastEngine(BernoulliHead)(lander, 1, 10, cartpole_model, tf.keras.losses.binary_crossentropy)
+        ReinforceFastEngine(BernoulliHead)(lander, 1, 10, cartpole_model, tf.keras.losses.binary_crossentropy)
 
 
 def test_the_fast_engine_refuses_a_loss_it_does_not_replicate():
@@ -138,7 +140,7 @@ def test_the_fast_engine_refuses_a_loss_it_does_not_replicate():
     model = policy_net(42)
     model.build((None, 4))
     with pytest.raises(ValueError, match="replicates binary_crossentropy only"):
-        FastEngine(BernoulliHead)(make_env("CartPole-v1"), 1, 10, model, tf.keras.losses.mse)
+        ReinforceFastEngine(BernoulliHead)(make_env("CartPole-v1"), 1, 10, model, tf.keras.losses.mse)
 
 
 # --- the notebook's functions ------------------------------------------------------------
@@ -226,8 +228,8 @@ def test_the_replicated_matmuls_are_the_eager_kernels():
 def test_the_fast_engine_is_proven_exact_on_the_pinned_stack():
     assert fast_engine_is_exact("CartPole-v1")
     assert fast_engine_is_exact("LunarLander-v3")
-    assert resolve_engine(None, "CartPole-v1") == "fast"
-    assert resolve_engine(None, "LunarLander-v3") == "fast"
+    assert resolve_reinforce_engine(None, "CartPole-v1") == "fast"
+    assert resolve_reinforce_engine(None, "LunarLander-v3") == "fast"
 
 
 # --- training: pinned numbers, fast == exact --------------------------------------------

@@ -1,12 +1,15 @@
-"""Replay buffers: the notebook's deque and circular buffer, and the NumPy ring buffer."""
+"""Replay buffers: the notebook's deque and circular buffer, the NumPy ring buffer, and the
+sampling protocol (``sample(batch_size) -> Experiences``). The frame buffer's own tests are
+in test_breakout.py."""
 
 from collections import deque
 
 import numpy as np
 import pytest
 
-from homl_rl.replay_buffers import (FIELDS, NumpyReplayBuffer, ReplayBuffer, experiences_at,
-                                    make_deque_replay_buffer, sample_experiences)
+from homl_rl.replay_buffers import (FIELDS, Experiences, FrameReplayBuffer, NumpyReplayBuffer,
+                                    ReplayBuffer, experiences_at, make_deque_replay_buffer,
+                                    sample_experiences)
 
 
 def cartpole_like_experience(i):
@@ -72,7 +75,7 @@ def test_sample_experiences_shapes_and_dtypes(make):
     if isinstance(buffer, deque):
         arrays = sample_experiences(buffer, 32)
     else:
-        arrays = buffer.sample_experiences(32)
+        arrays = buffer.sample(32)
     states, actions, rewards, next_states, dones, truncateds = arrays
     assert states.shape == next_states.shape == (32, 4)
     assert actions.shape == rewards.shape == dones.shape == truncateds.shape == (32,)
@@ -95,7 +98,7 @@ def test_ring_buffer_samples_what_the_notebooks_sample_experiences_samples():
     theirs = sample_experiences(dq, 32)
     after_theirs = np.random.rand()
     np.random.seed(42)
-    ours = ring.sample_experiences(32)
+    ours = ring.sample(32)
     assert np.random.rand() == after_theirs  # the same single draw
     assert_same_arrays(theirs, ours)
 
@@ -126,7 +129,7 @@ def test_notebook_circular_buffer_samples_slots():
 EMPTY_BUFFERS = {
     "deque": lambda: (lambda batch_size: sample_experiences(deque(maxlen=5), batch_size)),
     "circular": lambda: ReplayBuffer(5).sample,
-    "numpy": lambda: NumpyReplayBuffer(5).sample_experiences,
+    "numpy": lambda: NumpyReplayBuffer(5).sample,
 }
 
 
@@ -140,7 +143,7 @@ def test_sampling_an_empty_buffer_is_a_clear_error(kind):
 def test_batch_size_below_one_is_a_clear_error(batch_size):
     samplers = [lambda n: sample_experiences(filled(deque(maxlen=5), 3), n),
                 filled(ReplayBuffer(5), 3).sample,
-                filled(NumpyReplayBuffer(5), 3).sample_experiences]
+                filled(NumpyReplayBuffer(5), 3).sample]
     for sample in samplers:
         with pytest.raises(ValueError, match=f"batch_size must be >= 1, got {batch_size}"):
             sample(batch_size)
@@ -148,7 +151,7 @@ def test_batch_size_below_one_is_a_clear_error(batch_size):
 
 def test_non_integer_batch_size_is_a_clear_error():
     with pytest.raises(TypeError, match="batch_size must be an integer"):
-        filled(NumpyReplayBuffer(5), 3).sample_experiences(2.5)
+        filled(NumpyReplayBuffer(5), 3).sample(2.5)
 
 
 @pytest.mark.parametrize("max_size", [0, -1, 2.5, None])
@@ -170,3 +173,60 @@ def test_ring_buffer_indices_out_of_range_are_refused():
     ring = filled(NumpyReplayBuffer(5), 3)
     with pytest.raises(IndexError, match=r"must be in \[0, 3\)"):
         ring.experiences([0, 3])
+
+
+# --- the protocol: sample(batch_size) -> Experiences ------------------------------------
+
+def test_experiences_are_the_six_fields_in_the_notebooks_order():
+    assert FIELDS == Experiences._fields == (
+        "states", "actions", "rewards", "next_states", "dones", "truncateds")
+
+
+def _filled_frame_buffer(rng):
+    buffer = FrameReplayBuffer(20, frame_shape=(3, 3), rng=rng)
+    frames = np.random.default_rng(5).integers(0, 256, (13, 3, 3, 4), dtype=np.uint8)
+    buffer.start_episode(frames[0])
+    for t in range(1, 13):
+        buffer.add(t % 4, float(t), frames[t], t == 12)
+    return buffer
+
+
+@pytest.mark.parametrize("kind", ["numpy", "frames"])
+def test_every_buffer_samples_experiences_with_six_fields(kind):
+    if kind == "numpy":
+        buffer = filled(NumpyReplayBuffer(50), 20)
+        np.random.seed(0)
+    else:
+        buffer = _filled_frame_buffer(np.random.default_rng(0))
+    batch = buffer.sample(8)
+    assert isinstance(batch, Experiences) and len(batch) == 6
+    for name in FIELDS:
+        assert len(getattr(batch, name)) == 8, name
+    states, actions, rewards, next_states, dones, truncateds = batch  # unpacks as the notebook's
+    assert states.shape[1:] == next_states.shape[1:]
+
+
+def test_numpy_buffer_sample_is_the_deque_batch_for_the_same_draw_as_experiences():
+    dq, ring = filled(deque(maxlen=50), 77), filled(NumpyReplayBuffer(50), 77)
+    np.random.seed(7)
+    theirs = sample_experiences(dq, 16)  # the book's function: a list of six arrays
+    np.random.seed(7)
+    ours = ring.sample(16)
+    assert isinstance(theirs, list) and isinstance(ours, Experiences)
+    assert_same_arrays(theirs, ours)
+    np.random.seed(7)
+    indices = np.random.randint(len(dq), size=16)
+    assert_same_arrays(ring.experiences(indices), ours)
+
+
+def test_frame_buffer_draws_from_the_generator_it_was_given():
+    rng = np.random.default_rng(3)
+    buffer = _filled_frame_buffer(rng)
+    assert buffer.rng is rng  # the very generator, not a copy: one stream of draws
+    expected_ids = np.random.default_rng(3).integers(buffer.tail, buffer.head, size=5)
+    batch = buffer.sample(5)
+    for ours, theirs in zip(batch, buffer.get(expected_ids)):
+        np.testing.assert_array_equal(ours, theirs)
+    assert batch.truncateds.dtype == batch.dones.dtype == np.float32
+    assert not batch.truncateds.any()  # terminations only: a truncation still bootstraps
+    np.testing.assert_array_equal(batch.rewards, expected_ids + 1.0)  # transition t has reward t+1

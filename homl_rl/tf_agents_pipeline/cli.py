@@ -123,7 +123,7 @@ def compare_command(args):
 
     matplotlib.use("Agg")
     from homl_rl.plotting import use_book_style
-    from homl_rl.tf_agents_pipeline.compare import AGENTS, CompareConfig, compare
+    from homl_rl.tf_agents_pipeline.compare import AGENTS, CompareConfig, compare_agents
 
     try:
         config = CompareConfig(env_steps=args.env_steps, eval_interval=args.eval_interval,
@@ -136,8 +136,9 @@ def compare_command(args):
         shutil.rmtree(args.cache_dir, ignore_errors=True)
     use_book_style()
     start = time.perf_counter()
-    summary, table = compare(config, out_dir=args.out, results_path=args.results, jobs=args.jobs,
-                             cache_dir=args.cache_dir, progress=not args.quiet)
+    summary, table = compare_agents(config, out_dir=args.out, results_path=args.results,
+                                    jobs=args.jobs, cache_dir=args.cache_dir,
+                                    progress=not args.quiet)
     print(table)
     print(f"wrote {Path(args.out or 'figures') / 'tf_agents_vs_keras_dqn_plot.png'} and "
           f"{args.results} in {time.perf_counter() - start:.0f} s")

@@ -28,16 +28,22 @@ Runs are cached (``.cache/compare``) and spread over processes, as the DQN studi
 """
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from homl_rl.checks import check_positive_int
+from homl_rl.dqn import VARIANTS, DQNConfig, make_agent, train
+from homl_rl.environments import make_env
 from homl_rl.figures import register
+from homl_rl.seeding import set_seeds
+from homl_rl.tf_agents_pipeline.cartpole import TutorialConfig, TutorialPipeline
+from homl_rl.tf_setup import tf
 
-AGENTS = ("tf_agents", "dqn", "fixed_q_targets", "double_dqn", "dueling_double_dqn")
-"""What the comparison trains: the TF-Agents tutorial, then our four Keras variants."""
+AGENTS = ("tf_agents", *VARIANTS)
+"""What the comparison trains: the TF-Agents tutorial, then our Keras variants
+(:data:`homl_rl.dqn.VARIANTS`, in the chapter's order)."""
 
 LABELS = {"tf_agents": "TF-Agents DQN (tutorial)", "dqn": "Keras DQN",
           "fixed_q_targets": "Keras fixed Q-targets", "double_dqn": "Keras Double DQN",
@@ -84,8 +90,6 @@ class GreedyEvaluator:
     """Play ``n_episodes`` fixed episodes with a greedy policy, one batched forward per step."""
 
     def __init__(self, n_episodes=100, eval_seed=10_000, env_id=ENV_ID):
-        from homl_rl.environments import make_env
-
         self.envs = [make_env(env_id, render_mode=None) for _ in range(n_episodes)]
         self.eval_seed = eval_seed
 
@@ -109,8 +113,6 @@ class GreedyEvaluator:
 
 
 def _compiled_q_values(network, first_output=False):
-    from homl_rl.tf_setup import tf
-
     @tf.function(input_signature=[tf.TensorSpec([None, 4], tf.float32)])
     def q_values(observations):
         outputs = network(observations, training=False)
@@ -130,8 +132,6 @@ def _summary(points, config, train_seconds):
 
 def run_tf_agents(seed, config):
     """One TF-Agents tutorial run of ``config.env_steps`` environment steps, evaluated."""
-    from homl_rl.tf_agents_pipeline.cartpole import TutorialConfig, TutorialPipeline
-
     tutorial = TutorialConfig(env_name=ENV_ID, num_iterations=config.env_steps - 100,
                               initial_collect_steps=100, eval_interval=config.eval_interval,
                               replay_buffer="tf_uniform", seed=seed)
@@ -153,22 +153,19 @@ def run_tf_agents(seed, config):
 def run_keras_dqn(variant, seed, config):
     """One run of a Keras variant for ``config.env_steps`` environment steps, evaluated.
 
-    :func:`homl_rl.dqn.train`'s loop (epsilon per episode, ``play_one_step``,
-    :func:`~homl_rl.dqn.train_after_episode`), with
-    a budget of environment steps instead of 600 episodes, evaluations along the way,
-    and without restoring the best weights at the end (we evaluate the weights the
-    agent has, as for TF-Agents).
+    :func:`homl_rl.dqn.train`'s loop with a budget of ``config.env_steps`` environment
+    steps instead of 600 episodes, evaluating the agent after the first episode that
+    ends past each multiple of ``eval_interval`` and at the budget. The agent is
+    evaluated with the weights it has then (as for TF-Agents), not the best ones that
+    ``train`` restores at the end.
     """
-    from homl_rl.dqn import DQNConfig, make_agent, train_after_episode
-    from homl_rl.environments import make_env
-
-    dqn_config = DQNConfig()
+    dqn_config = replace(DQNConfig(), n_episodes=config.env_steps)  # the budget ends the run
     evaluator = GreedyEvaluator(config.n_eval_episodes, config.eval_seed)
     start = time.perf_counter()
     env = make_env(ENV_ID, render_mode=None)
     agent = make_agent(variant, env, dqn_config, engine="fast", seed=seed)
     q_values = _compiled_q_values(agent.model)
-    points, eval_seconds = [], 0.0
+    points, eval_seconds, next_eval, n_episodes = [], 0.0, config.eval_interval, 0
 
     def evaluate(env_steps):
         nonlocal eval_seconds
@@ -178,33 +175,26 @@ def run_keras_dqn(variant, seed, config):
         eval_seconds += time.perf_counter() - eval_start
         points.append((env_steps, value, wall))
 
-    env_steps, episode, next_eval = 0, 0, 0
-    while env_steps < config.env_steps:
-        if env_steps >= next_eval:
+    def after_episode(episode, env_steps):
+        nonlocal next_eval, n_episodes
+        n_episodes = episode + 1
+        if env_steps >= config.env_steps or env_steps >= next_eval:
             evaluate(env_steps)
             next_eval = (env_steps // config.eval_interval + 1) * config.eval_interval
-        obs, info = env.reset()
-        for step in range(dqn_config.n_max_steps):
-            epsilon = dqn_config.epsilon(episode)
-            obs, reward, done, truncated, info = agent.play_one_step(env, obs, epsilon)
-            env_steps += 1
-            if done or truncated or env_steps >= config.env_steps:
-                break
-        train_after_episode(agent, episode, dqn_config)
-        episode += 1
-    evaluate(env_steps)
+
+    evaluate(0)
+    train(agent, env, dqn_config, progress=False, max_env_steps=config.env_steps,
+          callback=after_episode)
     env.close()
     train_seconds = time.perf_counter() - start - eval_seconds
     summary = _summary(points, config, train_seconds)
-    summary["episodes"] = episode
+    summary["episodes"] = n_episodes
     return summary
 
 
 def compare_run(agent, seed, env_steps, eval_interval, n_eval_episodes, eval_seed,
                 solved_return=475.0):
     """One run of the comparison (module-level and JSON in, JSON out: cacheable, spawnable)."""
-    from homl_rl.seeding import set_seeds
-
     config = CompareConfig(env_steps=env_steps, eval_interval=eval_interval,
                            n_eval_episodes=n_eval_episodes, seeds=(seed,), agents=(agent,),
                            solved_return=solved_return, eval_seed=eval_seed)
@@ -293,8 +283,8 @@ def plot_comparison(summary, config):
     return fig
 
 
-def compare(config=CompareConfig(), out_dir=None, results_path=None, jobs=None,
-            cache_dir=CACHE_DIR, progress=True):
+def compare_agents(config=CompareConfig(), out_dir=None, results_path=None, jobs=None,
+                   cache_dir=CACHE_DIR, progress=True):
     """Run the comparison; write ``tf_agents_vs_keras_dqn_plot`` (+ data) and the table."""
     from homl_rl.plotting import save_data, save_fig
     from homl_rl.io import atomic_write
@@ -342,4 +332,4 @@ def results_markdown(table, config):
           "TF-Agents' DQN vs our Keras DQN variants on CartPole-v1 (python -m homl_rl compare)")
 def tf_agents_vs_keras_dqn_plot(out_dir, config=CompareConfig()):
     """``python -m homl_rl compare`` with its defaults; finished runs come from the cache."""
-    compare(config, out_dir=out_dir, progress=False)
+    compare_agents(config, out_dir=out_dir, progress=False)

@@ -3,9 +3,9 @@
 The notebook's policy-gradient cells play every environment step eagerly: a
 batch-of-one forward pass, one stateful random op (``tf.random.uniform`` or
 ``tf.random.categorical``) and one ``GradientTape``. Those floats are the
-reference (SPEC.md), and they cost milliseconds a step. On a batch of one,
+reference, and they cost milliseconds a step. On a batch of one,
 TensorFlow's CPU kernels run their scalar code paths; this module reproduces
-them in NumPy, so the fast engines of :mod:`homl_rl.policy_gradients` can play
+them in NumPy, so the REINFORCE fast engine (:mod:`homl_rl.engines.policy_gradients`) can play
 steps with a cheap forward pass and compute all the per-step gradients of an
 iteration at once, with the same bits:
 
@@ -25,9 +25,10 @@ iteration at once, with the same bits:
 The kernels differ between CPUs (this machine's oneDNN runs AVX-512 code) and
 TensorFlow builds.
 
-None of this is trusted blindly: :mod:`homl_rl.policy_gradients` checks these
-replicas against TensorFlow itself (eager tape, same model) before its fast
-engine is used by default, and falls back to the notebook's engine when they
+None of this is trusted blindly:
+:func:`homl_rl.engines.policy_gradients.fast_engine_is_exact` checks these
+replicas against TensorFlow itself (eager tape, same model) before the fast
+engine is used by default, and the notebook's engine is used when they
 disagree (another CPU, another TensorFlow build).
 """
 
@@ -35,6 +36,9 @@ import ctypes
 import ctypes.util
 
 import numpy as np
+
+from homl_rl.tf_setup import tf  # noqa: F401  (TensorFlow set up before its internals)
+from tensorflow.python.eager import context  # noqa: E402
 
 # --- Philox4x32-10 (tensorflow/core/lib/random/philox_random.h) ---------------
 
@@ -84,8 +88,6 @@ class EagerRandomReplica:
     """``ReserveRandomOutputs(1 * 8, 256)``: what a one-row, one-sample ``Multinomial`` reserves"""
 
     def __init__(self):
-        from tensorflow.python.eager import context
-
         self._context = context.context()
         self._uses = {}
 
