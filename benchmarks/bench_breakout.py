@@ -21,9 +21,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from homl_rl.breakout import (BreakoutConfig, FrameReplayBuffer,  # noqa: E402
-                              frame_ring_bytes_per_transition, make_env,
-                              naive_bytes_per_transition, train_breakout)
+from homl_rl.breakout import BreakoutConfig, make_env, train_breakout  # noqa: E402
+from homl_rl.replay_buffers import (FrameReplayBuffer,  # noqa: E402
+                                    frame_ring_bytes_per_transition, naive_bytes_per_transition)
 from homl_rl.tf_setup import tf  # noqa: E402
 
 

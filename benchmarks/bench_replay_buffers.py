@@ -61,7 +61,7 @@ def bench(capacity):
             lambda: experiences_at(circular.buffer, np.random.randint(circular.size, size=32))),
         "NumpyReplayBuffer (ring of arrays)": (
             lambda: ring.experiences(np.random.randint(size, size=5)),
-            lambda: ring.sample_experiences(32)),
+            lambda: ring.sample(32)),
     }
     rows = []
     for name, buffer in buffers.items():

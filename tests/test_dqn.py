@@ -9,7 +9,7 @@ import pytest
 from homl_rl.dqn import (DQN, VARIANTS, DoubleDQN, DQNConfig, FixedQTargetsDQN,
                          build_dueling_q_network, build_q_network, make_agent, soft_update, train,
                          train_dqn)
-from homl_rl.engines.dqn import DQNFastEngine, DQNNotebookEngine, numpy_forward
+from homl_rl.engines.dqn import DQNFastEngine, DQNNotebookEngine, make_dqn_engine, numpy_forward
 from homl_rl.environments import make_env
 from homl_rl.seeding import set_seeds
 from homl_rl.tf_setup import tf
@@ -572,3 +572,14 @@ def test_unknown_variant_engine_or_hyperparameter_is_a_clear_error():
         train_dqn("dqn", 1, soft_target_update=0.01, progress=False)
     with pytest.raises(ValueError, match="needs a target network"):
         DoubleDQN(model=linear_model(ONLINE), optimizer=tf.keras.optimizers.SGD(0.01))
+
+
+def test_an_engine_is_chosen_by_name_or_given():
+    assert isinstance(make_dqn_engine("notebook"), DQNNotebookEngine)
+    assert isinstance(make_dqn_engine("fast"), DQNFastEngine)
+    assert isinstance(make_dqn_engine(None), DQNFastEngine)  # the default
+    engine = DQNFastEngine(use_numpy=False)
+    assert make_dqn_engine(engine) is engine
+    assert DQN(model=linear_model(ONLINE), optimizer=None, engine=engine).engine is engine
+    with pytest.raises(TypeError, match="an engine needs predict, greedy_action and weights_changed"):
+        make_dqn_engine(object())

@@ -108,3 +108,13 @@ def test_cli_refuses_a_bad_budget_with_exit_code_2(capsys):
 
     assert main(["compare", "--env-steps", "100"]) == 2
     assert "env_steps must be at least 200" in capsys.readouterr().err
+
+
+def test_the_submodule_is_not_shadowed_and_the_agents_are_the_variant_table():
+    import homl_rl.tf_agents_pipeline.compare as compare_module
+    from homl_rl.dqn import VARIANTS
+
+    assert compare_module.__name__ == "homl_rl.tf_agents_pipeline.compare"
+    assert callable(compare_module.compare_agents)
+    assert compare_module.AGENTS == ("tf_agents", *VARIANTS)
+    assert set(compare_module.LABELS) == set(compare_module.AGENTS)

@@ -210,7 +210,7 @@ class ReinforceFastEngine:
     Each step draws from the replayed TF random stream and picks the action with
     a cheap float64 forward pass (the exact one near a decision boundary); after
     the episodes, every step's exact forward pass and gradients are computed at
-    once (:mod:`homl_rl.eager_replica`), and the actions are checked against the
+    once (:mod:`homl_rl.engines.eager_replica`), and the actions are checked against the
     exact forward pass. Create it right after the training's ``set_seeds``.
     """
     name = "fast"
