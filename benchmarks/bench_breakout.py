@@ -22,13 +22,13 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from homl_rl.breakout import (BreakoutConfig, FrameReplayBuffer,  # noqa: E402
-                              frame_ring_bytes_per_transition, make_env,
+                              frame_ring_bytes_per_transition, make_training_env,
                               naive_bytes_per_transition, train_breakout)
 from homl_rl.tf_setup import tf  # noqa: E402
 
 
 def env_only(n_steps):
-    env = make_env(BreakoutConfig())
+    env = make_training_env(BreakoutConfig())
     rng = np.random.default_rng(0)
     env.reset(seed=0)
     start = time.perf_counter()
