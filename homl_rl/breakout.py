@@ -374,9 +374,11 @@ def evaluate(agent, env, config):
 class TrainingState:
     """Everything a run needs to continue exactly where it stopped."""
     step: int = 0
+    """environment steps played so far"""
     episode: int = 0
     """episodes started (training episode ``k`` is reset with ``seed + k``)"""
     episode_return: float = 0.0
+    """the current episode's return so far"""
     episode_actions: list = None
     """the current episode's actions: replayed from its seeded reset to restore the env"""
     episode_returns: list = None
@@ -384,7 +386,9 @@ class TrainingState:
     evaluations: list = None
     """``[step, mean return]`` of each evaluation"""
     best_score: float = None
+    """the best evaluation's mean return (``None`` before the first evaluation)"""
     interrupted: bool = False
+    """whether the run stopped (Ctrl-C) before ``n_steps``"""
 
     def __post_init__(self):
         for name in ("episode_actions", "episode_returns", "evaluations"):

@@ -117,8 +117,9 @@ def breakout_tf_agents(args):
     checkpoint_dir = Path(args.checkpoint_dir)
     policy_dir = checkpoint_dir / "policy"
     if args.action == "play" and not (policy_dir / "saved_model.pb").exists():
-        return _error("breakout-tf-agents", f"no saved policy in {policy_dir}; train first "
-                                            "(breakout-tf-agents train --checkpoint-dir ...)")
+        return _error("breakout-tf-agents", f"argument --checkpoint-dir: no saved policy in "
+                                            f"{policy_dir}; train first (breakout-tf-agents "
+                                            "train --checkpoint-dir ...)")
     from homl_rl.tf_agents_pipeline.breakout import BreakoutPipeline, save_breakout_gif
 
     config = args.config
@@ -159,7 +160,10 @@ def breakout(args):
                   f"best evaluation {state.best_score}; checkpoint in "
                   f"{Path(args.out) / CHECKPOINT_NAME}")
             return 130 if state.interrupted else 0
-        agent, config, meta = load_agent(args.checkpoint)
+        try:
+            agent, config, meta = load_agent(args.checkpoint)
+        except CheckpointError as error:
+            return _error("breakout", f"argument --checkpoint: {error}")
         frames, actions, total = record_breakout_episode(agent, config, args.max_steps)
         path = save_animation(frames, args.gif)
         print(f"played {len(actions)} steps, return {total}; wrote {path}")

@@ -101,6 +101,8 @@ class TFAgentsBreakoutConfig:
                      "replay_capacity", "initial_collect_steps", "batch_size",
                      "n_iterations", "log_interval", "checkpoint_interval"):
             check_positive_int(name, getattr(self, name))
+        for units in self.fc_layer_params:
+            check_positive_int("fc_layer_params", units)
         check_unit_interval("discount_factor", self.discount_factor)
         check_unit_interval("epsilon_end", self.epsilon_end)
 

@@ -96,6 +96,8 @@ class TutorialConfig:
                      "replay_buffer_max_length", "batch_size", "log_interval",
                      "num_eval_episodes", "eval_interval"):
             check_positive_int(name, getattr(self, name))
+        for units in self.fc_layer_params:
+            check_positive_int("fc_layer_params", units)
         check_positive_number("learning_rate", self.learning_rate)
 
 
