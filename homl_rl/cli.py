@@ -127,7 +127,7 @@ def writable_file(suffixes=None):
             raise argparse.ArgumentTypeError(f"{text} is a folder, not a file")
         if suffixes and path.suffix not in suffixes:
             raise argparse.ArgumentTypeError(
-                f"{text}: the file name must end with {' or '.join(suffixes)}")
+                f"{text}: the file name must end with {', '.join(suffixes)}")
         writable_dir(path.parent)
         return path
 
@@ -340,9 +340,10 @@ def _breakout_options(parser):
                         help="train: where checkpoint.npz goes (default: runs/breakout)")
     parser.add_argument("--checkpoint", metavar="DIR", default="runs/breakout",
                         help="play: the run directory to load (default: runs/breakout)")
-    parser.add_argument("--gif", type=writable_file((".gif", ".mp4")),
+    parser.add_argument("--gif", type=writable_file((".gif", ".mp4", ".html")),
                         default=Path("breakout.gif"),
-                        help="play: the animation's path, .gif or .mp4 (default: breakout.gif)")
+                        help="play: the animation's path, .gif, .mp4 or .html "
+                             "(default: breakout.gif)")
     parser.add_argument("--max-steps", type=positive_int, default=2_000, metavar="N",
                         help="play: steps at most (default: 2000)")
 

@@ -160,7 +160,7 @@ BAD = {  # (subcommand, option): (arguments before it, bad value, what the error
     ("breakout", "action"): ([], ["fly"], "invalid choice"),
     ("breakout", "--out"): (["train"], ["/proc/nope"], "cannot write in"),
     ("breakout", "--checkpoint"): (["play"], ["no_such_run"], "no checkpoint at"),
-    ("breakout", "--gif"): (["play"], ["movie.avi"], "must end with .gif or .mp4"),
+    ("breakout", "--gif"): (["play"], ["movie.avi"], "must end with .gif, .mp4, .html"),
     ("breakout", "--max-steps"): (["play"], ["0"], "must be a positive integer"),
     ("breakout", "--steps"): (["train"], ["0"], "must be a positive integer, got 0"),
     ("breakout", "--env"): (["train"], ["CartPole-v1"], "must be an Atari id"),
