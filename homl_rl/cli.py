@@ -43,11 +43,13 @@ class Parser(argparse.ArgumentParser):
 # --- argument types -----------------------------------------------------------------------------
 
 def _typed(name, parse):
-    parse.__name__ = name  # argparse says "invalid <name> value: 'x'"
+    """``parse``, named ``name`` for argparse's ``invalid <name> value: 'x'``."""
+    parse.__name__ = name
     return parse
 
 
 def _finite(text):
+    """A finite float (``nan`` and ``inf`` are refused)."""
     value = float(text)
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
@@ -134,13 +136,6 @@ def writable_file(suffixes=None):
     return _typed("path", parse)
 
 
-def existing_file(text):
-    """An input file that exists."""
-    if not Path(text).is_file():
-        raise argparse.ArgumentTypeError(f"no such file: {text}")
-    return text
-
-
 # --- options generated from a config dataclass ----------------------------------------------------
 
 FIELD_TYPES = {"seed": seed, "seeds": seed, "eval_seed": seed, "env_id": gymnasium_id,
@@ -166,12 +161,14 @@ def field_docs(cls):
 
 
 def _default(field):
+    """A dataclass field's default value."""
     if field.default_factory is not dataclasses.MISSING:
         return field.default_factory()
     return field.default
 
 
 def _show(value):
+    """A default as the help shows it (as it would be typed: ``1_000_000``, ``4 8``, ``none``)."""
     if isinstance(value, bool) or value is None:
         return str(value).lower()
     if isinstance(value, int):
@@ -366,8 +363,8 @@ def _compare_options(parser):
 def _crosscheck_options(parser):
     from homl_rl.crosscheck import DEFAULT_TIMEOUT
 
-    parser.add_argument("path", metavar="PATH", type=existing_file,
-                        help="your .py file or .ipynb notebook")
+    # PATH and --only are checked by the cross-check itself (one error line, exit code 2)
+    parser.add_argument("path", metavar="PATH", help="your .py file or .ipynb notebook")
     parser.add_argument("--only", nargs="+", metavar="NAME",
                         help="only these checks (check names or book names)")
     parser.add_argument("--format", choices=["text", "json"], default="text")
