@@ -21,14 +21,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from homl_rl.breakout import BreakoutConfig, make_env, train_breakout  # noqa: E402
+from homl_rl.breakout import BreakoutConfig, make_training_env, train_breakout  # noqa: E402
 from homl_rl.replay_buffers import (FrameReplayBuffer,  # noqa: E402
                                     frame_ring_bytes_per_transition, naive_bytes_per_transition)
 from homl_rl.tf_setup import tf  # noqa: E402
 
 
 def env_only(n_steps):
-    env = make_env(BreakoutConfig())
+    env = make_training_env(BreakoutConfig())
     rng = np.random.default_rng(0)
     env.reset(seed=0)
     start = time.perf_counter()

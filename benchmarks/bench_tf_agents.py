@@ -67,10 +67,11 @@ def bench_breakout_env(n_steps):
 
 
 def bench_breakout_training(initial_collect_steps, n_iterations):
-    from homl_rl.tf_agents_pipeline.breakout import BreakoutConfig, BreakoutPipeline
+    from homl_rl.tf_agents_pipeline.breakout import BreakoutPipeline, TFAgentsBreakoutConfig
 
-    config = BreakoutConfig(replay_buffer_max_length=max(10_000, initial_collect_steps * 2),
-                            initial_collect_steps=initial_collect_steps, log_interval=10 ** 9)
+    config = TFAgentsBreakoutConfig(replay_capacity=max(10_000, initial_collect_steps * 2),
+                                    initial_collect_steps=initial_collect_steps,
+                                    log_interval=10 ** 9)
     pipeline = BreakoutPipeline(config)
     start = time.perf_counter()
     pipeline.collect_initial(progress=False)

@@ -14,7 +14,7 @@ stacked frames, FIRE to start and after a lost life); the replay buffer is
   clipped rewards, linear epsilon, a training step every 4 env steps, hard or soft target
   updates, fixed-seed evaluations keeping the best weights) with atomic one-file
   checkpoints (:func:`save_checkpoint`) that a resumed run continues exactly;
-- the ``breakout train|play`` command (:func:`breakout_command`) and the figures
+- :func:`load_agent` and :func:`record_breakout_episode` (``breakout play``), and the figures
   ``breakout_training_plot`` and ``breakout`` (a 5,000-step run, :data:`FIGURES_RUN`).
 
     state, agent, best_weights = train_breakout(BreakoutConfig(n_steps=50_000), "runs/b")
@@ -24,6 +24,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from homl_rl.checkpoints import (
+    CHECKPOINT_NAME, CheckpointError, CtrlC, pack_weights, read_checkpoint, unpack_weights,
+    write_checkpoint)
 from homl_rl.checks import (
     check_non_negative_int, check_positive_int, check_positive_number, check_unit_interval)
 from homl_rl.dqn import clone_target
@@ -145,7 +148,7 @@ class BreakoutConfig:
 
 # --- the agent: compiled acting and training ---------------------------------------------
 
-def make_env(config, render_mode="rgb_array"):
+def make_training_env(config, render_mode="rgb_array"):
     """The shared preprocessing of :mod:`homl_rl.atari` for ``config.env_id``."""
     from homl_rl.atari import AtariConfig, make_breakout_env
 
@@ -230,21 +233,15 @@ def evaluate(agent, env, config):
 
 # --- checkpoints ----------------------------------------------------------------------------
 
-CHECKPOINT_NAME = "checkpoint.npz"
-CHECKPOINT_VERSION = 1
-
-
-class CheckpointError(RuntimeError):
-    """A missing, corrupt or incompatible checkpoint."""
-
-
 @dataclass
 class TrainingState:
     """Everything a run needs to continue exactly where it stopped."""
     step: int = 0
+    """environment steps played so far"""
     episode: int = 0
     """episodes started (training episode ``k`` is reset with ``seed + k``)"""
     episode_return: float = 0.0
+    """the current episode's return so far"""
     episode_actions: list = None
     """the current episode's actions: replayed from its seeded reset to restore the env"""
     episode_returns: list = None
@@ -252,7 +249,9 @@ class TrainingState:
     evaluations: list = None
     """``[step, mean return]`` of each evaluation"""
     best_score: float = None
+    """the best evaluation's mean return (``None`` before the first evaluation)"""
     interrupted: bool = False
+    """whether the run stopped (Ctrl-C) before ``n_steps``"""
 
     def __post_init__(self):
         for name in ("episode_actions", "episode_returns", "evaluations"):
@@ -262,70 +261,33 @@ class TrainingState:
 
 def save_checkpoint(path, config, agent, buffer, rng, state, obs, best_weights):
     """Write one ``.npz`` file atomically: weights, optimizer, replay buffer, RNG, counters."""
-    import json
     from dataclasses import asdict
 
-    from homl_rl.io import atomic_write
-
-    meta = {"version": CHECKPOINT_VERSION, "config": asdict(config), "rng": rng.bit_generator.state,
-            "state": asdict(state)}
-    arrays = {"meta": np.array(json.dumps(meta)), "obs": obs}
+    meta = {"config": asdict(config), "rng": rng.bit_generator.state, "state": asdict(state)}
+    arrays = {"obs": obs}
     for prefix, weights in (("model", agent.model.get_weights()),
                             ("target", agent.target.get_weights()),
                             ("optimizer", [v.numpy() for v in agent.optimizer.variables]),
                             ("best", best_weights or [])):
-        arrays[f"{prefix}_count"] = np.array(len(weights))
-        arrays.update({f"{prefix}_{i}": w for i, w in enumerate(weights)})
+        pack_weights(arrays, prefix, weights)
     arrays.update({f"buffer_{k}": v for k, v in buffer.state_dict().items()})
-
-    def write(tmp):
-        with open(tmp, "wb") as file:
-            np.savez(file, **arrays)
-
-    return atomic_write(path, write)
+    return write_checkpoint(path, meta, arrays)
 
 
 def load_checkpoint(path):
     """``(meta, arrays)`` of a checkpoint, or a :class:`CheckpointError` saying what is wrong."""
-    import json
-    import zipfile
-    from pathlib import Path
-
-    path = Path(path)
-    if path.is_dir():
-        path = path / CHECKPOINT_NAME
-    if not path.exists():
-        raise CheckpointError(f"no checkpoint at {path}")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {key: data[key] for key in data.files}
-        meta = json.loads(str(arrays.pop("meta")))
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
-        raise CheckpointError(f"corrupt checkpoint {path}: {error}") from error
-    if not isinstance(meta, dict):
-        raise CheckpointError(f"corrupt checkpoint {path}: its metadata is not a dict")
-    missing = ([key for key in ("config", "rng", "state") if key not in meta]
-               + [key for key in ("obs", "model_count", "target_count", "optimizer_count",
-                                  "best_count", "buffer_counters") if key not in arrays])
-    if missing:
-        raise CheckpointError(f"corrupt checkpoint {path}: missing {', '.join(missing)}")
-    if meta.get("version") != CHECKPOINT_VERSION:
-        raise CheckpointError(f"checkpoint {path} has version {meta.get('version')}, "
-                              f"expected {CHECKPOINT_VERSION}")
-    return meta, arrays
-
-
-def _weights(arrays, prefix):
-    return [arrays[f"{prefix}_{i}"] for i in range(int(arrays[f"{prefix}_count"]))]
+    return read_checkpoint(path, meta_keys=("config", "rng", "state"),
+                           array_keys=("obs", "model_count", "target_count", "optimizer_count",
+                                       "best_count", "buffer_counters"))
 
 
 def _restore(meta, arrays, path, agent, buffer, rng, env):
     """Load a checkpoint into ``agent``, ``buffer``, ``rng``; replay the current episode
     in ``env``; return ``(state, obs, best_weights)``."""
     try:
-        agent.model.set_weights(_weights(arrays, "model"))
-        agent.target.set_weights(_weights(arrays, "target"))
-        for variable, value in zip(agent.optimizer.variables, _weights(arrays, "optimizer"),
+        agent.model.set_weights(unpack_weights(arrays, "model"))
+        agent.target.set_weights(unpack_weights(arrays, "target"))
+        for variable, value in zip(agent.optimizer.variables, unpack_weights(arrays, "optimizer"),
                                    strict=True):
             variable.assign(value)
         buffer.load_state_dict({k[len("buffer_"):]: v for k, v in arrays.items()
@@ -342,36 +304,11 @@ def _restore(meta, arrays, path, agent, buffer, rng, env):
     if not np.array_equal(obs, arrays["obs"]):
         raise CheckpointError("replaying the current episode did not reach the checkpoint's "
                               "observation (was the environment changed?)")
-    best = _weights(arrays, "best") or None
+    best = unpack_weights(arrays, "best") or None
     return state, obs, best
 
 
 # --- the training loop ----------------------------------------------------------------------
-
-class _CtrlC:
-    """While active, Ctrl-C only raises a flag: the loop saves a checkpoint and stops."""
-
-    def __init__(self):
-        self.pressed = False
-
-    def __enter__(self):
-        import signal
-        import threading
-
-        self.previous = None
-        if threading.current_thread() is threading.main_thread():
-            self.previous = signal.signal(signal.SIGINT, self._handler)
-        return self
-
-    def _handler(self, signum, frame):
-        self.pressed = True
-
-    def __exit__(self, *exc):
-        import signal
-
-        if self.previous is not None:
-            signal.signal(signal.SIGINT, self.previous)
-
 
 def train_breakout(config=BreakoutConfig(), out_dir="runs/breakout", resume=False,
                    progress=True, stop_at_step=None):
@@ -405,7 +342,7 @@ def train_breakout(config=BreakoutConfig(), out_dir="runs/breakout", resume=Fals
         raise CheckpointError(f"{path} exists: pass resume=True (--resume) to continue it, "
                               "or choose another output directory")
     set_seeds(config.seed)
-    env, eval_env = make_env(config), make_env(config)
+    env, eval_env = make_training_env(config), make_training_env(config)
     agent = BreakoutDQN(config, env.action_space.n, env.observation_space.shape)
     rng = np.random.default_rng(config.seed)  # acting and sampling draw from it in turn
     buffer = FrameReplayBuffer(config.replay_capacity, env.observation_space.shape[:2],
@@ -428,7 +365,7 @@ def train_breakout(config=BreakoutConfig(), out_dir="runs/breakout", resume=Fals
 
     bar = progress_bar(total=config.n_steps, initial=state.step, desc="breakout",
                        progress=progress, unit="step")
-    with _CtrlC() as ctrl_c:
+    with CtrlC() as ctrl_c:
         while state.step < config.n_steps:
             action = agent.epsilon_greedy_policy(obs, config.epsilon(state.step), rng)
             obs, reward, terminated, truncated, info = env.step(action)
@@ -477,11 +414,12 @@ def load_agent(checkpoint_dir, weights="best"):
     never evaluated, or ``weights="last"``)."""
     meta, arrays = load_checkpoint(checkpoint_dir)
     config = BreakoutConfig(**meta["config"])
-    env = make_env(config)
+    env = make_training_env(config)
     agent = BreakoutDQN(config, env.action_space.n, env.observation_space.shape)
     env.close()
-    best = _weights(arrays, "best")
-    agent.model.set_weights(best if best and weights == "best" else _weights(arrays, "model"))
+    best = unpack_weights(arrays, "best")
+    last = unpack_weights(arrays, "model")
+    agent.model.set_weights(best if best and weights == "best" else last)
     return agent, config, meta
 
 
@@ -489,7 +427,7 @@ def record_breakout_episode(agent, config, n_max_steps=1000, seed=None):
     """One evaluation-style episode (epsilon ``eval_epsilon``, fixed seed): the raw RGB
     frames, the actions and the return."""
     seed = config.eval_seed if seed is None else seed
-    env = make_env(config, render_mode="rgb_array")
+    env = make_training_env(config, render_mode="rgb_array")
     rng = np.random.default_rng(seed)
     obs, info = env.reset(seed=seed)
     frames, actions, total = [env.render()], [], 0.0
@@ -503,34 +441,6 @@ def record_breakout_episode(agent, config, n_max_steps=1000, seed=None):
             break
     env.close()
     return frames, actions, total
-
-
-def breakout_command(args):
-    """``python -m homl_rl breakout train|play``: see :func:`homl_rl.cli.build_parser`."""
-    import sys
-    from pathlib import Path
-
-    from homl_rl.animation import save_animation
-
-    try:
-        if args.action == "train":
-            config = BreakoutConfig(n_steps=args.steps, env_id=args.env, seed=args.seed,
-                                    replay_capacity=args.replay_capacity)
-            state, agent, best = train_breakout(config, args.out, resume=args.resume,
-                                                progress=not args.quiet)
-            word = "interrupted" if state.interrupted else "done"
-            print(f"{word} at step {state.step}: {len(state.episode_returns)} episodes, "
-                  f"best evaluation {state.best_score}; checkpoint in "
-                  f"{Path(args.out) / CHECKPOINT_NAME}")
-            return 130 if state.interrupted else 0
-        agent, config, meta = load_agent(args.checkpoint)
-        frames, actions, total = record_breakout_episode(agent, config, args.max_steps)
-        path = save_animation(frames, args.gif)
-        print(f"played {len(actions)} steps, return {total}; wrote {path}")
-        return 0
-    except (ValueError, CheckpointError) as error:
-        print(f"homl-rl breakout: error: {error}", file=sys.stderr)
-        return 2
 
 
 FIGURES_RUN = BreakoutConfig(n_steps=5_000, replay_capacity=5_000, training_starts=1_000,

@@ -198,9 +198,9 @@ def test_bad_inputs_give_clear_errors_and_overwrite_nothing(uninterrupted, tmp_p
 def test_ctrl_c_raises_a_flag_instead_of_killing_the_loop():
     import signal
 
-    from homl_rl.breakout import _CtrlC
+    from homl_rl.checkpoints import CtrlC
 
-    with _CtrlC() as ctrl_c:
+    with CtrlC() as ctrl_c:
         signal.raise_signal(signal.SIGINT)
         assert ctrl_c.pressed
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
@@ -213,13 +213,15 @@ def test_cli_errors_are_clear_and_overwrite_nothing(uninterrupted, tmp_path, cap
     before = (out / "checkpoint.npz").read_bytes()
     assert main(["breakout", "train", "--steps", "10", "--out", str(out), "--quiet"]) == 2
     assert "exists: pass resume=True (--resume)" in capsys.readouterr().err
-    assert main(["breakout", "train", "--env", "CartPole-v1", "--out", str(tmp_path)]) == 2
-    assert "must be an Atari id" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_:
+        main(["breakout", "train", "--env", "CartPole-v1", "--out", str(tmp_path)])
+    assert exit_.value.code == 2
+    assert "argument --env: must be an Atari id" in capsys.readouterr().err
     assert main(["breakout", "play", "--checkpoint", str(tmp_path / "nope")]) == 2
     assert "no checkpoint" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["breakout", "train", "--steps", "0"])
-    assert "must be >= 1, got 0" in capsys.readouterr().err
+    assert "argument --steps: must be a positive integer, got 0" in capsys.readouterr().err
     assert (out / "checkpoint.npz").read_bytes() == before
     assert not any(tmp_path.iterdir())
 

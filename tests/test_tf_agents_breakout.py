@@ -13,12 +13,12 @@ import pytest
 
 from homl_rl.plotting import load_data
 from homl_rl.tf_agents_pipeline.breakout import (
-    AGENT_RUN, BreakoutConfig, BreakoutPipeline, agent_run, breakout_tf_agents,
+    AGENT_RUN, BreakoutPipeline, TFAgentsBreakoutConfig, agent_run, breakout_tf_agents,
     breakout_tf_agents_training_plot, checkpointed_step, load_histories, mean_losses, play,
     run_metrics, save_breakout_gif)
 
-SHORT = BreakoutConfig(replay_buffer_max_length=1000, initial_collect_steps=200, n_iterations=40,
-                       log_interval=20, checkpoint_interval=20, batch_size=32)
+SHORT = TFAgentsBreakoutConfig(replay_capacity=1000, initial_collect_steps=200, n_iterations=40,
+                               log_interval=20, checkpoint_interval=20, batch_size=32)
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +64,7 @@ def test_the_2nd_editions_q_network_and_agent(short_run):
 
 
 def test_epsilon_decays_over_1m_ale_frames():
-    pipeline = BreakoutPipeline(BreakoutConfig(replay_buffer_max_length=10))
+    pipeline = BreakoutPipeline(TFAgentsBreakoutConfig(replay_capacity=10))
     epsilon = pipeline.agent.collect_policy._epsilon
     assert float(epsilon()) == pytest.approx(1.0)
     pipeline.train_step.assign(250_000 // 4 // 2)  # half way: 125,000 collect steps
@@ -123,8 +123,8 @@ def test_the_long_run_figures_come_from_the_checkpoints_without_retraining(short
 
 
 def test_agent_run_trains_what_is_missing(tmp_path):
-    tiny = BreakoutConfig(replay_buffer_max_length=300, initial_collect_steps=100, n_iterations=3,
-                          log_interval=1, checkpoint_interval=3, batch_size=8)
+    tiny = TFAgentsBreakoutConfig(replay_capacity=300, initial_collect_steps=100, n_iterations=3,
+                                  log_interval=1, checkpoint_interval=3, batch_size=8)
     assert len(run_metrics(agent_run(tiny, tmp_path, progress=False))) == 3
     assert checkpointed_step(tmp_path) == 3
 
@@ -139,13 +139,13 @@ def test_the_saved_policy_plays_and_makes_a_gif(short_run, tmp_path):
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    (dict(update_period=0), "update_period must be a positive integer, got 0"),
-    (dict(gamma=1.5), r"gamma must be in \[0, 1\], got 1.5"),
-    (dict(replay_buffer_max_length=-5), "replay_buffer_max_length must be a positive integer"),
+    (dict(train_period=0), "train_period must be a positive integer, got 0"),
+    (dict(discount_factor=1.5), r"discount_factor must be in \[0, 1\], got 1.5"),
+    (dict(replay_capacity=-5), "replay_capacity must be a positive integer"),
 ])
 def test_bad_hyper_parameters_are_refused(kwargs, message):
     with pytest.raises(ValueError, match=message):
-        BreakoutConfig(**kwargs)
+        TFAgentsBreakoutConfig(**kwargs)
 
 
 def test_play_without_a_trained_policy_is_a_clear_error(tmp_path, capsys):

@@ -106,8 +106,10 @@ def test_bad_settings_are_refused(kwargs, message):
 def test_cli_refuses_a_bad_budget_with_exit_code_2(capsys):
     from homl_rl.cli import main
 
-    assert main(["compare", "--env-steps", "100"]) == 2
-    assert "env_steps must be at least 200" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_:
+        main(["compare", "--env-steps", "100"])
+    assert exit_.value.code == 2
+    assert "argument --env-steps: must be at least 200" in capsys.readouterr().err
 
 
 def test_the_submodule_is_not_shadowed_and_the_agents_are_the_variant_table():

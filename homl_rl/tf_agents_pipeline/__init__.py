@@ -24,9 +24,9 @@ from homl_rl.tf_agents_pipeline.environments import (
     GymnasiumEnvironment, MyEnvironment, load, spec_from_space, validate)
 from homl_rl.tf_agents_pipeline.cartpole import (
     TutorialConfig, TutorialPipeline, compute_avg_return, run_tutorial)
-from homl_rl.tf_agents_pipeline.breakout import BreakoutConfig, BreakoutPipeline
+from homl_rl.tf_agents_pipeline.breakout import BreakoutPipeline, TFAgentsBreakoutConfig
 from homl_rl.tf_agents_pipeline.compare import CompareConfig, compare_agents
 
 __all__ = ["GymnasiumEnvironment", "MyEnvironment", "load", "spec_from_space", "validate",
            "TutorialConfig", "TutorialPipeline", "compute_avg_return", "run_tutorial",
-           "BreakoutConfig", "BreakoutPipeline", "CompareConfig", "compare_agents"]
+           "TFAgentsBreakoutConfig", "BreakoutPipeline", "CompareConfig", "compare_agents"]

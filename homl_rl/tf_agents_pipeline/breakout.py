@@ -16,14 +16,14 @@ Added for a run that lasts days on a CPU: ``train_agent`` saves a TF-Agents
 ``Checkpointer`` checkpoint (agent, training step, metrics, and optionally the replay
 buffer) and the greedy policy (``PolicySaver``) every ``checkpoint_interval``
 iterations, and resumes from the last checkpoint when restarted with the same
-directory. :func:`play` records a GIF of a saved policy.
+directory (the histories and the Ctrl-C rule are :mod:`homl_rl.checkpoints`'). :func:`play`
+records a GIF of a saved policy.
 
 Note on epsilon: the 2nd edition's schedule is ``PolynomialDecay(1.0,
 decay_steps=250000 // update_period, end=0.01)`` evaluated on the *training* step,
 so epsilon reaches 0.01 after 250,000 collect steps, i.e. 1,000,000 ALE frames.
 """
 
-import json
 import logging
 import time
 import warnings
@@ -49,9 +49,10 @@ from tf_agents.utils import common  # noqa: E402
 from tf_agents.utils.common import function  # noqa: E402
 
 from homl_rl.atari import AtariConfig, make_breakout_env, plot_observation  # noqa: E402
+from homl_rl.checkpoints import (  # noqa: E402
+    CtrlC, checkpointed_step, load_histories, write_history)
 from homl_rl.figures import register  # noqa: E402
 from homl_rl.plotting import save_data, save_fig  # noqa: E402
-from homl_rl.io import write_json  # noqa: E402
 from homl_rl.seeding import set_seeds  # noqa: E402
 from homl_rl.tf_agents_pipeline.environments import GymnasiumEnvironment  # noqa: E402
 
@@ -59,8 +60,9 @@ logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class BreakoutConfig:
-    """Hyper-parameters of the 2nd edition's Breakout cells."""
+class TFAgentsBreakoutConfig:
+    """Hyper-parameters of the 2nd edition's Breakout cells (named as in the Keras run's
+    :class:`homl_rl.breakout.BreakoutConfig` where they mean the same thing)."""
     atari: AtariConfig = field(default_factory=AtariConfig)
     """the environment's preprocessing (frame skip 4, 84x84 grayscale, 4 frames, FIRE, 27k steps)"""
     conv_layer_params: tuple = ((32, (8, 8), 4), (64, (4, 4), 2), (64, (3, 3), 1))
@@ -69,17 +71,17 @@ class BreakoutConfig:
     """units of the dense layers"""
     learning_rate: float = 2.5e-4
     """RMSprop's learning rate (rho 0.95, epsilon 1e-5, centered)"""
-    update_period: int = 4
-    """collect steps per training step"""
+    train_period: int = 4
+    """collect steps per training step (the ``update_period`` of the 2nd edition's cell)"""
     epsilon_decay_steps: int = 250_000
     """collect steps over which epsilon decays (<=> 1,000,000 ALE frames)"""
-    final_epsilon: float = 0.01
+    epsilon_end: float = 0.01
     """epsilon once decayed"""
     target_update_period: int = 2_000
     """training steps between target network updates (<=> 32,000 ALE frames)"""
-    gamma: float = 0.99
-    """discount factor"""
-    replay_buffer_max_length: int = 100_000
+    discount_factor: float = 0.99
+    """gamma, the discount factor"""
+    replay_capacity: int = 100_000
     """replay buffer capacity (the notebook's 100,000; the book's 1,000,000 needs ~30 GB)"""
     initial_collect_steps: int = 20_000
     """random-policy steps before training (<=> 80,000 ALE frames)"""
@@ -95,21 +97,23 @@ class BreakoutConfig:
     """seeds TensorFlow/NumPy/Python and the environment"""
 
     def __post_init__(self):
-        for name in ("update_period", "epsilon_decay_steps", "target_update_period",
-                     "replay_buffer_max_length", "initial_collect_steps", "batch_size",
+        for name in ("train_period", "epsilon_decay_steps", "target_update_period",
+                     "replay_capacity", "initial_collect_steps", "batch_size",
                      "n_iterations", "log_interval", "checkpoint_interval"):
             check_positive_int(name, getattr(self, name))
-        check_unit_interval("gamma", self.gamma)
-        check_unit_interval("final_epsilon", self.final_epsilon)
+        for units in self.fc_layer_params:
+            check_positive_int("fc_layer_params", units)
+        check_unit_interval("discount_factor", self.discount_factor)
+        check_unit_interval("epsilon_end", self.epsilon_end)
 
 
-def make_tf_env(config=BreakoutConfig()):
+def make_tf_env(config=TFAgentsBreakoutConfig()):
     """The environment cells: preprocessed Breakout as a ``TFPyEnvironment``."""
     py_env = GymnasiumEnvironment(make_breakout_env(config.atari), seed=config.seed)
     return TFPyEnvironment(py_env)
 
 
-def make_q_net(tf_env, config=BreakoutConfig()):
+def make_q_net(tf_env, config=TFAgentsBreakoutConfig()):
     """The "Creating the DQN" cell: ``QNetwork`` with a /255 preprocessing layer."""
     preprocessing_layer = tf.keras.layers.Lambda(
         lambda obs: tf.cast(obs, np.float32) / 255.)
@@ -121,23 +125,23 @@ def make_q_net(tf_env, config=BreakoutConfig()):
         fc_layer_params=list(config.fc_layer_params))
 
 
-def make_agent(tf_env, q_net, config=BreakoutConfig()):
+def make_breakout_agent(tf_env, q_net, config=TFAgentsBreakoutConfig()):
     """The ``DqnAgent`` cell: centered RMSprop, decaying epsilon, Huber loss, gamma 0.99."""
     train_step = tf.Variable(0)
-    update_period = config.update_period  # run a training step every 4 collect steps
+    update_period = config.train_period  # run a training step every 4 collect steps
     optimizer = tf.keras.optimizers.RMSprop(learning_rate=config.learning_rate, rho=0.95,
                                             momentum=0.0, epsilon=0.00001, centered=True)
     epsilon_fn = tf.keras.optimizers.schedules.PolynomialDecay(
         initial_learning_rate=1.0,  # initial ε
         decay_steps=config.epsilon_decay_steps // update_period,  # <=> 1,000,000 ALE frames
-        end_learning_rate=config.final_epsilon)  # final ε
+        end_learning_rate=config.epsilon_end)  # final ε
     agent = DqnAgent(tf_env.time_step_spec(),
                      tf_env.action_spec(),
                      q_network=q_net,
                      optimizer=optimizer,
                      target_update_period=config.target_update_period,  # <=> 32,000 ALE frames
                      td_errors_loss_fn=tf.keras.losses.Huber(reduction="none"),
-                     gamma=config.gamma,  # discount factor
+                     gamma=config.discount_factor,  # discount factor
                      train_step_counter=train_step,
                      epsilon_greedy=lambda: epsilon_fn(train_step))
     agent.initialize()
@@ -174,17 +178,17 @@ class BreakoutPipeline:
     :meth:`collect_initial` and :meth:`train_agent`.
     """
 
-    def __init__(self, config=BreakoutConfig()):
+    def __init__(self, config=TFAgentsBreakoutConfig()):
         self.config = config
         set_seeds(config.seed)
         self.tf_env = make_tf_env(config)
         self.q_net = make_q_net(self.tf_env, config)
-        self.agent = make_agent(self.tf_env, self.q_net, config)
+        self.agent = make_breakout_agent(self.tf_env, self.q_net, config)
         self.train_step = self.agent.train_step_counter
         self.replay_buffer = tf_uniform_replay_buffer.TFUniformReplayBuffer(
             data_spec=self.agent.collect_data_spec,
             batch_size=self.tf_env.batch_size,
-            max_length=config.replay_buffer_max_length)
+            max_length=config.replay_capacity)
         self.replay_buffer_observer = self.replay_buffer.add_batch
         self.train_metrics = [
             tf_metrics.NumberOfEpisodes(),
@@ -196,7 +200,7 @@ class BreakoutPipeline:
             self.tf_env,
             self.agent.collect_policy,
             observers=[self.replay_buffer_observer] + self.train_metrics,
-            num_steps=config.update_period)  # collect 4 steps for each training iteration
+            num_steps=config.train_period)  # collect 4 steps for each training iteration
         self._compiled = False
 
     def collect_initial(self, policy=None, progress=True):
@@ -258,7 +262,7 @@ class BreakoutPipeline:
         checkpoint there first (so a stopped run resumes; the replay buffer is refilled
         by the restored collect policy unless it was checkpointed too), saves a
         checkpoint and the greedy policy (``<checkpoint_dir>/policy``) every
-        ``checkpoint_interval`` iterations and at the end.
+        ``checkpoint_interval`` iterations and at the end; Ctrl-C saves one too and stops.
         """
         from homl_rl.progress import progress_bar
 
@@ -285,26 +289,32 @@ class BreakoutPipeline:
         policy_state = self.agent.collect_policy.get_initial_state(self.tf_env.batch_size)
         iterator = iter(self.make_dataset())
         bar = progress_bar(range(n_iterations), desc="breakout", progress=progress, unit="it")
-        for iteration in bar:
-            time_step, policy_state = self.collect_driver.run(time_step, policy_state)
-            trajectories, buffer_info = next(iterator)
-            train_loss = self.agent.train(trajectories)
-            loss = float(train_loss.loss.numpy())
-            history["losses"].append(loss)
-            bar.set_postfix_str(f"loss:{loss:.5f}")
-            step = int(self.train_step.numpy())
-            if iteration % config.log_interval == 0 or iteration == n_iterations - 1:
-                metric_utils.log_metrics(self.train_metrics)
-                history["metrics"].append(dict(
-                    {metric.name: float(metric.result()) for metric in self.train_metrics},
-                    train_step=step, seconds=time.perf_counter() - start))
-            if train_checkpointer is not None and (step % config.checkpoint_interval == 0
-                                                   or iteration == n_iterations - 1):
-                train_checkpointer.save(global_step=self.train_step)
-                with warnings.catch_warnings():  # TFP's spec "will require that this type be imported"
-                    warnings.filterwarnings("ignore", message="Encoding a StructuredValue")
-                    saver.save(str(Path(checkpoint_dir) / "policy"))
-                write_history(checkpoint_dir, self._stamp(history, start))
+        with CtrlC() as ctrl_c:  # Ctrl-C: log, checkpoint (when checkpointing) and stop
+            for iteration in bar:
+                time_step, policy_state = self.collect_driver.run(time_step, policy_state)
+                trajectories, buffer_info = next(iterator)
+                train_loss = self.agent.train(trajectories)
+                loss = float(train_loss.loss.numpy())
+                history["losses"].append(loss)
+                bar.set_postfix_str(f"loss:{loss:.5f}")
+                step = int(self.train_step.numpy())
+                last = iteration == n_iterations - 1 or ctrl_c.pressed
+                if iteration % config.log_interval == 0 or last:
+                    metric_utils.log_metrics(self.train_metrics)
+                    history["metrics"].append(dict(
+                        {metric.name: float(metric.result()) for metric in self.train_metrics},
+                        train_step=step, seconds=time.perf_counter() - start))
+                if ctrl_c.pressed:
+                    history["interrupted"] = True
+                if train_checkpointer is not None and (step % config.checkpoint_interval == 0
+                                                       or last):
+                    train_checkpointer.save(global_step=self.train_step)
+                    with warnings.catch_warnings():  # TFP: "will require that this type be ..."
+                        warnings.filterwarnings("ignore", message="Encoding a StructuredValue")
+                        saver.save(str(Path(checkpoint_dir) / "policy"))
+                    write_history(checkpoint_dir, self._stamp(history, start))
+                if ctrl_c.pressed:
+                    break
         return self._stamp(history, start)
 
     def _stamp(self, history, start):
@@ -315,31 +325,7 @@ class BreakoutPipeline:
         return history
 
 
-def history_path(checkpoint_dir, start_step):
-    """Where :meth:`BreakoutPipeline.train_agent` keeps the history of a call that
-    started at ``start_step`` (rewritten at each checkpoint: nothing lost on a stop)."""
-    return Path(checkpoint_dir) / f"history_{start_step:08d}.json"
-
-
-def write_history(checkpoint_dir, history):
-    """Save ``history`` atomically beside the checkpoints; return its path."""
-    return write_json(history_path(checkpoint_dir, history["start_step"]), history)
-
-
-def load_histories(checkpoint_dir):
-    """The histories of every call that trained in ``checkpoint_dir``, oldest first."""
-    histories = [json.loads(path.read_text())
-                 for path in Path(checkpoint_dir).glob("history_*.json")]
-    return sorted(histories, key=lambda history: history["start_step"])
-
-
-def checkpointed_step(checkpoint_dir):
-    """The training step of the last checkpoint in ``checkpoint_dir`` (0 if none)."""
-    latest = tf.train.latest_checkpoint(str(Path(checkpoint_dir) / "train"))
-    return int(latest.rsplit("-", 1)[1]) if latest else 0
-
-
-def play(policy, config=BreakoutConfig(), num_steps=1000, seed=42):
+def play(policy, config=TFAgentsBreakoutConfig(), num_steps=1000, seed=42):
     """The 2nd edition's ``watch_driver``: ``num_steps`` of ``policy``, and the frames rendered.
 
     ``policy`` is a TF policy (``agent.policy``) or the directory of a policy saved
@@ -367,8 +353,8 @@ def play(policy, config=BreakoutConfig(), num_steps=1000, seed=42):
     return frames, rewards
 
 
-def save_breakout_gif(policy, path, config=BreakoutConfig(), num_steps=1000, n_frames=300,
-                      seed=42):
+def save_breakout_gif(policy, path, config=TFAgentsBreakoutConfig(), num_steps=1000,
+                      n_frames=300, seed=42):
     """Play ``policy`` and save the first ``n_frames`` frames as a GIF (the 2nd edition kept 150),
     at the Atari's own 160x210 pixels."""
     from homl_rl.animation import save_animation
@@ -377,7 +363,7 @@ def save_breakout_gif(policy, path, config=BreakoutConfig(), num_steps=1000, n_f
     return save_animation(frames[:n_frames], path, interval=30, scale=1), rewards
 
 
-SUB_EPISODES_CONFIG = BreakoutConfig(replay_buffer_max_length=2_000, initial_collect_steps=2_000)
+SUB_EPISODES_CONFIG = TFAgentsBreakoutConfig(replay_capacity=2_000, initial_collect_steps=2_000)
 """``sub_episodes_plot``'s run: 2,000 random steps (the notebook's 20,000 take minutes here)"""
 
 
@@ -404,7 +390,7 @@ def sub_episodes_plot(out_dir, config=SUB_EPISODES_CONFIG):
         "reward": trajectories.reward.numpy()}, out_dir=out_dir)
 
 
-AGENT_RUN = BreakoutConfig(n_iterations=100_000, checkpoint_interval=5_000)
+AGENT_RUN = TFAgentsBreakoutConfig(n_iterations=100_000, checkpoint_interval=5_000)
 """The long run behind ``breakout_tf_agents``: 100,000 iterations = 400,000 env steps =
 1.6M ALE frames (epsilon reaches 0.01 at 1M); measured on 2 CPU cores: 1.3 min of start-up
 and random collection, then 63 min of training (106 env steps/s)."""
@@ -458,7 +444,7 @@ def breakout_tf_agents_training_plot(out_dir, config=AGENT_RUN, checkpoint_dir=A
              transform=top.get_xaxis_transform(), fontsize=11)
     top.set_ylabel("Average return\n(last 10 episodes)")
     top.grid(True)
-    loss_steps = [config.update_period * config.log_interval * (i + 1) for i in range(len(losses))]
+    loss_steps = [config.train_period * config.log_interval * (i + 1) for i in range(len(losses))]
     bottom.semilogy(loss_steps, losses, ".-")
     bottom.set_xlabel("Environment step (4 ALE frames)")
     bottom.set_ylabel(f"Huber loss\n(mean of {config.log_interval:,} iterations)")

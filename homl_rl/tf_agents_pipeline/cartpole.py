@@ -96,6 +96,8 @@ class TutorialConfig:
                      "replay_buffer_max_length", "batch_size", "log_interval",
                      "num_eval_episodes", "eval_interval"):
             check_positive_int(name, getattr(self, name))
+        for units in self.fc_layer_params:
+            check_positive_int("fc_layer_params", units)
         check_positive_number("learning_rate", self.learning_rate)
 
 
@@ -133,7 +135,7 @@ def make_q_net(action_spec, fc_layer_params=(100, 50)):
     return sequential.Sequential(dense_layers + [q_values_layer])
 
 
-def make_agent(train_env, q_net, learning_rate=1e-3):
+def make_tutorial_agent(train_env, q_net, learning_rate=1e-3):
     """The tutorial's ``DqnAgent``: Adam, element-wise squared loss, a step counter."""
     optimizer = tf.keras.optimizers.Adam(learning_rate=learning_rate)
     train_step_counter = tf.Variable(0)
@@ -231,7 +233,7 @@ class TutorialPipeline:
         (self.train_py_env, self.eval_py_env,
          self.train_env, self.eval_env) = make_environments(config)
         self.q_net = make_q_net(self.train_env.action_spec(), config.fc_layer_params)
-        self.agent = make_agent(self.train_env, self.q_net, config.learning_rate)
+        self.agent = make_tutorial_agent(self.train_env, self.q_net, config.learning_rate)
         self.eval_policy = self.agent.policy
         self.collect_policy = self.agent.collect_policy
         self.random_policy = random_tf_policy.RandomTFPolicy(
@@ -409,7 +411,7 @@ def create_policy_eval_video(py_env, policy, filename, num_episodes=5, fps=30):
 
 __all__ = [
     "TutorialConfig", "TutorialPipeline", "make_environments", "dense_layer", "make_q_net",
-    "make_agent", "compute_avg_return", "make_reverb_replay_buffer",
+    "make_tutorial_agent", "compute_avg_return", "make_reverb_replay_buffer",
     "make_tf_uniform_replay_buffer", "run_tutorial", "plot_returns", "policy_eval_frames",
     "create_policy_eval_video",
 ]

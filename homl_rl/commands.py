@@ -1,0 +1,193 @@
+"""What the subcommands run, once :mod:`homl_rl.cli` has parsed and checked their arguments.
+
+Each handler takes the parsed ``args`` (with ``args.config``, the subcommand's config
+dataclass built from its options) and returns the exit code. The modules a subcommand
+needs are imported by its handler, so choosing one subcommand loads nothing of the others::
+
+    python -m homl_rl figures [--list] [--only ID ...] [--long] [--out DIR]
+    python -m homl_rl studies [--full] [--parameter NAME ...] [--jobs N]
+    python -m homl_rl tf-agents [--replay-buffer reverb|tf_uniform] [--iterations 20000] [--out DIR]
+    python -m homl_rl breakout-tf-agents train --checkpoint-dir runs/breakout [--iterations 50000]
+    python -m homl_rl breakout-tf-agents play --checkpoint-dir runs/breakout [--out breakout.gif]
+    python -m homl_rl breakout train --steps 1000000 --out runs/breakout [--resume]
+    python -m homl_rl breakout play --checkpoint runs/breakout --gif breakout.gif
+    python -m homl_rl compare [--env-steps 50000] [--seeds 42 43 44] [--jobs 2]
+"""
+
+import sys
+import time
+from pathlib import Path
+
+
+def _error(command, message):
+    """Print ``homl-rl COMMAND: error: message`` (one line) and return exit code 2."""
+    print(f"homl-rl {command}: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _agg():
+    """Draw off-screen (no window, any machine)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+
+
+def figures(args):
+    """``figures``: list, or make the selected figures (not the long runs unless asked)."""
+    from homl_rl.figures import all_figures, make_figures, select_figures
+
+    if args.list:
+        for spec in all_figures().values():
+            long_run = " [long run: made by --long or --only]" if spec.long_run else ""
+            print(f"{spec.fig_id:40s} {spec.kind:9s} {spec.description}{long_run}")
+        return 0
+    _agg()
+    for spec in make_figures(args.only, out_dir=args.out, progress=not args.quiet,
+                             long_runs=args.long):
+        print(f"made {spec.fig_id}")
+    if not (args.only or args.long):
+        skipped = [spec.fig_id for spec in select_figures(long_runs=True)]
+        print(f"not made: the long runs {', '.join(skipped)} (hours of training, resumable; "
+              "their committed files come from that run): `figures --long` makes them")
+    return 0
+
+
+def studies(args):
+    """``studies``: run the DQN lecture's studies (cached) and draw their plots."""
+    _agg()
+    from homl_rl.plotting import FIGURES_DIR, use_book_style
+    from homl_rl.studies import FULL_GRIDS, FULL_SEEDS, QUICK_SEEDS, run_dqn_study, study_plot
+
+    use_book_style()
+    for parameter in args.parameter or list(FULL_GRIDS):
+        values = FULL_GRIDS[parameter] if args.full else None
+        seeds = FULL_SEEDS if args.full else QUICK_SEEDS
+        runs, results = run_dqn_study(parameter, values, seeds, n_episodes=args.config.n_episodes,
+                                      jobs=args.jobs, progress=not args.quiet)
+        study_plot(parameter, runs, results, args.out or FIGURES_DIR)
+        print(f"made the {parameter} study ({len(runs)} runs)")
+    return 0
+
+
+def tf_agents(args):
+    """``tf-agents``: run the tutorial, write the plot, the history and the videos."""
+    _agg()
+    import matplotlib.pyplot as plt
+    from tf_agents.policies import py_tf_eager_policy
+
+    from homl_rl.animation import save_animation
+    from homl_rl.io import write_json
+    from homl_rl.plotting import save_fig, use_book_style
+    from homl_rl.tf_agents_pipeline.cartpole import plot_returns, policy_eval_frames, run_tutorial
+
+    config, out = args.config, Path(args.out)
+    start = time.perf_counter()
+    pipeline, history = run_tutorial(config, progress=not args.quiet)
+    history["total_seconds"] = time.perf_counter() - start
+    for iteration, avg_return in zip(history["iterations"], history["returns"]):
+        print(f"step = {iteration}: Average Return = {avg_return}")
+    print(f"{config.num_iterations} iterations in {history['train_seconds']:.0f} s of training "
+          f"({history['total_seconds']:.0f} s in all)")
+    use_book_style()
+    name = f"tf_agents_{config.replay_buffer}"
+    plt.figure(figsize=(8, 4))
+    plot_returns(history)
+    save_fig(f"{name}_returns_plot", out_dir=out)
+    write_json(out / f"{name}_history.json", history)
+    if not args.no_videos:
+        trained = py_tf_eager_policy.PyTFEagerPolicy(pipeline.agent.policy, use_tf_function=True)
+        random = py_tf_eager_policy.PyTFEagerPolicy(pipeline.random_policy, use_tf_function=True)
+        for label, policy in (("trained-agent", trained), ("random-agent", random)):
+            # the tutorial's create_policy_eval_video: 5 episodes at 30 fps
+            frames = policy_eval_frames(pipeline.eval_py_env, policy, num_episodes=5)
+            for suffix in (".mp4", ".gif"):
+                save_animation(frames, out / f"{name}_{label}{suffix}", interval=1000 / 30)
+            print(f"wrote {out}/{name}_{label}.mp4 and .gif ({len(frames)} frames)")
+    pipeline.close()
+    print(f"wrote {out}/{name}_returns_plot.png and {name}_history.json")
+    return 0
+
+
+def breakout_tf_agents(args):
+    """``breakout-tf-agents train|play``: the 2nd edition's TF-Agents Breakout run."""
+    import logging
+
+    from absl import logging as absl_logging
+
+    checkpoint_dir = Path(args.checkpoint_dir)
+    policy_dir = checkpoint_dir / "policy"
+    if args.action == "play" and not (policy_dir / "saved_model.pb").exists():
+        return _error("breakout-tf-agents", f"argument --checkpoint-dir: no saved policy in "
+                                            f"{policy_dir}; train first (breakout-tf-agents "
+                                            "train --checkpoint-dir ...)")
+    from homl_rl.tf_agents_pipeline.breakout import BreakoutPipeline, save_breakout_gif
+
+    config = args.config
+    if args.action == "play":
+        path, rewards = save_breakout_gif(policy_dir, args.out, config, num_steps=args.steps,
+                                          n_frames=args.frames, seed=config.seed)
+        print(f"wrote {path}: {min(args.frames, len(rewards))} frames; "
+              f"{sum(rewards):.0f} points in {len(rewards)} steps")
+        return 0
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    # absl's verbosity, not just its logger's level: saving the policy (TF's AutoTrackable)
+    # restores absl's *verbosity*, which would silence log_metrics after the first checkpoint
+    absl_logging.set_verbosity(absl_logging.INFO)
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)  # SavedModel chatter
+    pipeline = BreakoutPipeline(config)
+    history = pipeline.train_agent(checkpoint_dir=checkpoint_dir,
+                                   checkpoint_replay_buffer=args.checkpoint_replay_buffer,
+                                   progress=not args.quiet)
+    stopped = " (interrupted)" if history.get("interrupted") else ""
+    print(f"trained steps {history['start_step']} to {history['end_step']}{stopped} in "
+          f"{history['seconds']:.0f} s ({history['env_steps'] / history['seconds']:.0f} env "
+          f"steps/s); checkpoint, policy and history in {checkpoint_dir}")
+    return 130 if history.get("interrupted") else 0
+
+
+def breakout(args):
+    """``breakout train|play``: exercise 9's Keras Double Dueling DQN run, or its agent playing."""
+    from homl_rl.animation import save_animation
+    from homl_rl.breakout import load_agent, record_breakout_episode, train_breakout
+    from homl_rl.checkpoints import CHECKPOINT_NAME, CheckpointError
+
+    try:
+        if args.action == "train":
+            state, agent, best = train_breakout(args.config, args.out, resume=args.resume,
+                                                progress=not args.quiet)
+            word = "interrupted" if state.interrupted else "done"
+            print(f"{word} at step {state.step}: {len(state.episode_returns)} episodes, "
+                  f"best evaluation {state.best_score}; checkpoint in "
+                  f"{Path(args.out) / CHECKPOINT_NAME}")
+            return 130 if state.interrupted else 0
+        try:
+            agent, config, meta = load_agent(args.checkpoint)
+        except CheckpointError as error:
+            return _error("breakout", f"argument --checkpoint: {error}")
+        frames, actions, total = record_breakout_episode(agent, config, args.max_steps)
+        path = save_animation(frames, args.gif)
+        print(f"played {len(actions)} steps, return {total}; wrote {path}")
+        return 0
+    except (ValueError, CheckpointError) as error:
+        return _error("breakout", error)
+
+
+def compare(args):
+    """``compare``: train every agent and seed (cached, in parallel), plot, write the table."""
+    import shutil
+
+    _agg()
+    from homl_rl.plotting import use_book_style
+    from homl_rl.tf_agents_pipeline.compare import compare_agents
+
+    if args.fresh:
+        shutil.rmtree(args.cache_dir, ignore_errors=True)
+    use_book_style()
+    start = time.perf_counter()
+    summary, table = compare_agents(args.config, out_dir=args.out, results_path=args.results,
+                                    jobs=args.jobs, cache_dir=args.cache_dir,
+                                    progress=not args.quiet)
+    print(table)
+    print(f"wrote {Path(args.out or 'figures') / 'tf_agents_vs_keras_dqn_plot.png'} and "
+          f"{args.results} in {time.perf_counter() - start:.0f} s")
+    return 0

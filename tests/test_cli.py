@@ -1,0 +1,272 @@
+"""The command line: options generated from the config dataclasses, and every bad argument
+refused with one error line naming it, exit code 2, nothing written."""
+
+import argparse
+import dataclasses
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from homl_rl import cli
+from homl_rl.cli import SUBCOMMANDS, add_config_options, build_config, build_parser, main
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE = str(REPO / "examples" / "crosscheck" / "reader_correct.py")
+
+# --- the generator ------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Inner:
+    """A nested config."""
+    rate: float = 0.5
+    """a probability"""
+    flag: bool = True
+    """a switch"""
+
+    def __post_init__(self):
+        if not 0 <= self.rate <= 1:
+            raise ValueError(f"rate must be in [0, 1], got {self.rate}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Toy:
+    """A config with one field of each kind the generator reads."""
+    n_steps: int = 1_000
+    """steps of the run"""
+    name: str = "toy"
+    """a name"""
+    tau: float = None
+    """an optional rate"""
+    sizes: tuple = (4, 8)
+    """layer sizes"""
+    inner: Inner = dataclasses.field(default_factory=Inner)
+    """the nested part"""
+    seed: int = 42
+
+    def __post_init__(self):
+        if self.n_steps < 1:
+            raise ValueError(f"n_steps must be a positive integer, got {self.n_steps}")
+
+
+def _toy_parser():
+    parser = cli.Parser(prog="toy")
+    options = add_config_options(parser, Toy, aliases={"n_steps": "--steps"})
+    return parser, options
+
+
+def test_options_types_defaults_and_help_come_from_the_dataclass():
+    parser, options = _toy_parser()
+    assert options == {"n_steps": "--steps", "name": "--name", "tau": "--tau", "sizes": "--sizes",
+                       "inner.rate": "--rate", "inner.flag": "--flag", "seed": "--seed"}
+    help_text = " ".join(parser.format_help().split())
+    assert "steps of the run (default: 1000)" in help_text
+    assert "an optional rate (default: none)" in help_text
+    assert "layer sizes (default: 4 8)" in help_text
+    assert "--flag, --no-flag" in help_text
+    values = {key.split(":", 1)[1]: value for key, value in vars(parser.parse_args([])).items()}
+    assert build_config(Toy, values) == Toy()  # nothing given: the dataclass defaults
+    args = parser.parse_args(["--steps", "5", "--tau", "0.1", "--sizes", "1", "2", "3",
+                              "--rate", "0.25", "--no-flag", "--seed", "7"])
+    values = {key.split(":", 1)[1]: value for key, value in vars(args).items()}
+    assert build_config(Toy, values) == Toy(n_steps=5, tau=0.1, sizes=(1, 2, 3),
+                                            inner=Inner(rate=0.25, flag=False), seed=7)
+    args = parser.parse_args(["--tau", "none"])
+    assert vars(args) == {"config:tau": None}
+
+
+def test_a_config_error_names_the_option_and_drops_the_field_name():
+    _, options = _toy_parser()
+    assert cli._config_error(ValueError("n_steps must be a positive integer, got 0"), options) == (
+        "argument --steps: must be a positive integer, got 0")
+    assert cli._config_error(ValueError("rate must be in [0, 1], got 2"), options) == (
+        "argument --rate: must be in [0, 1], got 2")
+    assert cli._config_error(ValueError("something else"), options) == "something else"
+
+
+def test_a_field_without_a_text_parser_must_be_excluded():
+    @dataclasses.dataclass
+    class Nested:
+        layers: tuple = ((1, 2), (3, 4))
+
+    with pytest.raises(TypeError, match="Nested.layers: no command-line parser"):
+        add_config_options(cli.Parser(), Nested)
+    assert add_config_options(cli.Parser(), Nested, exclude=("layers",)) == {}
+
+
+def test_the_subcommands_parse_to_their_default_configs():
+    from homl_rl.breakout import BreakoutConfig
+    from homl_rl.tf_agents_pipeline.breakout import TFAgentsBreakoutConfig
+
+    assert cli.parse_args(["breakout", "train"]).config == BreakoutConfig()
+    args = cli.parse_args(["breakout", "train", "--steps", "50", "--env", "ALE/Pong-v5"])
+    assert args.config == BreakoutConfig(n_steps=50, env_id="ALE/Pong-v5")
+    args = cli.parse_args(["breakout-tf-agents", "train", "--repeat-action-probability", "0.25",
+                           "--replay-capacity", "300"])
+    default = TFAgentsBreakoutConfig()
+    assert args.config == dataclasses.replace(
+        default, replay_capacity=300,
+        atari=dataclasses.replace(default.atari, repeat_action_probability=0.25))
+
+
+# --- every bad argument -----------------------------------------------------------------------
+
+BAD = {  # (subcommand, option): (arguments before it, bad value, what the error must say)
+    ("figures", "--only"): ([], ["nope"], "unknown figure id(s): nope"),
+    ("figures", "--out"): (["--only", "cart_pole_plot"], ["/proc/nope"], "cannot write in"),
+    ("studies", "--parameter"): ([], ["gamma"], "invalid choice"),
+    ("studies", "--jobs"): ([], ["0"], "must be a positive integer, got 0"),
+    ("studies", "--out"): ([], ["/proc/nope"], "cannot write in"),
+    ("studies", "--episodes"): ([], ["0"], "must be a positive integer, got 0"),
+    ("tf-agents", "--out"): ([], ["/proc/nope"], "cannot write in"),
+    ("tf-agents", "--env"): ([], ["CartPol-v0"], "unknown Gymnasium environment id"),
+    ("tf-agents", "--iterations"): ([], ["0"], "must be a positive integer"),
+    ("tf-agents", "--initial-collect-steps"): ([], ["-1"], "must be a positive integer"),
+    ("tf-agents", "--collect-steps-per-iteration"): ([], ["0"], "must be a positive integer"),
+    ("tf-agents", "--replay-buffer-max-length"): ([], ["0"], "must be a positive integer"),
+    ("tf-agents", "--batch-size"): ([], ["0"], "must be a positive integer"),
+    ("tf-agents", "--learning-rate"): ([], ["-0.1"], "must be a positive number"),
+    ("tf-agents", "--log-interval"): ([], ["0"], "must be a positive integer"),
+    ("tf-agents", "--num-eval-episodes"): ([], ["0"], "must be a positive integer"),
+    ("tf-agents", "--eval-interval"): ([], ["1.5"], "invalid int value"),
+    ("tf-agents", "--fc-layer-params"): ([], ["100", "0"], "must be a positive integer"),
+    ("tf-agents", "--replay-buffer"): ([], ["deque"], "must be one of"),
+    ("tf-agents", "--seed"): ([], ["-1"], "must be an integer in [0, 4294967295], got -1"),
+    ("breakout-tf-agents", "action"): ([], ["fly"], "invalid choice"),
+    ("breakout-tf-agents", "--checkpoint-dir"): (["train"], ["/proc/nope"], "cannot write in"),
+    ("breakout-tf-agents", "--steps"): (["play"], ["0"], "must be a positive integer"),
+    ("breakout-tf-agents", "--frames"): (["play"], ["x"], "invalid int value"),
+    ("breakout-tf-agents", "--out"): (["play"], ["movie.avi"], "must end with .gif"),
+    ("breakout-tf-agents", "--fc-layer-params"): (["train"], ["-512"], "must be a positive"),
+    ("breakout-tf-agents", "--learning-rate"): (["train"], ["inf"], "must be a finite number"),
+    ("breakout-tf-agents", "--train-period"): (["train"], ["0"], "must be a positive integer"),
+    ("breakout-tf-agents", "--epsilon-decay-steps"): (["train"], ["0"], "must be a positive"),
+    ("breakout-tf-agents", "--epsilon-end"): (["train"], ["1.5"], "must be in [0, 1]"),
+    ("breakout-tf-agents", "--target-update-period"): (["train"], ["0"], "must be a positive"),
+    ("breakout-tf-agents", "--discount-factor"): (["train"], ["1.5"], "must be in [0, 1]"),
+    ("breakout-tf-agents", "--replay-capacity"): (["train"], ["0"], "must be a positive integer"),
+    ("breakout-tf-agents", "--initial-collect-steps"): (["train"], ["0"], "must be a positive"),
+    ("breakout-tf-agents", "--batch-size"): (["train"], ["0"], "must be a positive integer"),
+    ("breakout-tf-agents", "--iterations"): (["train"], ["0"], "must be a positive integer"),
+    ("breakout-tf-agents", "--log-interval"): (["train"], ["0"], "must be a positive integer"),
+    ("breakout-tf-agents", "--checkpoint-interval"): (["train"], ["0"], "must be a positive"),
+    ("breakout-tf-agents", "--seed"): (["train"], ["4294967296"], "must be an integer in [0"),
+    ("breakout-tf-agents", "--frame-skip"): (["train"], ["0"], "must be a positive integer"),
+    ("breakout-tf-agents", "--max-episode-steps"): (["train"], ["0"], "must be a positive"),
+    ("breakout-tf-agents", "--repeat-action-probability"): (["train"], ["2"], "must be in [0, 1]"),
+    ("breakout-tf-agents", "--noop-max"): (["train"], ["-1"], "must be a non-negative integer"),
+    ("breakout", "action"): ([], ["fly"], "invalid choice"),
+    ("breakout", "--out"): (["train"], ["/proc/nope"], "cannot write in"),
+    ("breakout", "--checkpoint"): (["play"], ["no_such_run"], "no checkpoint at"),
+    ("breakout", "--gif"): (["play"], ["movie.avi"], "must end with .gif, .mp4, .html"),
+    ("breakout", "--max-steps"): (["play"], ["0"], "must be a positive integer"),
+    ("breakout", "--steps"): (["train"], ["0"], "must be a positive integer, got 0"),
+    ("breakout", "--env"): (["train"], ["CartPole-v1"], "must be an Atari id"),
+    ("breakout", "--replay-capacity"): (["train"], ["0"], "must be a positive integer, got 0"),
+    ("breakout", "--batch-size"): (["train"], ["0"], "must be a positive integer"),
+    ("breakout", "--discount-factor"): (["train"], ["1.01"], "must be in [0, 1]"),
+    ("breakout", "--learning-rate"): (["train"], ["0"], "must be a positive number"),
+    ("breakout", "--epsilon-start"): (["train"], ["-1"], "must be in [0, 1]"),
+    ("breakout", "--epsilon-end"): (["train"], ["nan"], "must be a finite number"),
+    ("breakout", "--epsilon-decay-steps"): (["train"], ["0"], "must be a positive integer"),
+    ("breakout", "--training-starts"): (["train"], ["-1"], "must be a non-negative integer"),
+    ("breakout", "--train-period"): (["train"], ["0"], "must be a positive integer"),
+    ("breakout", "--target-update-period"): (["train"], ["0"], "must be a positive integer"),
+    ("breakout", "--soft-target-update"): (["train"], ["0"], "must be in (0, 1]"),
+    ("breakout", "--eval-interval"): (["train"], ["0"], "must be a positive integer"),
+    ("breakout", "--eval-episodes"): (["train"], ["0"], "must be a positive integer"),
+    ("breakout", "--eval-max-steps"): (["train"], ["0"], "must be a positive integer"),
+    ("breakout", "--eval-epsilon"): (["train"], ["2"], "must be in [0, 1]"),
+    ("breakout", "--eval-seed"): (["train"], ["-5"], "must be an integer in [0"),
+    ("breakout", "--checkpoint-interval"): (["train"], ["0"], "must be a positive integer"),
+    ("breakout", "--seed"): (["train"], ["x"], "invalid int value: 'x'"),
+    ("compare", "--jobs"): ([], ["0"], "must be a positive integer"),
+    ("compare", "--out"): ([], ["/proc/nope"], "cannot write in"),
+    ("compare", "--results"): ([], ["/proc/nope/results.md"], "cannot write in"),
+    ("compare", "--cache-dir"): ([], ["/proc/nope"], "cannot write in"),
+    ("compare", "--env-steps"): ([], ["100"], "must be at least 200"),
+    ("compare", "--eval-interval"): ([], ["0"], "must be a positive integer"),
+    ("compare", "--eval-episodes"): ([], ["0"], "must be a positive integer"),
+    ("compare", "--seeds"): ([], ["-1"], "must be an integer in [0, 4294967295], got -1"),
+    ("compare", "--agents"): ([], ["dqn", "ppo"], "must be among"),
+    ("compare", "--solved-return"): ([], ["many"], "invalid float value"),
+    ("compare", "--eval-seed"): ([], ["-1"], "must be an integer in [0"),
+    ("crosscheck", "PATH"): ([], ["no_such_file.py"], "no such file"),
+    ("crosscheck", "--only"): ([EXAMPLE], ["no_such_check"], "no_such_check"),
+    ("crosscheck", "--format"): ([EXAMPLE], ["xml"], "invalid choice"),
+    ("crosscheck", "--timeout"): ([EXAMPLE], ["0"], "must be a positive number"),
+}
+
+
+def _options(command):
+    """Every option of ``command`` that takes a value (flags cannot be given a bad one)."""
+    parser = build_parser([command])
+    [subparsers] = [action for action in parser._actions
+                    if isinstance(action, argparse._SubParsersAction)]
+    return {action.option_strings[0] if action.option_strings else action.metavar or action.dest
+            for action in subparsers.choices[command]._actions if action.nargs != 0}
+
+
+@pytest.mark.parametrize("command", list(SUBCOMMANDS))
+def test_the_table_walks_every_option_of_every_subcommand(command):
+    assert _options(command) == {option for cmd, option in BAD if cmd == command}
+
+
+@pytest.mark.parametrize("command, option", list(BAD))
+def test_a_bad_value_is_one_error_line_naming_the_option_and_nothing_is_written(
+        command, option, tmp_path, monkeypatch, capsys):
+    before, value, message = BAD[command, option]
+    argv = [command, *before, *(value if not option.startswith("-") else [option, *value])]
+    monkeypatch.chdir(tmp_path)  # the default outputs would land here
+    try:
+        code = main(argv)
+    except SystemExit as exit_:
+        code = exit_.code
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "Traceback" not in err
+    [line] = err.strip().splitlines()
+    assert line.startswith(f"homl-rl {command}: error: ")
+    named = f"argument {option}: " if option.startswith("-") or option == "PATH" else "argument "
+    if (command, option) not in {("crosscheck", "PATH"), ("crosscheck", "--only")}:
+        assert named in line  # (the cross-check names the missing file or the unknown check)
+    assert message in line
+    assert not any(tmp_path.iterdir())
+
+
+def test_an_existing_file_is_not_an_output_folder(tmp_path, capsys):
+    (tmp_path / "a_file").write_text("x")
+    with pytest.raises(SystemExit) as exit_:
+        main(["figures", "--only", "cart_pole_plot", "--out", str(tmp_path / "a_file")])
+    assert exit_.value.code == 2
+    assert "argument --out: " in capsys.readouterr().err
+    assert [path.name for path in tmp_path.iterdir()] == ["a_file"]
+
+
+def _run(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "homl_rl", *args], capture_output=True,
+                          text=True, cwd=cwd)
+
+
+def test_the_issues_two_tracebacks_are_now_one_line_errors(tmp_path):
+    result = _run("figures", "--out", "/proc/nope", "--only", "cart_pole_plot", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        "homl-rl figures: error: argument --out: cannot write in /proc/nope: "
+        "No such file or directory")
+    result = _run("compare", "--seeds", "-1", cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        "homl-rl compare: error: argument --seeds: must be an integer in [0, 4294967295], got -1")
+    assert not any(tmp_path.iterdir())
+
+
+def test_the_top_level_help_loads_no_tensorflow():
+    code = ("import sys\nfrom homl_rl.cli import main\ntry:\n    main(['--help'])\n"
+            "except SystemExit as exit_:\n    assert exit_.code == 0\n"
+            "assert 'tensorflow' not in sys.modules, 'tensorflow imported'\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "breakout-tf-agents" in result.stdout and "crosscheck" in result.stdout
