@@ -30,6 +30,22 @@ CACHE_DIR = Path(".cache") / "studies"
 """Where finished runs are kept (one JSON file per run)."""
 
 
+def expand_grid(grid, seeds, fixed=None):
+    """Every run of a study: one per (value of the studied parameter, seed).
+
+    ``grid`` maps one parameter name to its values, e.g. ``{"batch_size": [16, 32, 64]}``.
+    """
+    if len(grid) != 1:
+        raise ValueError(f"a study varies exactly one parameter, got {list(grid)}")
+    (name, values), = grid.items()
+    values, seeds = list(values), list(seeds)
+    if not values:
+        raise ValueError(f"the grid of {name!r} is empty")
+    if not seeds:
+        raise ValueError("a study needs at least one seed")
+    return [dict(fixed or {}, **{name: value, "seed": seed}) for value in values for seed in seeds]
+
+
 def q_value_grid(q_values_fn, cart_position=0.0, cart_velocity=0.0, n_angles=100,
                  n_angular_velocities=100, max_angle=0.418, max_angular_velocity=np.radians(50)):
     """The lecture's heat-map data: Q-values over (pole angle × pole angular velocity).
