@@ -78,8 +78,13 @@ def cache_key(function, config, sources=()):
 
 def cached_call(function, params, cache_dir, sources=()):
     """``function(**params)`` for a JSON-able result, or its cached result if this exact run
-    (same code, params and stack) already finished. Module-level, so processes can run it."""
+    (same code, params and stack) already finished."""
     path = Path(cache_dir) / f"{cache_key(function, params, sources)}.json"
+    return _run_and_cache(function, params, path)
+
+
+def _run_and_cache(function, params, path):
+    """``function(**params)``, written to ``path`` (module-level: worker processes run it)."""
     if path.exists():
         return read_json(path)["result"]
     result = function(**params)
@@ -108,8 +113,8 @@ def run_study(run_fn, runs, jobs=None, cache_dir=None, progress=True, sources=()
     cache_dir = Path(cache_dir if cache_dir is not None else CACHE_DIR / "studies")
     results = [None] * len(runs)
     todo = []
-    for index, params in enumerate(runs):
-        path = cache_dir / f"{cache_key(run_fn, params, sources)}.json"
+    paths = [cache_dir / f"{cache_key(run_fn, params, sources)}.json" for params in runs]
+    for index, path in enumerate(paths):
         if path.exists():
             results[index] = read_json(path)["result"]
         else:
@@ -118,12 +123,12 @@ def run_study(run_fn, runs, jobs=None, cache_dir=None, progress=True, sources=()
                        desc=getattr(run_fn, "__name__", "runs"), progress=progress, unit="run")
     if jobs == 1 or len(todo) <= 1:
         for index in todo:
-            results[index] = cached_call(run_fn, runs[index], cache_dir, sources)
+            results[index] = _run_and_cache(run_fn, runs[index], paths[index])
             bar.update()
     else:
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=context) as pool:
-            futures = {pool.submit(cached_call, run_fn, runs[index], cache_dir, sources): index
+            futures = {pool.submit(_run_and_cache, run_fn, runs[index], paths[index]): index
                        for index in todo}
             for future in as_completed(futures):
                 results[futures[future]] = future.result()
