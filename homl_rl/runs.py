@@ -63,6 +63,13 @@ def jsonable_config(config):
     return to_jsonable(asdict(config) if is_dataclass(config) else dict(config))
 
 
+def config_from(cls, config, ignore=()):
+    """The dataclass ``cls`` rebuilt from its JSON-able ``config`` (lists back to tuples),
+    leaving out the keys ``ignore``."""
+    return cls(**{key: tuple(value) if isinstance(value, list) else value
+                  for key, value in config.items() if key not in ignore})
+
+
 def cache_key(function, config, sources=()):
     """A key that changes with anything that can change ``function(config)``'s result: the
     function's name and source, the source of ``sources`` (modules or functions it calls),
@@ -298,10 +305,8 @@ def load_imitation(data, arrays, config):
 
 def train_breakout_run(config, progress):
     """The short Keras Breakout run (exercise 9): ``(state, agent, best_weights)``."""
-    fields = {key: tuple(value) if isinstance(value, list) else value
-              for key, value in config.items()}
     with tempfile.TemporaryDirectory() as tmp:
-        return train_breakout(BreakoutConfig(**fields), tmp, progress=progress)
+        return train_breakout(config_from(BreakoutConfig, config), tmp, progress=progress)
 
 
 def breakout_short_config():
@@ -315,18 +320,14 @@ def train_tutorial_run(config, progress):
     """The TF-Agents DQN tutorial: ``(pipeline, history)``."""
     from homl_rl.tf_agents_pipeline.cartpole import TutorialConfig, run_tutorial
 
-    fields = {key: tuple(value) if isinstance(value, list) else value
-              for key, value in config.items()}
-    return run_tutorial(TutorialConfig(**fields), progress=progress)
+    return run_tutorial(config_from(TutorialConfig, config), progress=progress)
 
 
 def train_comparison_run(config, progress):
     """Every run of the TF-Agents vs Keras comparison (each cached on its own)."""
     from homl_rl.tf_agents_pipeline.compare import CompareConfig, run_comparison
 
-    fields = {key: tuple(value) if isinstance(value, list) else value
-              for key, value in config.items() if key != "seed"}
-    return run_comparison(CompareConfig(**fields), progress=progress)
+    return run_comparison(config_from(CompareConfig, config, ignore=("seed",)), progress=progress)
 
 
 def train_agent_run(config, progress):

@@ -6,6 +6,7 @@ import numpy as np
 
 from homl_rl.breakout import BreakoutConfig, record_breakout_episode
 from homl_rl.figures import Frames
+from homl_rl.runs import config_from
 
 NOTE = ("a short run (5,000 env steps = 20,000 ALE frames); a superhuman Breakout agent "
         "needs ~10M+ frames")
@@ -32,8 +33,7 @@ def breakout_training_plot(run):
 def breakout_animation(run, n_max_steps=400):
     """The short run's agent playing one evaluation episode with its best evaluated weights."""
     state, agent, best = run.result
-    config = BreakoutConfig(**{key: tuple(value) if isinstance(value, list) else value
-                               for key, value in run.config.items()})
+    config = config_from(BreakoutConfig, run.config)
     last = agent.model.get_weights()
     if best is not None:
         agent.model.set_weights(best)

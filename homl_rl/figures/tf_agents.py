@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt
 
 from homl_rl.atari import plot_observation
 from homl_rl.figures import Frames
+from homl_rl.runs import config_from
 from homl_rl.seeding import set_seeds
 from homl_rl.tf_agents_pipeline.breakout import (
     AGENT_GIF_STEPS, AGENT_RUN, AGENT_RUN_DIR, SUB_EPISODES_CONFIG, BreakoutPipeline,
@@ -78,8 +79,7 @@ def comparison_figure(results, config):
 
 def tf_agents_vs_keras_dqn_plot(comparison):
     """``python -m homl_rl compare`` with its defaults (``comparison``: its run)."""
-    config = CompareConfig(**{key: tuple(value) if isinstance(value, list) else value
-                              for key, value in comparison.config.items() if key != "seed"})
+    config = config_from(CompareConfig, comparison.config, ignore=("seed",))
     return comparison_figure(comparison.result, config)
 
 

@@ -42,7 +42,9 @@ import numpy as np
 from homl_rl import dqn
 from homl_rl.checks import check_positive_int
 from homl_rl.io import write_text
-from homl_rl.runs import run_study
+from homl_rl.figures import FIGURES, save_figure
+from homl_rl.plotting import FIGURES_DIR, use_book_style
+from homl_rl.runs import RunResult, run_study
 from homl_rl.stack import stack_line
 from homl_rl.tf_agents_pipeline import cartpole
 
@@ -310,10 +312,7 @@ def plot_comparison(summary, config):
 def compare(config=CompareConfig(), out_dir=None, results_path=None, jobs=None,
             cache_dir=CACHE_DIR, progress=True):
     """Run the comparison; write ``tf_agents_vs_keras_dqn_plot`` (+ data) and the table."""
-    from homl_rl.figures import FIGURES, save_figure
-    from homl_rl.figures.tf_agents import comparison_figure
-    from homl_rl.plotting import FIGURES_DIR, use_book_style
-    from homl_rl.runs import RunResult
+    from homl_rl.figures.tf_agents import comparison_figure  # it imports this module
 
     results = run_comparison(config, jobs=jobs, cache_dir=cache_dir, progress=progress)
     summary = aggregate(results, config)
