@@ -10,13 +10,13 @@ import hashlib
 import re
 from pathlib import Path
 
+import imageio.v2 as imageio
 import matplotlib.animation
 import matplotlib.pyplot as plt
 import numpy as np
 from PIL import Image
 
 from homl_rl.environments import make_env
-from homl_rl.plotting import save_data
 from homl_rl.io import atomic_write
 
 
@@ -88,8 +88,6 @@ def _write_gif(frames, path, interval):
 
 
 def _write_mp4(frames, path, interval):
-    import imageio.v2 as imageio
-
     imageio.mimwrite(path, frames, format="FFMPEG", fps=1000 / interval, codec="libx264",
                      macro_block_size=2, quality=7,
                      output_params=["-fflags", "+bitexact", "-flags:v", "+bitexact",
@@ -116,14 +114,3 @@ def save_animation(frames, path, interval=40, scale=0.5):
         raise ValueError("no frames to save")
     frames = downscale(frames, scale) if scale != 1 else [np.asarray(f) for f in frames]
     return atomic_write(path, lambda tmp: WRITERS[path.suffix](frames, tmp, interval))
-
-
-def save_episode_animation(anim_id, policy, out_dir, formats=("gif",), n_max_steps=200,
-                           seed=42, env_id="CartPole-v1", env=None, interval=40, scale=0.5):
-    """Record one episode of ``policy`` and save it as ``<out_dir>/<anim_id>.<format>``,
-    with the actions and rewards in ``<out_dir>/data/<anim_id>.json``."""
-    frames, episode = record_episode(policy, n_max_steps, seed, env_id, env)
-    paths = [save_animation(frames, Path(out_dir) / f"{anim_id}.{fmt}", interval, scale)
-             for fmt in formats]
-    save_data(anim_id, dict(episode, env_id=env_id, n_max_steps=n_max_steps), out_dir=out_dir)
-    return paths

@@ -30,8 +30,6 @@ import numpy as np
 
 from homl_rl.checks import check_non_negative_int, check_positive_int, check_unit_interval
 from homl_rl.environments import make_env
-from homl_rl.figures import register
-from homl_rl.plotting import save_data, save_fig
 
 ENV_ID = "ALE/Breakout-v5"
 """Gymnasium's Breakout (ale-py)"""
@@ -139,38 +137,3 @@ def plot_observation(obs):
     plt.imshow(img)
     plt.axis("off")
     return img
-
-
-@register("breakout_plot", "a raw Breakout frame after reset(seed=42) and FIRE (2nd ed.)")
-def breakout_plot(out_dir):
-    """The 2nd edition's ``env.reset(); env.step(1) # Fire``, ``breakout_plot`` cell."""
-    env = make_env(ENV_ID)
-    env.reset(seed=42)
-    obs, reward, terminated, truncated, info = env.step(FIRE)
-    img = env.render()
-    plt.figure(figsize=(6, 8))
-    plt.imshow(img)
-    plt.axis("off")
-    save_fig("breakout_plot", out_dir=out_dir)
-    env.close()
-    save_data("breakout_plot", {"env_id": ENV_ID, "reset_seed": 42, "action": FIRE,
-                                "frame_shape": img.shape, "lives": info["lives"],
-                                "frame_mean": float(img.mean())}, out_dir=out_dir)
-
-
-@register("preprocessed_breakout_plot",
-          "4 stacked preprocessed Breakout frames, the current one tinted (2nd ed.)")
-def preprocessed_breakout_plot(out_dir):
-    """The 2nd edition's cells: reset, 4 steps LEFT, ``plot_observation``."""
-    env = make_breakout_env()
-    env.reset(seed=42)
-    for _ in range(4):
-        obs, reward, terminated, truncated, info = env.step(LEFT)
-    plt.figure(figsize=(6, 6))
-    img = plot_observation(obs)
-    save_fig("preprocessed_breakout_plot", out_dir=out_dir)
-    env.close()
-    save_data("preprocessed_breakout_plot", {
-        "actions": [LEFT] * 4, "observation_shape": obs.shape, "observation_dtype": str(obs.dtype),
-        "frame_means": obs.mean(axis=(0, 1)), "tinted_image_mean": float(img.mean())},
-        out_dir=out_dir)

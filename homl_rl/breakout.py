@@ -30,7 +30,6 @@ from homl_rl.checkpoints import (
 from homl_rl.checks import (
     check_non_negative_int, check_positive_int, check_positive_number, check_unit_interval)
 from homl_rl.dqn import clone_target
-from homl_rl.figures import register
 from homl_rl.replay_buffers import FrameReplayBuffer
 
 
@@ -443,71 +442,3 @@ def record_breakout_episode(agent, config, n_max_steps=1000, seed=None):
     return frames, actions, total
 
 
-FIGURES_RUN = BreakoutConfig(n_steps=5_000, replay_capacity=5_000, training_starts=1_000,
-                             epsilon_decay_steps=4_000, target_update_period=1_000,
-                             eval_interval=1_000, eval_max_steps=500,
-                             checkpoint_interval=10 ** 9, seed=42)
-"""The short run behind ``breakout_training_plot`` and ``breakout`` (about a minute on 2
-CPU cores): 5,000 env steps = 20,000 ALE frames, far from the ~10M+ frames a good agent needs."""
-
-
-_FIGURES_RUN_CACHE = {}
-
-
-def figures_run():
-    """``(state, agent, best_weights)`` of :data:`FIGURES_RUN`, run once per process."""
-    import tempfile
-
-    if "run" not in _FIGURES_RUN_CACHE:
-        with tempfile.TemporaryDirectory() as tmp:
-            _FIGURES_RUN_CACHE["run"] = train_breakout(FIGURES_RUN, tmp, progress=False)
-    return _FIGURES_RUN_CACHE["run"]
-
-
-@register("breakout_training_plot",
-           "exercise 9: Double Dueling DQN returns vs env steps on Breakout (a short run)")
-def breakout_training_plot(out_dir):
-    import matplotlib.pyplot as plt
-
-    from homl_rl.plotting import save_data, save_fig
-
-    state, agent, best = figures_run()
-    episodes = np.array(state.episode_returns).reshape(-1, 2)
-    evaluations = np.array(state.evaluations).reshape(-1, 2)
-    plt.figure(figsize=(8, 4))
-    plt.plot(episodes[:, 0], episodes[:, 1], "o-", markersize=3, label="training episodes")
-    plt.plot(evaluations[:, 0], evaluations[:, 1], "s--", label="evaluation (fixed seed)")
-    plt.xlabel("Environment step (4 frames)")
-    plt.ylabel("Return (game score)")
-    plt.ylim(-0.5, 1.6 * max(1.0, episodes[:, 1].max(initial=0), evaluations[:, 1].max(initial=0)))
-    plt.legend(loc="upper left", fontsize=11)
-    plt.grid(True)
-    save_fig("breakout_training_plot", out_dir=out_dir)
-    from dataclasses import asdict
-
-    save_data("breakout_training_plot", {
-        "config": asdict(FIGURES_RUN), "episode_returns": state.episode_returns,
-        "evaluations": state.evaluations, "best_score": state.best_score,
-        "note": "a short run (5,000 env steps = 20,000 ALE frames); a superhuman Breakout "
-                "agent needs ~10M+ frames"}, out_dir=out_dir)
-
-
-@register("breakout", "exercise 9: the short-run Double Dueling DQN agent playing Breakout "
-                       "(best evaluated weights)", kind="animation")
-def breakout_animation(out_dir):
-    from pathlib import Path
-
-    from homl_rl.animation import save_animation
-    from homl_rl.plotting import save_data
-
-    state, agent, best = figures_run()
-    last = agent.model.get_weights()
-    if best is not None:
-        agent.model.set_weights(best)
-    frames, actions, total = record_breakout_episode(agent, FIGURES_RUN, n_max_steps=400)
-    agent.model.set_weights(last)
-    save_animation(frames, Path(out_dir) / "breakout.gif")
-    save_data("breakout", {"actions": actions, "return": total, "n_frames": len(frames),
-                           "eval_seed": FIGURES_RUN.eval_seed,
-                           "eval_epsilon": FIGURES_RUN.eval_epsilon,
-                           "trained_steps": FIGURES_RUN.n_steps}, out_dir=out_dir)

@@ -56,7 +56,8 @@ def studies(args):
     """``studies``: run the DQN lecture's studies (cached) and draw their plots."""
     _agg()
     from homl_rl.plotting import FIGURES_DIR, use_book_style
-    from homl_rl.studies import FULL_GRIDS, FULL_SEEDS, QUICK_SEEDS, run_dqn_study, study_plot
+    from homl_rl.figures.studies import save_study
+    from homl_rl.studies import FULL_GRIDS, FULL_SEEDS, QUICK_SEEDS, run_dqn_study
 
     use_book_style()
     for parameter in args.parameter or list(FULL_GRIDS):
@@ -64,7 +65,7 @@ def studies(args):
         seeds = FULL_SEEDS if args.full else QUICK_SEEDS
         runs, results = run_dqn_study(parameter, values, seeds, n_episodes=args.config.n_episodes,
                                       jobs=args.jobs, progress=not args.quiet)
-        study_plot(parameter, runs, results, args.out or FIGURES_DIR)
+        save_study(parameter, runs, results, args.out or FIGURES_DIR)
         print(f"made the {parameter} study ({len(runs)} runs)")
     return 0
 

@@ -24,9 +24,8 @@ The training step runs eagerly, as in the notebook, with both.
 last step, one less than the episode's sum of rewards (a 200-step episode records 199).
 """
 
-import functools
 from collections import deque
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, fields
 from typing import Callable
 
 import numpy as np
@@ -35,8 +34,6 @@ from homl_rl.checks import (
     check_non_negative_int, check_positive_int, check_positive_number, check_unit_interval)
 from homl_rl.engines.dqn import make_dqn_engine, remember_dueling_layers
 from homl_rl.environments import check_discrete_actions, make_env
-from homl_rl.figures import register
-from homl_rl.plotting import save_data, save_fig
 from homl_rl.progress import progress_bar
 from homl_rl.replay_buffers import NumpyReplayBuffer, sample_experiences
 from homl_rl.seeding import set_seeds
@@ -449,62 +446,3 @@ def train_dqn(variant="dqn", n_episodes=600, *, seed=42, engine=None, progress=T
         if own_env:
             env.close()
     return (rewards, agent) if return_agent else (rewards, agent.model)
-
-
-# --- figures and animations -------------------------------------------------------------
-
-@functools.lru_cache(maxsize=None)
-def trained_dqn(variant):
-    """``train_dqn(variant, return_agent=True)`` with the defaults, once per process."""
-    return train_dqn(variant, return_agent=True, progress=True)
-
-
-FIGURE_TITLES = {"dqn": "Figure 18–10: DQN"}
-
-
-def plot_rewards(rewards):
-    """The notebook's learning-curve cell."""
-    import matplotlib.pyplot as plt
-
-    fig = plt.figure(figsize=(8, 4))
-    plt.plot(rewards)
-    plt.xlabel("Episode", fontsize=14)
-    plt.ylabel("Sum of rewards", fontsize=14)
-    plt.grid(True)
-    return fig
-
-
-def _rewards_plot(variant, out_dir):
-    rewards, agent = trained_dqn(variant)
-    fig = plot_rewards(rewards)
-    fig_id = f"{variant}_rewards_plot"
-    save_fig(fig_id, fig=fig, out_dir=out_dir)
-    config = DQNConfig()
-    save_data(fig_id, {
-        "variant": variant, "seed": 42, "engine": agent.engine.name,
-        "rewards": rewards,
-        "rewards_note": "the notebook's rewards.append(step): 0-based last step = sum of rewards - 1",
-        "best_score": max(rewards),
-        "best_episode": len(rewards) - 1 - rewards[::-1].index(max(rewards)),  # latest of ties
-        "config": dict(asdict(replace(config, learning_rate=VARIANTS[variant].learning_rate)),
-                       optimizer="Nadam"),
-    }, out_dir=out_dir)
-
-
-def _animation(variant, out_dir):
-    from homl_rl.animation import save_episode_animation
-
-    rewards, agent = trained_dqn(variant)
-    policy = agent.epsilon_greedy_policy  # greedy: epsilon=0
-    save_episode_animation(f"{variant}_animation", policy, out_dir)
-
-
-for _variant in VARIANTS:
-    register(f"{_variant}_rewards_plot",
-             f"{FIGURE_TITLES.get(_variant, VARIANTS[_variant].title)} learning curve: the notebook's per-episode rewards "
-             "(600 episodes, seed 42)"
-             )(functools.partial(_rewards_plot, _variant))
-    register(f"{_variant}_animation",
-             f"one episode of the trained {VARIANTS[_variant].title} agent (greedy, seed 42)",
-             kind="animation")(functools.partial(_animation, _variant))
-del _variant

@@ -14,8 +14,6 @@ import gymnasium as gym  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from homl_rl.figures import register  # noqa: E402
-from homl_rl.plotting import save_data, save_fig  # noqa: E402
 
 
 def make_env(env_id="CartPole-v1", render_mode="rgb_array", **kwargs):
@@ -81,25 +79,3 @@ def evaluate_policy(policy, n_episodes=500, n_max_steps=200, env=None):
 def episode_statistics(totals):
     """``np.mean(totals), np.std(totals), min(totals), max(totals)`` as the notebook prints them."""
     return float(np.mean(totals)), float(np.std(totals)), min(totals), max(totals)
-
-
-@register("cart_pole_plot", "CartPole after one step to the right (reset(seed=42), step(1))")
-def cart_pole_plot(out_dir):
-    """The notebook's ``plot_environment(env); save_fig("cart_pole_plot")`` cell."""
-    env = make_env("CartPole-v1")
-    obs_reset, info = env.reset(seed=42)
-    obs, reward, done, truncated, info = env.step(1)
-    plot_environment(env)
-    save_fig("cart_pole_plot", out_dir=out_dir)
-    env.close()
-    save_data("cart_pole_plot", {"reset_obs": obs_reset, "action": 1, "obs": obs,
-                                 "reward": reward, "done": done, "truncated": truncated},
-              out_dir=out_dir)
-
-
-@register("basic_policy", "one episode of the hard-coded basic_policy (seed 42)", kind="animation")
-def basic_policy_animation(out_dir):
-    """The notebook's ``show_one_episode(basic_policy)``, saved as a GIF."""
-    from homl_rl.animation import save_episode_animation
-
-    save_episode_animation("basic_policy", basic_policy, out_dir)

@@ -7,12 +7,9 @@ with the notebook's learning-rate decay. Random draws go through NumPy's global
 generator, as in the notebook, so ``np.random.seed(42)`` gives the notebook's runs.
 """
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from homl_rl.checks import check_unit_interval
-from homl_rl.figures import register
-from homl_rl.plotting import save_data, save_fig
 
 chain_transition_probabilities = [  # shape=[s, s']
     [0.7, 0.2, 0.0, 0.1],  # from s0 to s0, s1, s2, s3
@@ -171,29 +168,3 @@ def q_learning(n_iterations=10_000, alpha0=0.05, decay=0.005, gamma=0.90, seed=4
         Q_values[state, action] += alpha * (reward + gamma * next_value)
         state = next_state
     return Q_values, np.array(history)
-
-
-@register("q_value_plot", "Figure 18-9: Q-value iteration vs Q-learning for Q(s0, a0)")
-def q_value_plot(out_dir):
-    """The notebook's cell that generates Figure 18-9."""
-    Q_iteration, history1 = q_value_iteration(gamma=0.90)
-    Q_learning, history2 = q_learning()
-    true_Q_value = history1[-1, 0, 0]
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
-    axes[0].set_ylabel("Q-Value$(s_0, a_0)$", fontsize=14)
-    axes[0].set_title("Q-Value Iteration", fontsize=14)
-    axes[1].set_title("Q-Learning", fontsize=14)
-    for ax, width, history in zip(axes, (50, 10000), (history1, history2)):
-        ax.plot([0, width], [true_Q_value, true_Q_value], "k--")
-        ax.plot(np.arange(width), history[:, 0, 0], "b-", linewidth=2)
-        ax.set_xlabel("Iterations", fontsize=14)
-        ax.axis([0, width, 0, 24])
-        ax.grid(True)
-    save_fig("q_value_plot", fig=fig, out_dir=out_dir)
-    save_data("q_value_plot", {
-        "true_Q_value": true_Q_value,
-        "q_value_iteration_Q_s0_a0": history1[:, 0, 0],
-        "q_learning_Q_s0_a0": history2[:, 0, 0],
-        "q_value_iteration_final": Q_iteration,
-        "q_learning_final": Q_learning,
-    }, out_dir=out_dir)

@@ -6,14 +6,12 @@ net's probability), and the 2nd edition's exercise "learn the basic policy
 with 50 parallel environments", on Gymnasium's API.
 """
 
-import functools
 from dataclasses import dataclass
 
 import numpy as np
 
 from homl_rl.checks import check_positive_int
 from homl_rl.environments import basic_policy, check_discrete_actions, make_env
-from homl_rl.figures import register
 from homl_rl.progress import progress_bar
 from homl_rl.seeding import set_seeds
 from homl_rl.tf_setup import tf
@@ -152,40 +150,3 @@ def train_to_imitate_basic_policy(model=None, n_environments=50, n_iterations=50
     for env in envs:
         env.close()
     return model, {"loss": losses, "agreement": basic_policy_agreement(model)}
-
-
-# --- animations -----------------------------------------------------------------
-
-@functools.lru_cache(maxsize=1)
-def imitation_trained_net():
-    """The net after the full default imitation run (shared by the figures, trained once)."""
-    return train_to_imitate_basic_policy(progress=False)
-
-
-@register("policy_net_untrained", "one episode of the untrained policy net (pg_policy, seed 42)",
-          kind="animation")
-def untrained_policy_net_animation(out_dir):
-    """The notebook's ``np.random.seed(42); show_one_episode(pg_policy)`` before training."""
-    from homl_rl.animation import save_episode_animation
-
-    model = policy_net(42)
-    model.build((None,) + CARTPOLE_OBS_SHAPE)
-    save_episode_animation("policy_net_untrained", functools.partial(pg_policy, model=model),
-                           out_dir, seed=42)
-
-
-@register("policy_net_imitation", "one episode of the policy net trained to imitate basic_policy",
-          kind="animation")
-def imitation_policy_net_animation(out_dir):
-    """The 2nd edition's ``render_policy_net(model)`` after the 50-environment imitation cell."""
-    from homl_rl.animation import save_episode_animation
-    from homl_rl.plotting import load_data, save_data
-
-    model, history = imitation_trained_net()
-    save_episode_animation("policy_net_imitation", functools.partial(pg_policy, model=model),
-                           out_dir, seed=42)
-    episode = load_data("policy_net_imitation", out_dir=out_dir)
-    episode.update(training={"n_environments": 50, "n_iterations": len(history["loss"]),
-                             "final_loss": history["loss"][-1],
-                             "basic_policy_agreement": history["agreement"]})
-    save_data("policy_net_imitation", episode, out_dir=out_dir)

@@ -7,7 +7,6 @@ so the same command twice gives byte-identical files.
 
 from pathlib import Path
 
-import matplotlib
 import matplotlib.pyplot as plt
 
 from homl_rl.io import atomic_write, read_json, write_json

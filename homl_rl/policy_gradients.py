@@ -15,8 +15,7 @@ float32 arithmetic and random draws in NumPy, bit for bit, and is the default wh
 a start-up check proves it exact; both are in :mod:`homl_rl.engines.policy_gradients`.
 """
 
-import functools
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 import numpy as np
@@ -24,11 +23,9 @@ import numpy as np
 from homl_rl.checks import (
     check_non_negative_int, check_positive_int, check_positive_number, check_unit_interval)
 from homl_rl.engines.policy_gradients import (
-    fast_engine_is_exact, make_reinforce_engine, resolve_reinforce_engine)
+    make_reinforce_engine, resolve_reinforce_engine)
 from homl_rl.environments import check_discrete_actions, make_env
-from homl_rl.figures import register
 from homl_rl.nn_policy import check_observation, policy_net
-from homl_rl.plotting import save_data, save_fig
 from homl_rl.progress import progress_bar
 from homl_rl.seeding import set_seeds
 from homl_rl.tf_setup import tf
@@ -357,89 +354,3 @@ def lander_render_policy_net(model, n_max_steps=500, seed=42):
     return record_episode(lander_policy(model), n_max_steps, seed, env_id=LANDER_CONFIG.env_id)
 
 
-# --- figures and animations ---------------------------------------------------------
-
-FIGURE_LANDER_ITERATIONS = LANDER_CONFIG.n_iterations
-"""Iterations of the lander run behind ``make figures`` (the default run's)."""
-
-
-@functools.lru_cache(maxsize=1)
-def trained_policy_gradients():
-    """The default CartPole run (fast engine), shared by its figure and its animation."""
-    return train_policy_gradients(engine="fast", progress=False)
-
-
-@functools.lru_cache(maxsize=1)
-def trained_lander():
-    """The lander run behind the figures (fast engine), shared by the curve and the animation."""
-    return train_lander(n_iterations=FIGURE_LANDER_ITERATIONS, engine="fast", progress=False)
-
-
-def plot_mean_rewards(mean_rewards, title=None):
-    """A learning curve: the mean total reward of each iteration.
-
-    (The notebook's lander cell labels this axis "Episode"; each point is one
-    iteration of ``n_episodes_per_update`` episodes, so it is labelled "Iteration" here.)
-    """
-    import matplotlib.pyplot as plt
-
-    fig = plt.figure(figsize=(8, 4))
-    plt.plot(np.arange(1, len(mean_rewards) + 1), mean_rewards)
-    plt.xlabel("Iteration")
-    plt.ylabel("Mean reward")
-    if title:
-        plt.title(title)
-    plt.grid(True)
-    return fig
-
-
-def _curve_data(mean_rewards, config):
-    return {"mean_rewards": mean_rewards, "config": asdict(config), "engine": "fast",
-            "engine_proven_exact_here": fast_engine_is_exact(config.env_id),
-            "final_mean_reward": mean_rewards[-1], "best_mean_reward": max(mean_rewards)}
-
-
-@register("policy_gradients_rewards_plot",
-          "REINFORCE on CartPole: mean reward per iteration (150 iterations, seed 42)")
-def policy_gradients_rewards_plot(out_dir):
-    """The learning curve of the notebook's policy-gradients cell (default run, seed 42)."""
-    mean_rewards, model = trained_policy_gradients()
-    fig = plot_mean_rewards(mean_rewards)
-    save_fig("policy_gradients_rewards_plot", fig=fig, out_dir=out_dir)
-    save_data("policy_gradients_rewards_plot", _curve_data(mean_rewards, PolicyGradientsConfig()),
-              out_dir=out_dir)
-
-
-@register("lunar_lander_rewards_plot",
-          "REINFORCE on LunarLander-v3 (exercise 8): mean reward per iteration (seed 42)")
-def lunar_lander_rewards_plot(out_dir):
-    """The learning curve of exercise 8's training cell."""
-    mean_rewards, model = trained_lander()
-    fig = plot_mean_rewards(mean_rewards)
-    save_fig("lunar_lander_rewards_plot", fig=fig, out_dir=out_dir)
-    config = replace(LANDER_CONFIG, n_iterations=FIGURE_LANDER_ITERATIONS)
-    save_data("lunar_lander_rewards_plot", _curve_data(mean_rewards, config), out_dir=out_dir)
-
-
-@register("policy_net_trained", "one episode of the policy net after REINFORCE (pg_policy, seed 42)",
-          kind="animation")
-def trained_policy_net_animation(out_dir):
-    """The notebook's ``np.random.seed(42); show_one_episode(pg_policy)`` after training."""
-    from homl_rl.animation import save_episode_animation
-    from homl_rl.nn_policy import pg_policy
-
-    mean_rewards, model = trained_policy_gradients()
-    save_episode_animation("policy_net_trained", functools.partial(pg_policy, model=model),
-                           out_dir, seed=42)
-
-
-@register("lunar_lander_trained", "one episode of the trained lander (lander_render_policy_net, seed 42)",
-          kind="animation")
-def trained_lander_animation(out_dir):
-    """The notebook's ``frames = lander_render_policy_net(model, seed=42)``, saved as a GIF."""
-    from homl_rl.animation import save_episode_animation
-
-    mean_rewards, model = trained_lander()
-    set_seeds(42)  # the notebook's tf.random.set_seed(seed); save_episode_animation seeds the rest
-    save_episode_animation("lunar_lander_trained", lander_policy(model), out_dir,
-                           env_id=LANDER_CONFIG.env_id, n_max_steps=500, seed=42)

@@ -1,6 +1,5 @@
 """The deep Q-learning family: networks, training steps, the loop, engines, pinned runs."""
 
-from types import SimpleNamespace
 
 import gymnasium as gym
 import numpy as np

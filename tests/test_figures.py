@@ -11,7 +11,8 @@ import pytest
 
 from homl_rl.animation import record_episode, save_animation, show_one_episode
 from homl_rl.environments import basic_policy
-from homl_rl.figures import UnknownFigureError, all_figures, make_figures, register, select_figures
+from homl_rl.figures import (
+    FigureSpec, UnknownFigureError, all_figures, figure_table, make_figures, select_figures)
 from homl_rl.plotting import load_data
 from homl_rl.io import atomic_write
 
@@ -41,14 +42,30 @@ def test_same_command_twice_gives_byte_identical_files(quick_figures, fig_id):
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
 
 
+def same_numbers(made, committed):
+    """``made`` has every number of ``committed`` (the data file's ``stack``, the machine it
+    was made on, aside)."""
+    return {key: made.get(key) for key in committed if key != "stack"} == {
+        key: value for key, value in committed.items() if key != "stack"}
+
+
 @pytest.mark.parametrize("fig_id", QUICK_IDS)
 def test_regenerated_figure_equals_the_committed_one(quick_figures, fig_id):
     """A library upgrade that moves a pixel or a number is caught here."""
     first, _ = quick_figures
-    for name in _files(fig_id):
-        assert filecmp.cmp(first / name, COMMITTED / name, shallow=False), (
-            f"{name} differs from the committed figures/{name}; if the change is intended, "
-            "regenerate with `make figures` and commit")
+    picture, data = _files(fig_id)
+    assert filecmp.cmp(first / picture, COMMITTED / picture, shallow=False), (
+        f"{picture} differs from the committed figures/{picture}; if the change is intended, "
+        "regenerate with `make figures` and commit")
+    made, committed = (json.loads((folder / data).read_text()) for folder in (first, COMMITTED))
+    assert same_numbers(made, committed), f"{data} has other numbers than figures/{data}"
+
+
+def test_data_files_record_the_stack_and_the_runs_real_config(quick_figures):
+    first, _ = quick_figures
+    data = load_data("cart_pole_plot", out_dir=first)
+    assert set(data["stack"]) == {"python", "packages", "cpu"}
+    assert "numpy" in data["stack"]["packages"]
 
 
 def test_every_registered_figure_is_committed():
@@ -95,9 +112,41 @@ def test_the_cli_lists_the_long_runs(capsys):
 
 
 def test_an_id_cannot_be_registered_twice():
-    register("test_only_figure", "x")(lambda out_dir: None)
+    spec = FigureSpec("test_only_figure", "x", "figure", "homl_rl.figures.markov", "q_value_plot")
     with pytest.raises(ValueError, match="registered twice"):
-        register("test_only_figure", "y")(lambda out_dir: None)
+        figure_table([spec, spec])
+    with pytest.raises(ValueError, match="kind must be 'figure' or 'animation'"):
+        FigureSpec("x", "x", "movie", "homl_rl.figures.markov", "q_value_plot")
+
+
+def test_every_spec_names_a_drawing_function_and_known_runs():
+    from homl_rl.runs import RUNS
+
+    for spec in all_figures().values():
+        if spec.module != "homl_rl.figures.tf_agents":  # tested where TF-Agents is
+            assert callable(spec.draw_function()), spec.fig_id
+        assert set(spec.runs) <= set(RUNS), spec.fig_id
+
+
+LOADED = "import sys; print(sorted(m for m in ('tf_agents', 'reverb', 'tensorflow') if m in sys.modules))"
+
+
+def test_listing_figures_imports_no_figure_module_and_no_tensorflow():
+    code = ("import sys; from homl_rl.cli import main; main(['figures', '--list']); "
+            "print([m for m in sys.modules if m.startswith('homl_rl.figures.')]); " + LOADED)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-2:] == ["[]", "[]"]
+
+
+def test_making_a_cartpole_figure_does_not_load_tf_agents(tmp_path):
+    code = ("from homl_rl.figures import make_figures; "
+            f"make_figures(['cart_pole_plot'], out_dir={str(tmp_path)!r}, progress=False); " + LOADED)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert result.returncode == 0, result.stderr
+    assert "tf_agents" not in result.stdout.splitlines()[-1]
+    assert "reverb" not in result.stdout.splitlines()[-1]
+    assert (tmp_path / "cart_pole_plot.png").exists()
 
 
 def test_atomic_write_leaves_nothing_behind_on_failure(tmp_path):

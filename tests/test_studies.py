@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from homl_rl.studies import (epsilon_action_counts, expand_grid, q_value_grid, run_key,
-                             run_study)
+from homl_rl.runs import cache_key, run_study
+from homl_rl.studies import epsilon_action_counts, expand_grid, q_value_grid
 
 CALLS = []
 
@@ -40,7 +40,8 @@ def test_an_interrupted_study_keeps_its_finished_runs(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         run_study(flaky_run, runs, jobs=1, cache_dir=tmp_path, progress=False)
     cached = [json.loads(path.read_text()) for path in tmp_path.glob("*.json")]
-    assert cached == [{"params": {"batch_size": 16, "seed": 0}, "result": {"score": 16}}]
+    assert [{key: entry[key] for key in ("params", "result")} for entry in cached] == [
+        {"params": {"batch_size": 16, "seed": 0}, "result": {"score": 16}}]
 
 
 def test_runs_go_to_separate_processes(tmp_path):
@@ -51,9 +52,20 @@ def test_runs_go_to_separate_processes(tmp_path):
 
 
 def test_run_key_depends_on_every_parameter_and_the_function():
-    assert run_key(dict, {"a": 1, "seed": 0}) == run_key(dict, {"seed": 0, "a": 1})
-    assert run_key(dict, {"a": 1, "seed": 0}) != run_key(dict, {"a": 1, "seed": 1})
-    assert run_key(dict, {"a": 1}) != run_key(counting_run, {"a": 1})
+    assert cache_key(dict, {"a": 1, "seed": 0}) == cache_key(dict, {"seed": 0, "a": 1})
+    assert cache_key(dict, {"a": 1, "seed": 0}) != cache_key(dict, {"a": 1, "seed": 1})
+    assert cache_key(dict, {"a": 1}) != cache_key(counting_run, {"a": 1})
+
+
+def test_a_study_run_of_other_code_is_not_reused(tmp_path):
+    import homl_rl.bandits
+    import homl_rl.markov
+
+    CALLS.clear()
+    runs = expand_grid({"batch_size": [16]}, seeds=[0])
+    for sources in ((homl_rl.markov,), (homl_rl.markov,), (homl_rl.bandits,)):
+        run_study(counting_run, runs, jobs=1, cache_dir=tmp_path, progress=False, sources=sources)
+    assert len(CALLS) == 2  # the same code: cached; other code: run again
 
 
 def test_empty_grid_or_no_seeds_is_refused():

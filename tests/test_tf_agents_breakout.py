@@ -11,11 +11,13 @@ import math
 import numpy as np
 import pytest
 
+from homl_rl.figures import FIGURES, save_figure
+from homl_rl.figures.tf_agents import breakout_tf_agents, breakout_tf_agents_training_plot
 from homl_rl.plotting import load_data
+from homl_rl.runs import RunResult
 from homl_rl.tf_agents_pipeline.breakout import (
-    AGENT_RUN, BreakoutPipeline, TFAgentsBreakoutConfig, agent_run, breakout_tf_agents,
-    breakout_tf_agents_training_plot, checkpointed_step, load_histories, mean_losses, play,
-    run_metrics, save_breakout_gif)
+    AGENT_RUN, BreakoutPipeline, TFAgentsBreakoutConfig, agent_run, checkpointed_step,
+    load_histories, mean_losses, play, run_metrics, save_breakout_gif)
 
 SHORT = TFAgentsBreakoutConfig(replay_capacity=1000, initial_collect_steps=200, n_iterations=40,
                                log_interval=20, checkpoint_interval=20, batch_size=32)
@@ -111,8 +113,11 @@ def test_the_long_run_figures_come_from_the_checkpoints_without_retraining(short
     assert metrics[:len(history["metrics"])] == history["metrics"]
     assert mean_losses(histories, every=20)[0] == pytest.approx(
         np.mean(history["losses"][:20]))
-    breakout_tf_agents_training_plot(tmp_path, SHORT, checkpoint_dir)
-    breakout_tf_agents(tmp_path, SHORT, checkpoint_dir, num_steps=12)
+    run = RunResult("breakout_tf_agents_long", histories, {"seed": SHORT.seed}, SHORT.seed)
+    for fig_id, picture_and_data in [
+            ("breakout_tf_agents_training_plot", breakout_tf_agents_training_plot(run, SHORT)),
+            ("breakout_tf_agents", breakout_tf_agents(run, SHORT, checkpoint_dir, num_steps=12))]:
+        save_figure(FIGURES[fig_id], *picture_and_data, [run], tmp_path)
     assert (tmp_path / "breakout_tf_agents_training_plot.png").stat().st_size > 0
     assert (tmp_path / "breakout_tf_agents.gif").stat().st_size > 0
     played = load_data("breakout_tf_agents", out_dir=tmp_path)

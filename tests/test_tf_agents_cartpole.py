@@ -16,11 +16,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from homl_rl.tf_agents_pipeline.cartpole import (
-    FIGURE_CONFIG, TutorialConfig, TutorialPipeline, compute_avg_return, run_tutorial)
+    TutorialConfig, TutorialPipeline, compute_avg_return, run_tutorial)
 from homl_rl.tf_agents_pipeline.environments import load
 from tf_agents.environments import tf_py_environment
 from tf_agents.policies import py_tf_eager_policy
@@ -166,7 +165,10 @@ def test_the_tf_agents_command_writes_its_plot_and_history(tmp_path, capsys):
 
 
 def test_figures_run_the_tutorials_full_budget_deterministically():
-    assert FIGURE_CONFIG.num_iterations == 20_000 and FIGURE_CONFIG.replay_buffer == "tf_uniform"
+    from homl_rl.runs import RUNS, jsonable_config
+
+    config = jsonable_config(RUNS["tf_agents_tutorial"].config())
+    assert config["num_iterations"] == 20_000 and config["replay_buffer"] == "tf_uniform"
 
 
 @pytest.mark.slow
@@ -180,5 +182,7 @@ def test_full_tutorial_run_reaches_200_and_matches_the_committed_figure(tmp_path
     assert result.returncode == 0, result.stderr
     made = json.loads((tmp_path / "data" / "tf_agents_returns_plot.json").read_text())
     committed = json.loads((REPO / "figures" / "data" / "tf_agents_returns_plot.json").read_text())
-    assert made == committed
+    # the committed file's numbers (the stack it was made on may differ)
+    assert {key: made[key] for key in committed if key != "stack"} == {
+        key: value for key, value in committed.items() if key != "stack"}
     assert made["returns"][-1] == 200.0

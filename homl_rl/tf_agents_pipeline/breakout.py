@@ -48,11 +48,9 @@ from tf_agents.replay_buffers import tf_uniform_replay_buffer  # noqa: E402
 from tf_agents.utils import common  # noqa: E402
 from tf_agents.utils.common import function  # noqa: E402
 
-from homl_rl.atari import AtariConfig, make_breakout_env, plot_observation  # noqa: E402
+from homl_rl.atari import AtariConfig, make_breakout_env  # noqa: E402
 from homl_rl.checkpoints import (  # noqa: E402
     CtrlC, checkpointed_step, load_histories, write_history)
-from homl_rl.figures import register  # noqa: E402
-from homl_rl.plotting import save_data, save_fig  # noqa: E402
 from homl_rl.seeding import set_seeds  # noqa: E402
 from homl_rl.tf_agents_pipeline.environments import GymnasiumEnvironment  # noqa: E402
 
@@ -367,29 +365,6 @@ SUB_EPISODES_CONFIG = TFAgentsBreakoutConfig(replay_capacity=2_000, initial_coll
 """``sub_episodes_plot``'s run: 2,000 random steps (the notebook's 20,000 take minutes here)"""
 
 
-@register("sub_episodes_plot", "2 sub-episodes of 3 stacked-frame observations sampled "
-                               "from the TF-Agents replay buffer (2nd ed.)")
-def sub_episodes_plot(out_dir, config=SUB_EPISODES_CONFIG):
-    """The 2nd edition's cells: random initial collection, sample 2x3 steps, plot them."""
-    import matplotlib.pyplot as plt
-
-    pipeline = BreakoutPipeline(config)
-    pipeline.collect_initial(progress=False)
-    trajectories = pipeline.sample_trajectories()
-    plt.figure(figsize=(10, 6.8))
-    for row in range(2):
-        for col in range(3):
-            plt.subplot(2, 3, row * 3 + col + 1)
-            plot_observation(trajectories.observation[row, col].numpy())
-    plt.subplots_adjust(left=0, right=1, bottom=0, top=1, hspace=0, wspace=0.02)
-    save_fig("sub_episodes_plot", tight_layout=False, out_dir=out_dir)
-    save_data("sub_episodes_plot", {
-        "initial_collect_steps": config.initial_collect_steps, "seed": config.seed,
-        "sample_seed": 9, "observation_shape": trajectories.observation.shape.as_list(),
-        "step_type": trajectories.step_type.numpy(), "action": trajectories.action.numpy(),
-        "reward": trajectories.reward.numpy()}, out_dir=out_dir)
-
-
 AGENT_RUN = TFAgentsBreakoutConfig(n_iterations=100_000, checkpoint_interval=5_000)
 """The long run behind ``breakout_tf_agents``: 100,000 iterations = 400,000 env steps =
 1.6M ALE frames (epsilon reaches 0.01 at 1M); measured on 2 CPU cores: 1.3 min of start-up
@@ -425,50 +400,3 @@ def mean_losses(histories, every=1_000):
     """The training loss averaged over each ``every`` iterations of the run, in order."""
     losses = [loss for history in histories for loss in history["losses"]]
     return [float(np.mean(losses[start:start + every])) for start in range(0, len(losses), every)]
-
-
-@register("breakout_tf_agents_training_plot",
-          "TF-Agents DQN on Breakout (2nd ed.): average return and loss during a 1.6M-frame run",
-          long_run=True)
-def breakout_tf_agents_training_plot(out_dir, config=AGENT_RUN, checkpoint_dir=AGENT_RUN_DIR):
-    """``train_agent``'s logged metrics (last 10 episodes of the collect policy) vs env steps."""
-    import matplotlib.pyplot as plt
-
-    histories = agent_run(config, checkpoint_dir)
-    metrics, losses = run_metrics(histories), mean_losses(histories, config.log_interval)
-    env_steps = [entry["EnvironmentSteps"] for entry in metrics]
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6), sharex=True)
-    top.plot(env_steps, [entry["AverageReturn"] for entry in metrics], ".-")
-    top.axvline(config.epsilon_decay_steps, color="gray", linestyle="--")
-    top.text(config.epsilon_decay_steps, 0.05, r" $\varepsilon$ = 0.01 from here", color="gray",
-             transform=top.get_xaxis_transform(), fontsize=11)
-    top.set_ylabel("Average return\n(last 10 episodes)")
-    top.grid(True)
-    loss_steps = [config.train_period * config.log_interval * (i + 1) for i in range(len(losses))]
-    bottom.semilogy(loss_steps, losses, ".-")
-    bottom.set_xlabel("Environment step (4 ALE frames)")
-    bottom.set_ylabel(f"Huber loss\n(mean of {config.log_interval:,} iterations)")
-    bottom.grid(True)
-    save_fig("breakout_tf_agents_training_plot", fig=fig, out_dir=out_dir)
-    save_data("breakout_tf_agents_training_plot", {
-        "config": asdict(config),
-        "metrics": [{key: value for key, value in entry.items() if key != "seconds"}
-                    for entry in metrics],
-        "mean_losses": losses}, out_dir=out_dir)
-
-
-@register("breakout_tf_agents", "TF-Agents DQN on Breakout (2nd ed.): the agent of a 1.6M-frame "
-                                "run playing (greedy policy)", kind="animation", long_run=True)
-def breakout_tf_agents(out_dir, config=AGENT_RUN, checkpoint_dir=AGENT_RUN_DIR,
-                       num_steps=AGENT_GIF_STEPS, seed=42):
-    """The 2nd edition's ``watch_driver`` and GIF, on the saved greedy policy of the run."""
-    metrics = run_metrics(agent_run(config, checkpoint_dir))
-    path, rewards = save_breakout_gif(Path(checkpoint_dir) / "policy",
-                                      Path(out_dir) / "breakout_tf_agents.gif", config,
-                                      num_steps=num_steps, n_frames=num_steps, seed=seed)
-    rewards = rewards[:num_steps]  # the GIF's frames (the driver also records episode boundaries)
-    save_data("breakout_tf_agents", {
-        "trained_iterations": config.n_iterations,
-        "trained_env_steps": metrics[-1]["EnvironmentSteps"],
-        "final_average_return": metrics[-1]["AverageReturn"], "seed": seed,
-        "n_frames": len(rewards), "rewards": rewards, "points": sum(rewards)}, out_dir=out_dir)

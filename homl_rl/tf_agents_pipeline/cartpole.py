@@ -30,7 +30,6 @@ Departures from the tutorial, each for a reason:
 import time
 import warnings
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -49,8 +48,6 @@ from tf_agents.replay_buffers import (  # noqa: E402
 from tf_agents.specs import tensor_spec  # noqa: E402
 from tf_agents.utils import common  # noqa: E402
 
-from homl_rl.figures import register  # noqa: E402
-from homl_rl.plotting import save_data, save_fig  # noqa: E402
 from homl_rl.seeding import set_seeds  # noqa: E402
 from homl_rl.tf_agents_pipeline.environments import load  # noqa: E402
 
@@ -398,89 +395,8 @@ def policy_eval_frames(py_env, policy, num_episodes=5):
     return frames
 
 
-def create_policy_eval_video(py_env, policy, filename, num_episodes=5, fps=30):
-    """The tutorial's ``create_policy_eval_video``: an MP4 (or GIF, by suffix) of ``num_episodes``."""
-    from homl_rl.animation import save_animation
-
-    frames = policy_eval_frames(py_env, policy, num_episodes)
-    path = Path(filename)
-    if not path.suffix:
-        path = path.with_suffix(".mp4")
-    return save_animation(frames, path, interval=1000 / fps), len(frames)
-
-
 __all__ = [
     "TutorialConfig", "TutorialPipeline", "make_environments", "dense_layer", "make_q_net",
     "make_tutorial_agent", "compute_avg_return", "make_reverb_replay_buffer",
     "make_tf_uniform_replay_buffer", "run_tutorial", "plot_returns", "policy_eval_frames",
-    "create_policy_eval_video",
 ]
-
-
-FIGURE_CONFIG = TutorialConfig(replay_buffer="tf_uniform")
-"""What ``make figures`` runs: the tutorial's full budget (20,000 iterations) with the
-``TFUniformReplayBuffer``, whose run is deterministic at a fixed seed (Reverb's
-sampling is not, so a Reverb figure would change at every run)."""
-
-_FIGURE_RUNS = {}
-
-
-def _trained(config):
-    """The tutorial run behind the figures, made once per process and config."""
-    if config not in _FIGURE_RUNS:
-        _FIGURE_RUNS[config] = run_tutorial(config)
-    return _FIGURE_RUNS[config]
-
-
-def _reproducible(history):
-    """The history without its wall-clock times (which change from run to run)."""
-    return {key: value for key, value in history.items()
-            if key not in ("wall_seconds", "train_seconds", "eval_seconds")}
-
-
-@register("tf_agents_returns_plot",
-          "TF-Agents DQN tutorial: average return vs iterations (TFUniformReplayBuffer, seed 42)")
-def tf_agents_returns_plot(out_dir, config=FIGURE_CONFIG):
-    """The tutorial's "Plots" cell, after its full training run."""
-    import matplotlib.pyplot as plt
-
-    pipeline, history = _trained(config)
-    plt.figure(figsize=(8, 4))
-    plot_returns(history)
-    save_fig("tf_agents_returns_plot", out_dir=out_dir)
-    save_data("tf_agents_returns_plot", _reproducible(history), out_dir=out_dir)
-
-
-def _save_video(anim_id, py_env, policy, num_episodes, out_dir, seed):
-    from homl_rl.animation import save_animation
-
-    py_env.seed(seed)
-    frames = policy_eval_frames(py_env, policy, num_episodes)
-    for suffix in (".gif", ".mp4"):
-        save_animation(frames, Path(out_dir) / f"{anim_id}{suffix}", interval=1000 / 30)
-    save_data(anim_id, {"num_episodes": num_episodes, "env_seed": seed,
-                        "n_frames": len(frames)}, out_dir=out_dir)
-
-
-@register("tf_agents_trained_agent", "TF-Agents DQN tutorial: the trained agent, one episode "
-                                     "(GIF and MP4)", kind="animation")
-def tf_agents_trained_agent(out_dir, config=FIGURE_CONFIG):
-    """The tutorial's ``create_policy_eval_video(agent.policy, "trained-agent")`` (one episode)."""
-    pipeline, history = _trained(config)
-    policy = py_tf_eager_policy.PyTFEagerPolicy(pipeline.agent.policy, use_tf_function=True)
-    _save_video("tf_agents_trained_agent", pipeline.eval_py_env, policy, 1, out_dir,
-                seed=config.seed + 2)
-
-
-@register("tf_agents_random_agent", "TF-Agents DQN tutorial: a random agent, five episodes "
-                                    "(GIF and MP4)", kind="animation")
-def tf_agents_random_agent(out_dir, config=FIGURE_CONFIG):
-    """The tutorial's ``create_policy_eval_video(random_policy, "random-agent")``."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*is out of date.*")
-        py_env = load(config.env_name)
-    set_seeds(config.seed)
-    random_policy = random_tf_policy.RandomTFPolicy(py_env.time_step_spec(), py_env.action_spec())
-    policy = py_tf_eager_policy.PyTFEagerPolicy(random_policy, use_tf_function=True)
-    _save_video("tf_agents_random_agent", py_env, policy, 5, out_dir, seed=config.seed + 2)
-    py_env.close()

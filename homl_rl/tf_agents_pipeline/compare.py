@@ -24,22 +24,34 @@ interpolated onto the multiples of ``eval_interval`` before averaging over seeds
 Wall-clock times include building the agent and leave the evaluations out.
 
 Runs are cached (``.cache/compare``) and spread over processes, as the DQN studies
-(:func:`homl_rl.studies.run_study`).
+(:func:`homl_rl.runs.run_study`). The figure plots what is reproducible from an empty
+cache (average return vs environment steps); the wall-clock times, which change from
+machine to machine and run to run, go only to the results table.
 """
 
+import os
+import platform
+import sys
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 
+from homl_rl import dqn
 from homl_rl.checks import check_positive_int
 from homl_rl.dqn import VARIANTS, DQNConfig, make_agent, train
 from homl_rl.environments import make_env
-from homl_rl.figures import register
 from homl_rl.seeding import set_seeds
 from homl_rl.tf_agents_pipeline.cartpole import TutorialConfig, TutorialPipeline
 from homl_rl.tf_setup import tf
+from homl_rl.io import write_text
+from homl_rl.figures import FIGURES, save_figure
+from homl_rl.plotting import FIGURES_DIR, use_book_style
+from homl_rl.runs import RunResult, run_study
+from homl_rl.stack import stack_line
+from homl_rl.tf_agents_pipeline import cartpole
 
 AGENTS = ("tf_agents", *VARIANTS)
 """What the comparison trains: the TF-Agents tutorial, then our Keras variants
@@ -208,14 +220,14 @@ def compare_run(agent, seed, env_steps, eval_interval, n_eval_episodes, eval_see
 
 def run_comparison(config=CompareConfig(), jobs=None, cache_dir=CACHE_DIR, progress=True):
     """Every (agent, seed) run of ``config``, cached, ``jobs`` processes at a time."""
-    from homl_rl.studies import run_study
 
     params = dict(env_steps=config.env_steps, eval_interval=config.eval_interval,
                   n_eval_episodes=config.n_eval_episodes, eval_seed=config.eval_seed,
                   solved_return=config.solved_return)
     runs = [dict(params, agent=agent, seed=seed) for agent in config.agents
             for seed in config.seeds]
-    return run_study(compare_run, runs, jobs=jobs, cache_dir=cache_dir, progress=progress)
+    return run_study(compare_run, runs, jobs=jobs, cache_dir=cache_dir, progress=progress,
+                     sources=(sys.modules[__name__], dqn, cartpole))
 
 
 def _grid(config):
@@ -260,25 +272,29 @@ def comparison_table(summary, config):
     return "\n".join(lines)
 
 
-def plot_comparison(summary, config):
-    """Average evaluation return vs environment steps (left) and vs wall-clock seconds (right)."""
-    import matplotlib.pyplot as plt
+WALL_CLOCK_KEYS = ("wall_seconds", "train_seconds", "steps_per_second")
+"""What a run measures of the machine rather than of the agent (the results table's)."""
 
-    fig, (ax_steps, ax_wall) = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
+
+def reproducible_runs(results):
+    """The runs without their wall-clock measurements: the same from any (empty) cache."""
+    return [{key: value for key, value in run.items() if key not in WALL_CLOCK_KEYS}
+            for run in results]
+
+
+def plot_comparison(summary, config):
+    """Average evaluation return vs environment steps: mean over seeds, band from min to max."""
+    fig, ax = plt.subplots(figsize=(8, 4.5))
     for agent, row in summary.items():
-        for ax, x in ((ax_steps, row["env_steps"]), (ax_wall, row["wall_seconds"])):
-            line, = ax.plot(x, row["mean"], label=LABELS[agent])
-            ax.fill_between(x, row["min"], row["max"], color=line.get_color(), alpha=0.15)
-    for ax in (ax_steps, ax_wall):
-        ax.axhline(config.solved_return, color="k", linestyle=":", linewidth=1)
-        ax.grid(True)
-    ax_wall.set_xscale("symlog", linthresh=1)  # the Keras runs take seconds, TF-Agents minutes
-    ax_wall.set_xlim(left=0)
-    ax_steps.set_xlabel("Environment steps")
-    ax_wall.set_xlabel("Wall-clock seconds (evaluations left out; log scale)")
-    ax_steps.set_ylabel(f"Average return ({config.n_eval_episodes} episodes)")
-    ax_wall.legend(loc="upper left", fontsize=10)
-    fig.suptitle(f"CartPole-v1: mean over {len(config.seeds)} seeds, band: min to max",
+        line, = ax.plot(row["env_steps"], row["mean"], label=LABELS[agent])
+        ax.fill_between(row["env_steps"], row["min"], row["max"], color=line.get_color(),
+                        alpha=0.15)
+    ax.axhline(config.solved_return, color="k", linestyle=":", linewidth=1)
+    ax.grid(True)
+    ax.set_xlabel("Environment steps")
+    ax.set_ylabel(f"Average return ({config.n_eval_episodes} episodes)")
+    ax.legend(loc="upper left", fontsize=10)
+    ax.set_title(f"CartPole-v1: mean over {len(config.seeds)} seeds, band: min to max",
                  fontsize=12)
     return fig
 
@@ -286,36 +302,32 @@ def plot_comparison(summary, config):
 def compare_agents(config=CompareConfig(), out_dir=None, results_path=None, jobs=None,
                    cache_dir=CACHE_DIR, progress=True):
     """Run the comparison; write ``tf_agents_vs_keras_dqn_plot`` (+ data) and the table."""
-    from homl_rl.plotting import save_data, save_fig
-    from homl_rl.io import atomic_write
+    from homl_rl.figures.tf_agents import comparison_figure  # it imports this module
 
     results = run_comparison(config, jobs=jobs, cache_dir=cache_dir, progress=progress)
     summary = aggregate(results, config)
-    fig = plot_comparison(summary, config)
-    save_fig("tf_agents_vs_keras_dqn_plot", fig=fig, out_dir=out_dir)
-    save_data("tf_agents_vs_keras_dqn_plot", {"config": asdict(config), "runs": results},
-              out_dir=out_dir)
+    use_book_style()
+    fig, data = comparison_figure(results, config)
+    run = RunResult("comparison", results, dict(asdict(config), seed=None), None)
+    save_figure(FIGURES["tf_agents_vs_keras_dqn_plot"], fig, data, [run],
+                out_dir if out_dir is not None else FIGURES_DIR)
+    plt.close(fig)
     table = comparison_table(summary, config)
     if results_path is not None:
-        text = results_markdown(table, config)
-        atomic_write(results_path, lambda tmp: Path(tmp).write_text(text))
+        write_text(results_path, results_markdown(table, config))
     return summary, table
 
 
 def results_markdown(table, config):
     """The results file the README quotes."""
-    import platform
-
-    from homl_rl.tf_setup import tf
-
     return "\n".join([
         "# TF-Agents DQN vs our Keras DQN variants on CartPole-v1",
         "",
         f"`python -m homl_rl compare` (budget {config.env_steps:,} environment steps per run, "
         f"seeds {', '.join(map(str, config.seeds))}, evaluation every "
         f"{config.eval_interval:,} steps on {config.n_eval_episodes} fixed episodes). "
-        f"Measured on {platform.machine()}, {__import__('os').cpu_count()} cores shared with "
-        f"other jobs, TensorFlow {tf.__version__}, CPU; runs of different seeds in parallel "
+        f"Measured on {platform.machine()}, {os.cpu_count()} cores shared with "
+        f"other jobs, {stack_line()}; runs of different seeds in parallel "
         "processes. Wall time and env steps/s leave the evaluations out.",
         "",
         table,
@@ -326,10 +338,3 @@ def results_markdown(table, config):
         "`figures/tf_agents_vs_keras_dqn_plot.png`.",
         "",
     ])
-
-
-@register("tf_agents_vs_keras_dqn_plot",
-          "TF-Agents' DQN vs our Keras DQN variants on CartPole-v1 (python -m homl_rl compare)")
-def tf_agents_vs_keras_dqn_plot(out_dir, config=CompareConfig()):
-    """``python -m homl_rl compare`` with its defaults; finished runs come from the cache."""
-    compare_agents(config, out_dir=out_dir, progress=False)

@@ -1,0 +1,248 @@
+"""The registry of every figure and animation of the chapter: one table, :data:`SPECS`.
+
+Each :class:`FigureSpec` names its id (once), what it shows, the module and function that
+draw it, and the named runs (:mod:`homl_rl.runs`) it needs. Listing or selecting figures
+reads the table and imports nothing; making a figure imports only its own module (so a
+CartPole figure never loads TF-Agents), gets its runs, calls
+``function(*run_results)`` — which returns the picture (a matplotlib figure, or
+:class:`Frames`) and its data — and writes ``<id>.png`` or ``<id>.gif`` and
+``data/<id>.json``. The data file records the runs' real config and seed and the stack
+(package versions and CPU) the figure was made on.
+"""
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    """One figure or animation: its id, what it shows, and where its drawing code lives."""
+    fig_id: str
+    description: str
+    kind: str
+    """``"figure"`` (a PNG) or ``"animation"`` (a GIF, and other formats its frames ask for)"""
+    module: str
+    """the module of its drawing function, e.g. ``"homl_rl.figures.dqn"``"""
+    function: str
+    """the drawing function: ``function(*runs) -> (picture, data)``"""
+    runs: tuple = ()
+    """the named runs (:data:`homl_rl.runs.RUNS`) it draws, passed in this order"""
+    long_run: bool = False
+    """made only when asked for (``--long`` or ``--only ID``): it needs hours of training,
+    and the committed file comes from that run"""
+    tight_layout: bool = True
+    """``save_fig``'s ``tight_layout``"""
+
+    def __post_init__(self):
+        if self.kind not in ("figure", "animation"):
+            raise ValueError(f"kind must be 'figure' or 'animation', got {self.kind!r}")
+
+    def draw_function(self):
+        """The drawing function (imports its module, and only it)."""
+        return getattr(importlib.import_module(self.module), self.function)
+
+
+@dataclass(frozen=True)
+class Frames:
+    """What an animation's function returns as its picture: the frames and how to save them."""
+    frames: list
+    interval: float = 40
+    """milliseconds per frame"""
+    scale: float = 0.5
+    """resize factor of the saved frames"""
+    formats: tuple = ("gif",)
+
+
+DQN_VARIANT_TITLES = {"dqn": "Figure 18–10: DQN", "fixed_q_targets": "fixed Q-value targets",
+                      "double_dqn": "Double DQN", "dueling_double_dqn": "Dueling Double DQN"}
+"""The figure titles of the four DQN variants (the variants' names, Figure 18-10's for DQN)."""
+
+STUDY_FIGURES = {"replay_buffer_size": "buffer_size_study_plot",
+                 "target_update_period": "target_update_study_plot",
+                 "batch_size": "batch_size_study_plot"}
+"""The figure of each DQN study (by the parameter it varies)."""
+
+
+def _specs():
+    F = "homl_rl.figures."
+    specs = [
+        FigureSpec("cart_pole_plot", "CartPole after one step to the right (reset(seed=42), step(1))",
+                   "figure", F + "environments", "cart_pole_plot"),
+        FigureSpec("basic_policy", "one episode of the hard-coded basic_policy (seed 42)",
+                   "animation", F + "environments", "basic_policy_animation"),
+        FigureSpec("policy_net_untrained",
+                   "one episode of the untrained policy net (pg_policy, seed 42)",
+                   "animation", F + "nn_policy", "untrained_policy_net_animation"),
+        FigureSpec("policy_net_imitation",
+                   "one episode of the policy net trained to imitate basic_policy",
+                   "animation", F + "nn_policy", "imitation_policy_net_animation", ("imitation",)),
+        FigureSpec("policy_gradients_rewards_plot",
+                   "REINFORCE on CartPole: mean reward per iteration (150 iterations, seed 42)",
+                   "figure", F + "policy_gradients", "rewards_plot", ("policy_gradients",)),
+        FigureSpec("lunar_lander_rewards_plot",
+                   "REINFORCE on LunarLander-v3 (exercise 8): mean reward per iteration (seed 42)",
+                   "figure", F + "policy_gradients", "rewards_plot", ("lander",)),
+        FigureSpec("policy_net_trained",
+                   "one episode of the policy net after REINFORCE (pg_policy, seed 42)",
+                   "animation", F + "policy_gradients", "trained_policy_net_animation",
+                   ("policy_gradients",)),
+        FigureSpec("lunar_lander_trained",
+                   "one episode of the trained lander (lander_render_policy_net, seed 42)",
+                   "animation", F + "policy_gradients", "trained_lander_animation", ("lander",)),
+        FigureSpec("q_value_plot", "Figure 18-9: Q-value iteration vs Q-learning for Q(s0, a0)",
+                   "figure", F + "markov", "q_value_plot"),
+    ]
+    for variant, title in DQN_VARIANT_TITLES.items():
+        specs.append(FigureSpec(
+            f"{variant}_rewards_plot",
+            f"{title} learning curve: the notebook's per-episode rewards (600 episodes, seed 42)",
+            "figure", F + "dqn", "rewards_plot", (variant,)))
+        specs.append(FigureSpec(
+            f"{variant}_animation",
+            f"one episode of the trained {title.split(': ')[-1]} agent (greedy, seed 42)",
+            "animation", F + "dqn", "animation", (variant,)))
+    specs += [
+        FigureSpec("bandit_posteriors_plot",
+                   "Thompson sampling's Beta posteriors of the 3 arms after 20 and 1,000 pulls",
+                   "figure", F + "bandits", "bandit_posteriors_plot"),
+        FigureSpec("bandit_regret_plot",
+                   "cumulative regret vs pulls: Thompson sampling vs epsilon-greedy (500 runs)",
+                   "figure", F + "bandits", "bandit_regret_plot"),
+    ]
+    for parameter, fig_id in STUDY_FIGURES.items():
+        specs.append(FigureSpec(
+            fig_id, f"study of the {parameter.replace('_', ' ')} (quick grid: each range's ends "
+                    "and the notebook's value, 2 seeds; full grid: `homl-rl studies --full`)",
+            "figure", F + "studies", "study_plot", (f"{parameter}_study",)))
+    specs += [
+        FigureSpec("q_value_heatmap_plot", "the trained DQN's Q-values over pole angle x angular "
+                   "velocity, their difference and the greedy action",
+                   "figure", F + "studies", "q_value_heatmap_plot", ("dqn",)),
+        FigureSpec("epsilon_actions_plot", "the lecture's histograms: actions of the "
+                   "epsilon-greedy policy for epsilon 0, 0.5 and 1 (100 draws each)",
+                   "figure", F + "studies", "epsilon_actions_plot", ("dqn",)),
+        FigureSpec("breakout_plot", "a raw Breakout frame after reset(seed=42) and FIRE (2nd ed.)",
+                   "figure", F + "atari", "breakout_plot"),
+        FigureSpec("preprocessed_breakout_plot",
+                   "4 stacked preprocessed Breakout frames, the current one tinted (2nd ed.)",
+                   "figure", F + "atari", "preprocessed_breakout_plot"),
+        FigureSpec("breakout_training_plot", "exercise 9: Double Dueling DQN returns vs env "
+                   "steps on Breakout (a short run)",
+                   "figure", F + "breakout", "breakout_training_plot", ("breakout_short",)),
+        FigureSpec("breakout", "exercise 9: the short-run Double Dueling DQN agent playing "
+                   "Breakout (best evaluated weights)",
+                   "animation", F + "breakout", "breakout_animation", ("breakout_short",)),
+        FigureSpec("tf_agents_returns_plot", "TF-Agents DQN tutorial: average return vs "
+                   "iterations (TFUniformReplayBuffer, seed 42)",
+                   "figure", F + "tf_agents", "tf_agents_returns_plot", ("tf_agents_tutorial",)),
+        FigureSpec("tf_agents_trained_agent", "TF-Agents DQN tutorial: the trained agent, one "
+                   "episode (GIF and MP4)", "animation", F + "tf_agents",
+                   "tf_agents_trained_agent", ("tf_agents_tutorial",)),
+        FigureSpec("tf_agents_random_agent", "TF-Agents DQN tutorial: a random agent, five "
+                   "episodes (GIF and MP4)", "animation", F + "tf_agents", "tf_agents_random_agent"),
+        FigureSpec("tf_agents_vs_keras_dqn_plot", "TF-Agents' DQN vs our Keras DQN variants on "
+                   "CartPole-v1: average return vs environment steps (python -m homl_rl compare)",
+                   "figure", F + "tf_agents", "tf_agents_vs_keras_dqn_plot", ("comparison",)),
+        FigureSpec("sub_episodes_plot", "2 sub-episodes of 3 stacked-frame observations sampled "
+                   "from the TF-Agents replay buffer (2nd ed.)", "figure", F + "tf_agents",
+                   "sub_episodes_plot", tight_layout=False),
+        FigureSpec("breakout_tf_agents_training_plot", "TF-Agents DQN on Breakout (2nd ed.): "
+                   "average return and loss during a 1.6M-frame run", "figure", F + "tf_agents",
+                   "breakout_tf_agents_training_plot", ("breakout_tf_agents_long",), long_run=True),
+        FigureSpec("breakout_tf_agents", "TF-Agents DQN on Breakout (2nd ed.): the agent of a "
+                   "1.6M-frame run playing (greedy policy)", "animation", F + "tf_agents",
+                   "breakout_tf_agents", ("breakout_tf_agents_long",), long_run=True),
+    ]
+    return specs
+
+
+def figure_table(specs):
+    """``{fig_id: spec}``, refusing an id given twice."""
+    table = {}
+    for spec in specs:
+        if spec.fig_id in table:
+            raise ValueError(f"figure id {spec.fig_id!r} is registered twice")
+        table[spec.fig_id] = spec
+    return table
+
+
+FIGURES = figure_table(_specs())
+"""Every figure and animation, in the chapter's order."""
+
+
+def all_figures():
+    """Every registered figure, in the chapter's order (``{fig_id: FigureSpec}``)."""
+    return dict(FIGURES)
+
+
+class UnknownFigureError(ValueError):
+    """Raised for a figure id that is not registered."""
+
+
+def select_figures(ids=None, long_runs=False):
+    """The specs for ``ids``, or an error listing the valid ids.
+
+    Without ``ids``: every figure but the long runs, or (``long_runs``) the long runs only.
+    """
+    if not ids:
+        return [spec for spec in FIGURES.values() if spec.long_run == long_runs]
+    unknown = [fig_id for fig_id in ids if fig_id not in FIGURES]
+    if unknown:
+        raise UnknownFigureError(
+            f"unknown figure id(s): {', '.join(unknown)}; valid ids: {', '.join(FIGURES)}")
+    return [FIGURES[fig_id] for fig_id in dict.fromkeys(ids)]
+
+
+def save_figure(spec, picture, data, run_results, out_dir):
+    """Write ``spec``'s picture (``<id>.png`` or the animation's files) and ``data/<id>.json``
+    (``data`` plus the runs' config and seed and this stack); return the picture's paths."""
+    from homl_rl.animation import save_animation
+    from homl_rl.plotting import save_data, save_fig
+    from homl_rl.stack import stack_info
+
+    out_dir = Path(out_dir)
+    if spec.kind == "animation":
+        paths = [save_animation(picture.frames, out_dir / f"{spec.fig_id}.{fmt}",
+                                picture.interval, picture.scale) for fmt in picture.formats]
+    else:
+        paths = [save_fig(spec.fig_id, tight_layout=spec.tight_layout, fig=picture,
+                          out_dir=out_dir)]
+    data = dict(data, stack=stack_info())
+    if run_results:
+        data["run"] = (run_results[0].record() if len(run_results) == 1
+                       else [result.record() for result in run_results])
+    save_data(spec.fig_id, data, out_dir=out_dir)
+    return paths
+
+
+def make_figure(spec, out_dir, progress=False):
+    """Make one figure: its runs (cached), its drawing, its files."""
+    import matplotlib.pyplot as plt
+
+    run_results = []
+    if spec.runs:  # the runs' table loads TensorFlow and the section modules
+        from homl_rl.runs import run
+
+        run_results = [run(name, progress=progress) for name in spec.runs]
+    picture, data = spec.draw_function()(*run_results)
+    paths = save_figure(spec, picture, data, run_results, out_dir)
+    plt.close("all")
+    return paths
+
+
+def make_figures(ids=None, out_dir=None, progress=True, long_runs=False):
+    """Regenerate the figures ``ids`` (by default all but the long runs, or with
+    ``long_runs`` the long runs only) into ``out_dir``; return their specs. ``progress``
+    shows the figures' bar and the training runs' bars."""
+    from homl_rl.plotting import FIGURES_DIR, use_book_style
+    from homl_rl.progress import progress_bar
+
+    specs = select_figures(ids, long_runs)
+    out_dir = Path(out_dir or FIGURES_DIR)
+    use_book_style()
+    bar = progress_bar(specs, desc="figures", progress=progress, unit="fig")
+    for spec in bar:
+        bar.set_postfix_str(spec.fig_id)
+        make_figure(spec, out_dir, progress=progress)
+    return specs
