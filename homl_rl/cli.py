@@ -210,9 +210,18 @@ def build_parser():
     studies.set_defaults(run=_studies)
     _add_tf_agents_parsers(commands)
     _add_breakout_parser(commands)
-    from homl_rl.crosscheck import add_parser as add_crosscheck_parser
+    from homl_rl.crosscheck import DEFAULT_TIMEOUT, crosscheck_command
 
-    add_crosscheck_parser(commands)
+    crosscheck = commands.add_parser(
+        "crosscheck", help="compare your own chapter code (.py or .ipynb) with the reference, "
+                           "function by function, at the same seeds")
+    crosscheck.add_argument("path", metavar="PATH", help="your .py file or .ipynb notebook")
+    crosscheck.add_argument("--only", nargs="+", metavar="NAME",
+                            help="only these checks (check names or book names)")
+    crosscheck.add_argument("--format", choices=["text", "json"], default="text")
+    crosscheck.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
+                            help=f"seconds per check (default: {DEFAULT_TIMEOUT:g})")
+    crosscheck.set_defaults(run=crosscheck_command)
     return parser
 
 

@@ -6,8 +6,10 @@ from pathlib import Path
 import pytest
 
 from homl_rl.cli import main
-from homl_rl.crosscheck import (CHECKS, FAIL, PASS, SKIPPED, ERROR, UsageError, compare,
-                                load_source, run_crosscheck)
+from homl_rl.crosscheck import ERROR, FAIL, PASS, SKIPPED, Report, crosscheck
+from homl_rl.crosscheck.checks import CHECKS
+from homl_rl.crosscheck.diff import compare
+from homl_rl.crosscheck.loader import load_source
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "crosscheck"
 NUMPY_CHECKS = ["basic_policy", "discount_rewards", "discount_and_normalize_rewards", "run_chain",
@@ -53,7 +55,7 @@ def test_notebook_with_magics_loads(tmp_path):
     loaded = load_source(path)
     assert [d.name for d in loaded.definitions] == ["discount_rewards"]
     assert loaded.skipped == ["chapter.ipynb [cell 3], line 1: call discount_rewards()"]
-    report = run_crosscheck(path, only=["discount_rewards"])
+    report = crosscheck(path, only=["discount_rewards"])
     assert [(r.check, r.status) for r in report.results] == [("discount_rewards", PASS)]
     assert report.exit_code == 0
 
@@ -61,14 +63,14 @@ def test_notebook_with_magics_loads(tmp_path):
 # --- the examples --------------------------------------------------------------------------
 
 def test_correct_example_passes_every_numpy_check():
-    report = run_crosscheck(EXAMPLES / "reader_correct.py", only=NUMPY_CHECKS)
+    report = crosscheck(EXAMPLES / "reader_correct.py", only=NUMPY_CHECKS)
     by_name = rows(report)
     assert {name: r.status for name, r in by_name.items()} == {
         name.split(" (")[0]: PASS for name in NUMPY_CHECKS}, report.to_text()
 
 
 def test_faulty_example_numpy_mistakes_get_their_hints():
-    report = run_crosscheck(EXAMPLES / "reader_mistakes.py", only=NUMPY_CHECKS)
+    report = crosscheck(EXAMPLES / "reader_mistakes.py", only=NUMPY_CHECKS)
     by_name = rows(report)
     assert by_name["basic_policy"].status == FAIL
     assert "swapped" in by_name["basic_policy"].hint
@@ -87,7 +89,7 @@ def test_hanging_function_times_out_and_the_other_checks_still_run(tmp_path):
     path = write(tmp_path, "hang.py", "import numpy as np\n"
                  "def basic_policy(obs):\n    while True:\n        pass\n"
                  "def exploration_policy(state):\n    return np.random.choice(possible_actions[state])\n")
-    report = run_crosscheck(path, only=["basic_policy", "exploration_policy"], timeout=3)
+    report = crosscheck(path, only=["basic_policy", "exploration_policy"], timeout=3)
     by_name = rows(report)
     assert by_name["basic_policy"].status == ERROR
     assert by_name["basic_policy"].detail.startswith("timed out after 3 s")
@@ -105,7 +107,7 @@ def test_raising_exiting_and_nan_functions_are_reported_per_row(tmp_path):
                  "def step(state, action):\n    return 'a', 'b'\n"
                  "class ReplayBuffer:\n    def __init__(self, max_size):\n"
                  "        self.buffer = [0] * 10**11\n")
-    report = run_crosscheck(path, only=["basic_policy", "discount_rewards",
+    report = crosscheck(path, only=["basic_policy", "discount_rewards",
                                         "discount_and_normalize_rewards", "exploration_policy",
                                         "step", "ReplayBuffer"])
     by_name = rows(report)
@@ -128,7 +130,7 @@ def test_reader_code_runs_in_a_temporary_directory(tmp_path):
     path = write(tmp_path, "writes.py", "import os\n"
                  "def basic_policy(obs):\n    open('written.txt', 'w').write(os.getcwd())\n"
                  "    return 0 if obs[2] < 0 else 1\n")
-    report = run_crosscheck(path, only=["basic_policy"])
+    report = crosscheck(path, only=["basic_policy"])
     assert report.results[0].status == PASS
     assert not (Path.cwd() / "written.txt").exists()
 
@@ -180,7 +182,7 @@ TF_CHECKS = ["epsilon_greedy_policy", "training_step", "play_one_step", "lander_
 
 
 def test_correct_example_passes_every_tensorflow_check():
-    report = run_crosscheck(EXAMPLES / "reader_correct.py", only=TF_CHECKS)
+    report = crosscheck(EXAMPLES / "reader_correct.py", only=TF_CHECKS)
     assert [(r.check, r.status) for r in report.results] == [
         ("epsilon_greedy_policy", PASS), ("training_step (DQN)", PASS),
         ("training_step (fixed Q-value targets)", PASS), ("training_step (Double DQN)", PASS),
@@ -191,7 +193,7 @@ def test_correct_example_passes_every_tensorflow_check():
 
 
 def test_faulty_example_tensorflow_mistakes_get_their_hints():
-    report = run_crosscheck(EXAMPLES / "reader_mistakes.py", only=TF_CHECKS)
+    report = crosscheck(EXAMPLES / "reader_mistakes.py", only=TF_CHECKS)
     by_name = {r.check: r for r in report.results}
     expected = {
         "epsilon_greedy_policy": "the test is reversed",
@@ -212,7 +214,7 @@ def test_mdp_tables_check_takes_the_latest_table_shaped_like_the_mdp(tmp_path):
     # the notebook reuses `transition_probabilities` (the chain's) and `rewards` (DQN's list)
     source = (EXAMPLES / "reader_correct.py").read_text() + "\nrewards = []\nrewards = undefined_name\n"
     path = write(tmp_path, "reused.py", source)
-    report = run_crosscheck(path, only=["MDP tables + Q-value iteration", "run_chain"])
+    report = crosscheck(path, only=["MDP tables + Q-value iteration", "run_chain"])
     assert [r.status for r in report.results] == [PASS, PASS], report.to_text()
     assert any("undefined_name" in note for note in report.load_notes)
 
@@ -230,6 +232,6 @@ def test_notebook_typed_verbatim_passes_with_its_loops_magics_and_reused_names(t
     notebook = {"nbformat": 4, "cells": [{"cell_type": "code", "source": source}
                                          for source in cells]}
     path = write(tmp_path, "chapter18.ipynb", json.dumps(notebook))
-    report = run_crosscheck(path, only=NUMPY_CHECKS)
+    report = crosscheck(path, only=NUMPY_CHECKS)
     assert all(r.status == PASS for r in report.results), report.to_text()
     assert len(report.results) == len(NUMPY_CHECKS)
