@@ -68,9 +68,10 @@ _DOUBLE_DQN_MISTAKES = [
                         method="max_next_Q_values",
                         mutation=("self.predict(self.model, next_states)",
                                   "self.predict(self.target, next_states)")),
-    TrainingStepMistake("this is fixed Q-value targets, not Double DQN: the online model must "
-                        "pick the next action", agent="fixed_q_targets"),
 ] + _RUNS_MISTAKES
+
+# (Fixed Q-value targets typed as Double DQN, the target's own best Q-value, computes exactly
+# what "the target picks the action" computes: one hint covers both.)
 
 TRAINING_STEP_MISTAKES = {
     "dqn": _RUNS_MISTAKES,

@@ -121,7 +121,7 @@ class ReaderWorker:
                 for name in _defined_names(stmt):
                     if name in self.namespace:
                         self.values[(cell_index, stmt.lineno)] = self.namespace[name]
-        return {"errors": errors, "notes": notes, "defined": sorted(map(list, self.values))}
+        return {"errors": errors, "notes": notes}
 
     def value(self, stmt):
         return plain(self.values[tuple(stmt)])
@@ -180,7 +180,11 @@ class ReaderWorker:
             tf.config.experimental.enable_op_determinism()
 
     def resolve(self, value):
-        """Rebuild the objects that crossed the pipe as specs."""
+        """Rebuild the objects that crossed the pipe as specs.
+
+        TensorFlow is imported here, at the first spec that needs it, not at the top: a
+        worker that checks NumPy code never loads it (and :meth:`seed` seeds it only then).
+        """
         if isinstance(value, tuple) and value and isinstance(value[0], str) and value[0].startswith("__"):
             tag = value[0]
             if tag == "__model__":
