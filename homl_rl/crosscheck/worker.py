@@ -1,6 +1,7 @@
 """The worker process of ``homl-rl crosscheck``: runs the reader's code, away from us.
 
-Started by :class:`homl_rl.crosscheck.Worker` as ``python -m homl_rl.crosscheck_worker RFD WFD``
+Started by :class:`homl_rl.crosscheck.client.Worker` as
+``python -m homl_rl.crosscheck.worker RFD WFD``
 with a fresh temporary directory as its working directory. It reads requests from
 file descriptor ``RFD`` and writes answers to ``WFD`` (length-prefixed pickles), so
 whatever the reader's code prints cannot corrupt the protocol.
@@ -18,11 +19,17 @@ Requests (dicts, ``op`` says which):
 Values that cannot cross a pipe as pickles (models, optimizers, environments) cross
 as small specs (tuples tagged ``"__model__"``, ``"__optimizer__"``, ``"__env__"``, ...)
 and are rebuilt here.
+
+TensorFlow is imported only when a spec needs it (a model, a tensor, a loss): a check of
+NumPy code then runs without it, and :meth:`ReaderWorker.seed` seeds TensorFlow only
+once the reader's code or a spec has imported it. The worker's address space is capped
+(:data:`MEMORY_LIMIT`), so a runaway allocation is a ``MemoryError`` in one row.
 """
 
 import ast
 import contextlib
 import copy
+import importlib
 import io
 import linecache
 import os
@@ -32,11 +39,14 @@ import struct
 import sys
 import traceback
 from collections import deque
+from pathlib import Path
 
+import gymnasium as gym
 import numpy as np
 
 
 def read_message(fd):
+    """The next message on ``fd`` (an 8-byte length, then a pickle), or ``None`` at its end."""
     header = _read_exactly(fd, 8)
     if header is None:
         return None
@@ -56,6 +66,7 @@ def _read_exactly(fd, size):
 
 
 def write_message(fd, message):
+    """Send ``message`` on ``fd`` as :func:`read_message` reads it."""
     data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
     data = struct.pack("<Q", len(data)) + data
     while data:
@@ -67,7 +78,7 @@ def short_traceback(limit=6):
     """The reader's part of the current traceback: its last frames and the error line."""
     kind, error, tb = sys.exc_info()
     frames = [frame for frame in traceback.extract_tb(tb)
-              if not frame.filename.endswith("crosscheck_worker.py")]
+              if Path(frame.filename).resolve() != Path(__file__).resolve()]
     lines = [f"  {frame.filename}, line {frame.lineno}, in {frame.name}: {(frame.line or '').strip()}"
              for frame in frames[-limit:]]
     message = "".join(traceback.format_exception_only(kind, error)).strip().splitlines()
@@ -75,6 +86,8 @@ def short_traceback(limit=6):
 
 
 class ReaderWorker:
+    """The reader's namespace, and the requests (``op``) it answers: one method each."""
+
     def __init__(self):
         self.namespace = {"__name__": "__reader__", "__builtins__": __builtins__}
         self.values = {}
@@ -108,7 +121,7 @@ class ReaderWorker:
                 for name in _defined_names(stmt):
                     if name in self.namespace:
                         self.values[(cell_index, stmt.lineno)] = self.namespace[name]
-        return {"errors": errors, "notes": notes, "defined": sorted(map(list, self.values))}
+        return {"errors": errors, "notes": notes}
 
     def value(self, stmt):
         return plain(self.values[tuple(stmt)])
@@ -155,6 +168,7 @@ class ReaderWorker:
 
     @staticmethod
     def seed(seed):
+        """Seed Python, NumPy and (once imported) TensorFlow, as ``set_seeds`` does."""
         if seed is None:
             return
         random.seed(seed)
@@ -166,7 +180,11 @@ class ReaderWorker:
             tf.config.experimental.enable_op_determinism()
 
     def resolve(self, value):
-        """Rebuild the objects that crossed the pipe as specs."""
+        """Rebuild the objects that crossed the pipe as specs.
+
+        TensorFlow is imported here, at the first spec that needs it, not at the top: a
+        worker that checks NumPy code never loads it (and :meth:`seed` seeds it only then).
+        """
         if isinstance(value, tuple) and value and isinstance(value[0], str) and value[0].startswith("__"):
             tag = value[0]
             if tag == "__model__":
@@ -181,8 +199,6 @@ class ReaderWorker:
 
                 return tf.keras.optimizers.get({"class_name": value[1], "config": value[2]})
             if tag == "__module__":
-                import importlib
-
                 return importlib.import_module(value[1])
             if tag == "__tensor__":
                 from homl_rl.tf_setup import tf
@@ -193,8 +209,6 @@ class ReaderWorker:
 
                 return tf.keras.losses.get(value[1])
             if tag == "__env__":
-                import gymnasium as gym
-
                 _, env_id, reset_seed = value
                 env = gym.make(env_id)
                 obs, info = env.reset(seed=reset_seed)
@@ -202,8 +216,6 @@ class ReaderWorker:
             if tag == "__shared_env__":  # one env for all the calls of a request
                 key = value[1:]
                 if key not in self.shared_envs:
-                    import gymnasium as gym
-
                     self.shared_envs[key] = env = gym.make(value[1])
                     env.reset(seed=value[2])
                 return self.shared_envs[key]
@@ -247,6 +259,7 @@ reader's runaway allocation raises MemoryError in the worker instead of swapping
 
 
 def main(read_fd, write_fd):
+    """Cap the address space, silence stdout, then answer requests until the pipe closes."""
     try:
         import resource
 

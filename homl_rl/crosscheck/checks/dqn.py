@@ -1,0 +1,216 @@
+"""Checks of sections "Deep Q-Network" to "Dueling Double DQN" (:mod:`homl_rl.dqn`).
+
+Our side is the variant's agent from :data:`homl_rl.dqn.VARIANTS`, run with the
+notebook's engine (``model.predict`` at every forward pass, as the cells do).
+"""
+
+from collections import deque
+
+import gymnasium as gym
+import numpy as np
+
+from homl_rl.crosscheck import hints
+from homl_rl.crosscheck.checks.base import (
+    check, compare_result, experiences, first_matching_hint, model_spec,
+    random_cartpole_observations)
+from homl_rl.crosscheck.diff import compare
+from homl_rl.crosscheck.mutate import assignments, mutated_class
+from homl_rl.crosscheck.report import PASS, SKIPPED, CheckResult, failure
+from homl_rl.dqn import VARIANTS, clone_target
+from homl_rl.seeding import set_seeds
+from homl_rl.tf_setup import tf
+
+TRAINING_BATCH_SIZE = 16
+DISCOUNT_FACTOR = 0.95
+REPLAY_BUFFER_SIZE = 2000
+N_OUTPUTS = 2
+
+
+def _q_network(variant="dqn", seed=42):
+    set_seeds(seed)
+    return VARIANTS[variant].build_model((4,), N_OUTPUTS)
+
+
+def _agent(model, variant="dqn", agent_class=None, **fields):
+    """Our agent for ``variant`` (or ``agent_class``), on the notebook's engine."""
+    agent_class = agent_class or VARIANTS[variant].agent
+    return agent_class(model=model, n_outputs=N_OUTPUTS, engine="notebook", **fields)
+
+
+def _negated(model):
+    """A network whose Q-values are ``model``'s negated: its argmax is ``model``'s argmin."""
+    inputs = tf.keras.Input(shape=model.input_shape[1:])
+    return tf.keras.Model(inputs, -model(inputs))
+
+
+@check("epsilon_greedy_policy", "epsilon_greedy_policy")
+def check_epsilon_greedy_policy(ctx):
+    model = _q_network()
+    states = random_cartpole_observations(12, seed=5)
+    epsilons = [0.0, 0.5, 1.0, 0.1, 0.9, 0.0] * 2
+
+    def policy(agent):
+        np.random.seed(42)
+        return [int(agent.epsilon_greedy_policy(s, e)) for s, e in zip(states, epsilons)]
+
+    ours = policy(_agent(model, optimizer=None))
+    answer = ctx.call(ctx.latest("epsilon_greedy_policy", "def"),
+                      [([s, e], {}) for s, e in zip(states, epsilons)],
+                      globals={"model": model_spec(model), "n_outputs": N_OUTPUTS}, seed=42)
+    reversed_test = mutated_class(VARIANTS["dqn"].agent, "epsilon_greedy_policy",
+                                  hints.EPSILON_TEST_REVERSED_MUTATION)
+    return compare_result("epsilon_greedy_policy", ours, answer["results"], [
+        (hints.EPSILON_TEST_REVERSED, policy(_agent(model, agent_class=reversed_test,
+                                                    optimizer=None))),
+        (hints.ARGMIN, policy(_agent(_negated(model), optimizer=None))),
+    ])
+
+
+def _training_step_variant(definition):
+    """Which DQN variant a reader's ``training_step`` is, from the names it uses."""
+    if "target" in definition.names_used and "argmax" in definition.names_used:
+        return "double_dqn"
+    return "fixed_q_targets" if "target" in definition.names_used else "dqn"
+
+
+def _mistaken_agent_class(variant, mistake):
+    """The agent class of a known ``training_step`` mistake (see :mod:`homl_rl.crosscheck.hints`)."""
+    agent_class = VARIANTS[mistake.agent or variant].agent
+    if mistake.method is None:
+        return agent_class
+    return mutated_class(agent_class, mistake.method, mistake.mutation)
+
+
+def _check_training_step(ctx, variant):
+    name = f"training_step ({VARIANTS[variant].title})"
+    wanted = "double_dqn" if variant == "dueling_double_dqn" else variant
+    versions = [d for d in ctx.loaded.versions("training_step")
+                if d.kind == "def" and _training_step_variant(d) == wanted]
+    if not versions:
+        return CheckResult(name, SKIPPED, detail=f"no training_step for {VARIANTS[wanted].title} "
+                                                 "(told apart by the names it uses: target, argmax)")
+    model = _q_network(variant)
+    rng = np.random.default_rng(0)
+    target = clone_target(model)  # a target that differs from the model, or no check could tell
+    target.set_weights([w + rng.normal(0, 0.1, w.shape).astype(w.dtype) for w in model.get_weights()])
+    replayed = experiences(64)
+    learning_rate = VARIANTS[variant].learning_rate
+
+    def optimizer():
+        return tf.keras.optimizers.Nadam(learning_rate=learning_rate)
+
+    def train_one_step(agent_class, uses_target):
+        """One training step of a fresh agent on copies of the model and the buffer."""
+        agent = _agent(clone_target(model), agent_class=agent_class, optimizer=optimizer(),
+                       loss_fn=tf.keras.losses.mean_squared_error,
+                       replay_buffer=deque(replayed, maxlen=REPLAY_BUFFER_SIZE),
+                       discount_factor=DISCOUNT_FACTOR, batch_size=TRAINING_BATCH_SIZE,
+                       target=target if uses_target else None)
+        np.random.seed(42)
+        loss = float(agent.training_step(TRAINING_BATCH_SIZE))
+        return loss, [np.asarray(w) for w in agent.model.get_weights()]
+
+    globals_ = {"model": model_spec(model), "target": model_spec(target),
+                "optimizer": ("__optimizer__", "Nadam", optimizer().get_config()),
+                "loss_fn": ("__loss__", "mean_squared_error"),
+                "replay_buffer": ("__deque__", replayed, REPLAY_BUFFER_SIZE),
+                "n_outputs": N_OUTPUTS, "discount_factor": DISCOUNT_FACTOR,
+                "batch_size": TRAINING_BATCH_SIZE}
+    loss, ours = train_one_step(VARIANTS[variant].agent, variant != "dqn")
+    answer = ctx.call(versions[-1], [([TRAINING_BATCH_SIZE], {})], globals=globals_, seed=42,
+                      collect=["model"])
+    theirs = answer["collected"]["model"]
+    diff = compare(ours, theirs, where="updated weights")
+    returned = answer["results"][0]
+    if diff.ok and returned is not None:  # the notebook returns nothing; a loss is welcome
+        diff = compare(loss, returned, where="returned loss")
+    if diff.ok:
+        return CheckResult(name, PASS, diff.max_abs_diff)
+    candidates = [(mistake.hint, train_one_step(_mistaken_agent_class(variant, mistake), True)[1])
+                  for mistake in hints.TRAINING_STEP_MISTAKES[variant]]
+    return failure(name, diff, first_matching_hint(theirs, candidates))
+
+
+for _variant in VARIANTS:
+    check(f"training_step ({VARIANTS[_variant].title})", "training_step")(
+        lambda ctx, _variant=_variant: _check_training_step(ctx, _variant))
+
+
+@check("play_one_step (DQN)", "play_one_step", "epsilon_greedy_policy")
+def check_dqn_play_one_step(ctx):
+    name = "play_one_step (DQN)"
+    definitions = [d for d in ctx.loaded.versions("play_one_step")
+                   if d.kind == "def" and len(d.params) == 3]
+    if not definitions:
+        return CheckResult(name, SKIPPED, detail="no play_one_step(env, state, epsilon)")
+    model = _q_network()
+    env = gym.make("CartPole-v1")
+    state, info = env.reset(seed=42)
+    epsilons = [0.5, 0.0, 1.0, 0.2]
+    agent = _agent(model, optimizer=None)
+    np.random.seed(42)
+    ours, obs = [], state
+    for epsilon in epsilons:  # one env, stepped on: the reader's calls replay the same states
+        out = agent.play_one_step(env, obs, epsilon)
+        ours.append(out[:4])
+        obs = out[0]
+    states = [state] + [out[0] for out in ours[:-1]]
+    # the reader's play_one_step steps its own env, made and reset the same way
+    answer = ctx.call(definitions[-1], [([("__shared_env__", "CartPole-v1", 42), s, e], {})
+                                        for s, e in zip(states, epsilons)],
+                      globals={"model": model_spec(model), "n_outputs": N_OUTPUTS,
+                               "replay_buffer": ("__deque__", [], REPLAY_BUFFER_SIZE)},
+                      seed=42, collect=["replay_buffer"])
+    theirs = [tuple(result[:4]) if isinstance(result, (tuple, list)) else result
+              for result in answer["results"]]
+    diff = compare(ours, theirs, where="returned")
+    if diff.ok:
+        diff = compare([list(e) for e in agent.replay_buffer],
+                       [list(e) if isinstance(e, (tuple, list)) else e
+                        for e in answer["collected"]["replay_buffer"]], where="replay_buffer")
+    if diff.ok:
+        return CheckResult(name, PASS, diff.max_abs_diff)
+    hint = ""
+    if diff.where.startswith("replay_buffer") and diff.problem == "wrong length":
+        hint = "append (state, action, reward, next_state, done, truncated) to replay_buffer"
+    return failure(name, diff, hint)
+
+
+DUELING_FORMULA = ("advantages", "Q_values")
+"""the names the dueling network's formula lines assign, in its builder and in the notebook"""
+
+
+def _dueling_formula(state_values, raw_advantages, *mutations):
+    """Our dueling builder's formula lines (mutated), run on the given tensors: ``Q_values``."""
+    code = assignments(VARIANTS["dueling_double_dqn"].build_model, DUELING_FORMULA, *mutations)
+    namespace = {"tf": tf, "state_values": tf.constant(state_values),
+                 "raw_advantages": tf.constant(raw_advantages)}
+    exec(code, namespace)
+    return namespace["Q_values"].numpy()
+
+
+@check("dueling Q-value formula", "advantages", "Q_values")
+def check_dueling_formula(ctx):
+    name = "dueling Q-value formula"
+    snippets = [s for s in ctx.loaded.snippets
+                if (s.name == "advantages" and "raw_advantages" in s.names_used)
+                or (s.name == "Q_values" and {"state_values", "advantages"} <= s.names_used)]
+    advantages = [s for s in snippets if s.name == "advantages"]
+    q_values = [s for s in snippets if s.name == "Q_values"]
+    if not advantages or not q_values:
+        return CheckResult(name, SKIPPED, detail="no `advantages = ...raw_advantages...` and "
+                                                 "`Q_values = ...state_values...advantages...` lines")
+    code = advantages[-1].source + "\n" + q_values[-1].source + "\n"
+    rng = np.random.default_rng(1)
+    state_values = rng.normal(size=(6, 1)).astype(np.float32)
+    raw_advantages = rng.normal(size=(6, 3)).astype(np.float32)
+    ours = _dueling_formula(state_values, raw_advantages)
+    theirs = ctx.worker.request(ctx.timeout, op="snippet", code=code, result="Q_values",
+                                variables={"state_values": ("__tensor__", state_values),
+                                           "raw_advantages": ("__tensor__", raw_advantages)})
+    return compare_result(name, ours, theirs, [
+        (hints.DUELING_MEAN, _dueling_formula(state_values, raw_advantages,
+                                              hints.DUELING_MEAN_MUTATION)),
+        (hints.DUELING_NOT_SUBTRACTED, _dueling_formula(state_values, raw_advantages,
+                                                        hints.DUELING_NOT_SUBTRACTED_MUTATION)),
+    ])

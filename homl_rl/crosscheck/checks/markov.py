@@ -1,0 +1,137 @@
+"""Checks of sections "Markov Decision Processes" and "Q-Learning" (:mod:`homl_rl.markov`)."""
+
+import numpy as np
+
+from homl_rl import markov
+from homl_rl.crosscheck.checks.base import check, compare_result
+from homl_rl.crosscheck.diff import compare
+from homl_rl.crosscheck.mutate import mutated_source
+from homl_rl.crosscheck.report import ERROR, FAIL, SKIPPED, CheckResult, failure
+
+
+@check("run_chain", "run_chain")
+def check_run_chain(ctx):
+    n_runs = 10
+    np.random.seed(42)
+    ours = [markov.run_chain(0) for _ in range(n_runs)]
+    answer = ctx.call(ctx.latest("run_chain", "def"), [([0], {}) for _ in range(n_runs)],
+                      globals={"transition_probabilities": markov.chain_transition_probabilities,
+                               "terminal_states": markov.terminal_states, "n_max_steps": 1000},
+                      seed=42)
+    theirs = []
+    for result, printed in zip(answer["results"], answer["printed"]):
+        if isinstance(result, (list, tuple, np.ndarray)):
+            theirs.append([int(s) for s in result])
+        else:  # the notebook's run_chain prints the states
+            theirs.append([int(token) for token in printed.split() if token.isdigit()])
+    return compare_result("run_chain (ten runs from s0, seed 42)", ours, theirs)
+
+
+@check("MDP tables + Q-value iteration", "transition_probabilities", "rewards", "possible_actions")
+def check_mdp_tables(ctx):
+    name = "MDP tables + Q-value iteration"
+    ours = {"transition_probabilities": markov.transition_probabilities,
+            "rewards": markov.rewards, "possible_actions": markov.possible_actions}
+    tables = {}
+    for table, reference in ours.items():
+        candidates = [d for d in ctx.loaded.versions(table) if d.kind == "value"]
+        if not candidates:
+            return CheckResult(name, SKIPPED, detail=f"no {table} table assigned")
+        values = ctx.values(candidates)
+        # the notebook reuses names (the Markov chain's 4x4 table, `rewards = []` for DQN):
+        # take the latest assignment shaped like the MDP's table
+        shaped = [v for v in values if _same_structure(reference, v)]
+        if not shaped:
+            return CheckResult(name, FAIL, detail=f"no {table} shaped like the MDP's "
+                                                  f"(3 states x 3 actions x 3 next states)")
+        tables[table] = shaped[-1]
+    for table, reference in ours.items():
+        diff = compare(_none_to_nan(reference), _none_to_nan(tables[table]), where=table)
+        if not diff.ok:
+            return failure(name, diff)
+    try:
+        q_ours, _ = markov.q_value_iteration(0.90)
+        q_theirs, _ = markov.q_value_iteration(0.90, 50, tables["transition_probabilities"],
+                                               tables["rewards"], tables["possible_actions"])
+    except Exception as error:  # noqa: BLE001
+        return CheckResult(name, ERROR, detail=f"Q-value iteration on your tables: {error}")
+    return compare_result(name, q_ours, q_theirs)
+
+
+def _same_structure(reference, value):
+    """Shaped like ``reference``, where ``None`` (an impossible action) and a row match each other."""
+    if reference is None or value is None:
+        return reference is None or _same_structure(value, reference)
+    if isinstance(reference, list):
+        return (isinstance(value, (list, tuple)) and len(value) == len(reference)
+                and all(_same_structure(r, v) for r, v in zip(reference, value)))
+    return isinstance(value, (int, float, np.number))
+
+
+def _none_to_nan(table):
+    """The table with ``None`` (an impossible action's row) as NaNs, for :func:`compare`."""
+    if table is None:
+        return [np.nan] * 3
+    if isinstance(table, (list, tuple)):
+        return [_none_to_nan(item) for item in table]
+    return table
+
+
+def _mdp_globals():
+    """The MDP's tables, as the reader's ``step`` and ``exploration_policy`` read them."""
+    return {"transition_probabilities": markov.transition_probabilities,
+            "rewards": markov.rewards, "possible_actions": markov.possible_actions}
+
+
+@check("step (Q-learning)", "step")
+def check_step(ctx):
+    pairs = [(s, a) for s, actions in enumerate(markov.possible_actions) for a in actions] * 30
+    np.random.seed(42)
+    ours = [tuple(int(x) for x in markov.step(s, a)) for s, a in pairs]
+    definition = next((d for d in reversed(ctx.loaded.versions("step")) if d.kind == "def"), None)
+    if definition is None:
+        return CheckResult("step (Q-learning)", SKIPPED, detail="step is not a function here")
+    answer = ctx.call(definition, [([s, a], {}) for s, a in pairs], globals=_mdp_globals(), seed=42)
+    return compare_result("step (Q-learning)", ours, answer["results"])
+
+
+@check("exploration_policy", "exploration_policy")
+def check_exploration_policy(ctx):
+    states = [0, 1, 2] * 50
+    np.random.seed(42)
+    ours = [int(markov.exploration_policy(s)) for s in states]
+    answer = ctx.call(ctx.latest("exploration_policy", "def"), [([s], {}) for s in states],
+                      globals=_mdp_globals(), seed=42)
+    return compare_result("exploration_policy", ours, answer["results"])
+
+
+READER_FUNCTIONS = {"exploration_policy(state, possible_actions)": "exploration_policy(state)",
+                    "step(state, action, transition_probabilities, rewards)": "step(state, action)"}
+"""How :func:`homl_rl.markov.q_learning` calls its two functions -> how the notebook's
+loop calls the reader's (which read the MDP tables as globals)."""
+
+
+def q_learning_on_readers_functions():
+    """The code that runs our :func:`homl_rl.markov.q_learning` in the reader's namespace.
+
+    Its calls to ``step`` and ``exploration_policy`` are rewritten to the notebook's
+    signatures, so they call the reader's; every other name it reads comes from
+    :mod:`homl_rl.markov`. Leaves the learnt table in ``Q_values``.
+    """
+    source = mutated_source(markov.q_learning, *READER_FUNCTIONS.items())
+    readers = {"step", "exploration_policy"}
+    ours = sorted(name for name in markov.q_learning.__code__.co_names
+                  if name in vars(markov) and name not in readers)
+    return (f"from homl_rl.markov import {', '.join(ours)}\n{source}\n"
+            "Q_values, history = q_learning()\n")
+
+
+@check("Q-learning (notebook's loop, your step and exploration_policy)", "step",
+       "exploration_policy")
+def check_q_learning(ctx):
+    name = "Q-learning (notebook's loop, your step and exploration_policy)"
+    ours, _ = markov.q_learning()
+    variables = dict(_mdp_globals(), np=("__module__", "numpy"))
+    theirs = ctx.worker.request(ctx.timeout, op="snippet", code=q_learning_on_readers_functions(),
+                                result="Q_values", variables=variables)
+    return compare_result(name, ours, theirs)

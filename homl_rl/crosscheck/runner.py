@@ -1,0 +1,70 @@
+"""Running the checks that apply to a reader's file, each in its own row of the report."""
+
+from homl_rl.crosscheck.checks import CHECKS
+from homl_rl.crosscheck.checks.base import Context
+from homl_rl.crosscheck.client import Worker, WorkerError
+from homl_rl.crosscheck.loader import UsageError
+from homl_rl.crosscheck.report import ERROR, SKIPPED, CheckResult, Report
+
+
+def _selects(wanted, check_name, book_names):
+    """``--only`` takes a check name, the start of one (``training_step``), or a book name."""
+    return check_name.startswith(wanted) or wanted in book_names
+
+
+def applicable_checks(loaded, only=None):
+    """``[(check name, function or None, why skipped)]`` in the order of :data:`CHECKS`."""
+    defined = {d.name for d in loaded.definitions} | {s.name for s in loaded.snippets}
+    rows = []
+    for name, (book_names, function) in CHECKS.items():
+        if only and not any(_selects(wanted, name, book_names) for wanted in only):
+            continue
+        missing = [n for n in book_names if n not in defined]
+        rows.append((name, None if missing else function,
+                     f"not defined: {', '.join(missing)}" if missing else ""))
+    return rows
+
+
+def run(loaded, only, timeout):
+    """The report of the cross-check of ``loaded`` (see :func:`homl_rl.crosscheck.crosscheck`)."""
+    path = loaded.path
+    book_names = {n for names, _ in CHECKS.values() for n in names}
+    if not book_names & ({d.name for d in loaded.definitions} | {s.name for s in loaded.snippets}):
+        raise UsageError(f"{path} defines none of the book's names "
+                         f"({', '.join(sorted(book_names))})")
+    if only:
+        known = set(CHECKS) | book_names
+        unknown = [name for name in only
+                   if not any(_selects(name, check, names) for check, (names, _) in CHECKS.items())]
+        if unknown:
+            raise UsageError(f"unknown check {', '.join(unknown)}; choose from "
+                             f"{', '.join(sorted(known))}")
+    report = Report(str(path), skipped_code=list(loaded.skipped))
+    worker = Worker(loaded, load_timeout=max(timeout, 120.0))
+    try:
+        try:
+            worker.start()
+            load = worker.load_report
+            report.load_notes += load["notes"]
+            for error in load["errors"]:
+                report.results.append(CheckResult("load", ERROR, detail=error))
+        except WorkerError as error:
+            report.results.append(CheckResult("load", ERROR, detail=str(error)))
+        ctx = Context(loaded, worker, timeout)
+        for name, function, why in applicable_checks(loaded, only):
+            if function is None:
+                report.results.append(CheckResult(name, SKIPPED, detail=why))
+                continue
+            try:
+                results = function(ctx)
+            except WorkerError as error:
+                lines = str(error).splitlines()
+                if lines and lines[0].startswith("  "):  # a traceback: the error first
+                    lines = [f"your code raised {lines[-1]}"] + lines[:-1]
+                results = CheckResult(name, ERROR, detail="\n".join(lines))
+            except Exception as error:  # noqa: BLE001 -- e.g. an output we cannot even compare
+                results = CheckResult(name, ERROR, detail=f"{type(error).__name__}: {error}")
+            report.results += results if isinstance(results, list) else [results]
+    finally:
+        worker.close()
+    return report
