@@ -20,17 +20,22 @@ stacked frames, FIRE to start and after a lost life); the replay buffer is
     state, agent, best_weights = train_breakout(BreakoutConfig(n_steps=50_000), "runs/b")
 """
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 
+from homl_rl.atari import AtariConfig, make_breakout_env
 from homl_rl.checkpoints import (
     CHECKPOINT_NAME, CheckpointError, CtrlC, pack_weights, read_checkpoint, unpack_weights,
     write_checkpoint)
 from homl_rl.checks import (
     check_non_negative_int, check_positive_int, check_positive_number, check_unit_interval)
 from homl_rl.dqn import clone_target
+from homl_rl.progress import progress_bar
 from homl_rl.replay_buffers import FrameReplayBuffer
+from homl_rl.seeding import set_seeds
+from homl_rl.tf_setup import tf
 
 
 # --- the model and the Double-DQN target ----------------------------------------------
@@ -41,8 +46,6 @@ def build_dueling_conv_q_network(input_shape=(84, 84, 4), n_outputs=4):
     Takes ``uint8`` (or float) frames in [0, 255] and scales them by 1/255 itself, so the
     replay buffer and the environment hand over raw frames.
     """
-    from homl_rl.tf_setup import tf
-
     layers = tf.keras.layers
     input_states = layers.Input(shape=list(input_shape))
     x = layers.Rescaling(1 / 255)(input_states)
@@ -65,8 +68,6 @@ def double_dqn_targets(rewards, dones, next_Q_online, next_Q_target, discount_fa
     notebook's cells stop bootstrapping at truncations too; on Breakout's 27,000-step
     limit it makes no difference in practice).
     """
-    from homl_rl.tf_setup import tf
-
     next_Q_online = tf.convert_to_tensor(next_Q_online, tf.float32)
     next_Q_target = tf.convert_to_tensor(next_Q_target, tf.float32)
     rewards = tf.convert_to_tensor(rewards, tf.float32)
@@ -149,8 +150,6 @@ class BreakoutConfig:
 
 def make_training_env(config, render_mode="rgb_array"):
     """The shared preprocessing of :mod:`homl_rl.atari` for ``config.env_id``."""
-    from homl_rl.atari import AtariConfig, make_breakout_env
-
     return make_breakout_env(AtariConfig(env_id=config.env_id), render_mode=render_mode)
 
 
@@ -160,8 +159,6 @@ class BreakoutDQN:
     :meth:`training_step` (``tf.function``: the same code runs on a GPU when present)."""
 
     def __init__(self, config, n_outputs, input_shape=(84, 84, 4)):
-        from homl_rl.tf_setup import tf
-
         self.config = config
         self.n_outputs = n_outputs
         self.model = build_dueling_conv_q_network(input_shape, n_outputs)
@@ -177,14 +174,10 @@ class BreakoutDQN:
         self.soft_update = tf.function(self._soft_update)
 
     def _greedy_actions(self, states):
-        from homl_rl.tf_setup import tf
-
         return tf.argmax(self.model(states, training=False), axis=1, output_type=tf.int32)
 
     def _training_step(self, states, actions, rewards, next_states, dones):
         """Double DQN: online argmax at s', target value; Huber loss on Q(s, a)."""
-        from homl_rl.tf_setup import tf
-
         next_Q_online = self.model(next_states, training=False)
         next_Q_target = self.target(next_states, training=False)
         target_Q_values = double_dqn_targets(rewards, dones, next_Q_online, next_Q_target,
@@ -260,8 +253,6 @@ class TrainingState:
 
 def save_checkpoint(path, config, agent, buffer, rng, state, obs, best_weights):
     """Write one ``.npz`` file atomically: weights, optimizer, replay buffer, RNG, counters."""
-    from dataclasses import asdict
-
     meta = {"config": asdict(config), "rng": rng.bit_generator.state, "state": asdict(state)}
     arrays = {"obs": obs}
     for prefix, weights in (("model", agent.model.get_weights()),
@@ -326,11 +317,6 @@ def train_breakout(config=BreakoutConfig(), out_dir="runs/breakout", resume=Fals
     numbers as an uninterrupted one. Without ``resume`` an existing checkpoint is an error
     (never overwritten). Returns ``(state, agent, best_weights)``.
     """
-    from pathlib import Path
-
-    from homl_rl.progress import progress_bar
-    from homl_rl.seeding import set_seeds
-
     path = Path(out_dir) / CHECKPOINT_NAME
     meta = arrays = None
     if resume:

@@ -20,6 +20,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from homl_rl.animation import record_episode
 from homl_rl.checks import (
     check_non_negative_int, check_positive_int, check_positive_number, check_unit_interval)
 from homl_rl.engines.policy_gradients import (
@@ -348,8 +349,6 @@ def lander_render_policy_net(model, n_max_steps=500, seed=42):
     then ``np.random.seed(seed)`` and ``env.reset(seed=seed)``). Returns ``(frames, episode)``
     (see :func:`homl_rl.animation.record_episode`).
     """
-    from homl_rl.animation import record_episode
-
     set_seeds(seed)
     return record_episode(lander_policy(model), n_max_steps, seed, env_id=LANDER_CONFIG.env_id)
 

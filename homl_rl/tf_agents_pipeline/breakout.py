@@ -49,8 +49,10 @@ from tf_agents.utils import common  # noqa: E402
 from tf_agents.utils.common import function  # noqa: E402
 
 from homl_rl.atari import AtariConfig, make_breakout_env  # noqa: E402
+from homl_rl.animation import save_animation  # noqa: E402
 from homl_rl.checkpoints import (  # noqa: E402
     CtrlC, checkpointed_step, load_histories, write_history)
+from homl_rl.progress import progress_bar  # noqa: E402
 from homl_rl.seeding import set_seeds  # noqa: E402
 from homl_rl.tf_agents_pipeline.environments import GymnasiumEnvironment  # noqa: E402
 
@@ -153,8 +155,6 @@ class ShowProgress:
     """
 
     def __init__(self, total, progress=True):
-        from homl_rl.progress import progress_bar
-
         self.counter = 0
         self.total = total
         self._bar = progress_bar(total=total, desc="initial collection", progress=progress,
@@ -262,8 +262,6 @@ class BreakoutPipeline:
         checkpoint and the greedy policy (``<checkpoint_dir>/policy``) every
         ``checkpoint_interval`` iterations and at the end; Ctrl-C saves one too and stops.
         """
-        from homl_rl.progress import progress_bar
-
         config = self.config
         n_iterations = config.n_iterations if n_iterations is None else n_iterations
         check_positive_int("n_iterations", n_iterations)
@@ -355,8 +353,6 @@ def save_breakout_gif(policy, path, config=TFAgentsBreakoutConfig(), num_steps=1
                       n_frames=300, seed=42):
     """Play ``policy`` and save the first ``n_frames`` frames as a GIF (the 2nd edition kept 150),
     at the Atari's own 160x210 pixels."""
-    from homl_rl.animation import save_animation
-
     frames, rewards = play(policy, config, num_steps, seed)
     return save_animation(frames[:n_frames], path, interval=30, scale=1), rewards
 

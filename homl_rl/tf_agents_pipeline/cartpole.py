@@ -48,6 +48,7 @@ from tf_agents.replay_buffers import (  # noqa: E402
 from tf_agents.specs import tensor_spec  # noqa: E402
 from tf_agents.utils import common  # noqa: E402
 
+from homl_rl.progress import progress_bar  # noqa: E402
 from homl_rl.seeding import set_seeds  # noqa: E402
 from homl_rl.tf_agents_pipeline.environments import load  # noqa: E402
 
@@ -355,8 +356,6 @@ class TutorialPipeline:
 
 def run_tutorial(config=TutorialConfig(), progress=False):
     """Run the whole tutorial; return ``(pipeline, history)`` (close the pipeline when done)."""
-    from homl_rl.progress import progress_bar
-
     pipeline = TutorialPipeline(config)
     pipeline.collect_initial()
     bar = progress_bar(total=config.num_iterations, desc=f"tf-agents dqn ({config.replay_buffer})",
