@@ -969,7 +969,7 @@ def _pg_step_with_action_as_target(env, obs, model, loss_fn):
         y_target = tf.cast(action, tf.float32)
         loss = tf.reduce_mean(loss_fn(y_target, left_proba))
     grads = tape.gradient(loss, model.trainable_variables)
-    obs, reward, done, truncated, info = env.step(int(action))
+    obs, reward, done, truncated, info = env.step(int(action[0, 0]))
     return obs, reward, done, truncated, grads
 
 
