@@ -27,7 +27,7 @@ FIGURES_OUT := $(if $(filter reference,$(STACK)),figures,figures-current)
 PYTEST_JOBS ?= 2
 LATEST_VENV := .venv-latest-$(PY_VERSION)
 
-.PHONY: figures figures-long test test-slow test-smoke test-latest benchmarks venv stack clean
+.PHONY: figures figures-long test test-slow test-smoke print-smoke-tests test-latest benchmarks venv stack clean
 
 # The one line saying which Python, which stack, which venv (or why none).
 stack:
@@ -58,9 +58,12 @@ test-slow: stack $(STAMP)
 	$(PY) -m pytest -m slow
 
 # A few quick test files: the install works and the basics run (CI's Python 3.13 check).
-SMOKE_TESTS := tests/test_setup.py tests/test_stack.py tests/test_markov.py tests/test_bandits.py tests/test_environments.py tests/test_replay_buffers.py
+SMOKE_TESTS := tests/test_setup.py tests/test_markov.py tests/test_bandits.py tests/test_environments.py tests/test_replay_buffers.py
 test-smoke: stack $(STAMP)
 	$(PY) -m pytest -n $(PYTEST_JOBS) $(SMOKE_TESTS)
+
+print-smoke-tests:
+	@echo $(SMOKE_TESTS)
 
 # The maintainers' canary: the newest release of every dependency, unpinned, in its own
 # venv; runs the pinned-number tests against the current stack's pins and reports moves.
