@@ -23,7 +23,8 @@ VENV := .venv-$(PY_VERSION)
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 FIGURES_OUT := $(if $(filter reference,$(STACK)),figures,figures-current)
-# pytest-xdist: the fast suite's tests are independent (see tests/conftest.py)
+# pytest-xdist: the fast suite's tests are independent; --dist loadfile keeps a file (and
+# its module-scoped training runs) on one worker
 PYTEST_JOBS ?= 2
 LATEST_VENV := .venv-latest-$(PY_VERSION)
 
@@ -52,7 +53,7 @@ figures-long: stack $(STAMP)  # by hand, hours: the long runs' figures (training
 	$(PY) -m homl_rl figures --long --out $(FIGURES_OUT)
 
 test: stack $(STAMP)
-	$(PY) -m pytest -n $(PYTEST_JOBS)
+	$(PY) -m pytest -n $(PYTEST_JOBS) --dist loadfile
 
 test-slow: stack $(STAMP)
 	$(PY) -m pytest -m slow
@@ -60,7 +61,7 @@ test-slow: stack $(STAMP)
 # A few quick test files: the install works and the basics run (CI's Python 3.13 check).
 SMOKE_TESTS := tests/test_setup.py tests/test_markov.py tests/test_bandits.py tests/test_environments.py tests/test_replay_buffers.py
 test-smoke: stack $(STAMP)
-	$(PY) -m pytest -n $(PYTEST_JOBS) $(SMOKE_TESTS)
+	$(PY) -m pytest -n $(PYTEST_JOBS) --dist loadfile $(SMOKE_TESTS)
 
 print-smoke-tests:
 	@echo $(SMOKE_TESTS)
@@ -72,8 +73,8 @@ test-latest: stack
 	@test -x $(LATEST_VENV)/bin/python || $(PY_EXE) -m venv $(LATEST_VENV)
 	$(LATEST_VENV)/bin/python -m pip install --quiet --upgrade -r scripts/latest.in
 	$(LATEST_VENV)/bin/python -m pip install --quiet --no-deps -e .
-	HOML_RL_PIN_REPORT=$(CURDIR)/$(LATEST_VENV)/pin-report.txt $(LATEST_VENV)/bin/python -m pytest -n $(PYTEST_JOBS) -m "pinned and not slow" || { cat $(LATEST_VENV)/pin-report.txt 2>/dev/null; exit 1; }
-	@echo "homl_rl: every pinned number holds on the newest releases ($(LATEST_VENV))"
+	HOML_RL_PIN_REPORT=$(CURDIR)/$(LATEST_VENV)/pin-report.txt $(LATEST_VENV)/bin/python -m pytest -n $(PYTEST_JOBS) --dist loadfile -m "pinned and not slow"; \
+	  status=$$?; echo; cat $(LATEST_VENV)/pin-report.txt; exit $$status
 
 benchmarks: stack $(STAMP)  # by hand, long: each script writes its results file in benchmarks/
 	for script in benchmarks/bench_*.py; do $(PY) $$script || exit 1; done
