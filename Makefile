@@ -27,6 +27,9 @@ FIGURES_OUT := $(if $(filter reference,$(STACK)),figures,figures-current)
 # its module-scoped training runs) on one worker
 PYTEST_JOBS ?= 2
 LATEST_VENV := .venv-latest-$(PY_VERSION)
+# Venvs of two Pythons may be installed at once (.ci/run does): their editable installs
+# both write homl_rl.egg-info here, so they take turns where flock exists.
+EDITABLE_LOCK := $(if $(shell command -v flock 2>/dev/null),flock .editable-install.lock,)
 
 .PHONY: figures figures-long test test-slow test-smoke print-smoke-tests test-latest benchmarks venv stack clean
 
@@ -41,7 +44,7 @@ $(STAMP): $(REQUIREMENTS) setup.cfg pyproject.toml scripts/stack.py
 	@test -n "$(RESOLVED)" || { $(FINDER) scripts/stack.py resolve $(PYTHON) >/dev/null; exit 1; }
 	@test -x $(PY) || $(PY_EXE) -m venv $(VENV)
 	$(PY) -m pip install --quiet -r $(REQUIREMENTS)
-	$(PY) -m pip install --quiet --no-deps -e .
+	$(EDITABLE_LOCK) $(PY) -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 
 figures: stack $(STAMP)
@@ -72,7 +75,7 @@ test-latest: stack
 	@test "$(STACK)" = current || { echo "error: make test-latest runs on the current stack: make PYTHON=3.12 test-latest" >&2; exit 2; }
 	@test -x $(LATEST_VENV)/bin/python || $(PY_EXE) -m venv $(LATEST_VENV)
 	$(LATEST_VENV)/bin/python -m pip install --quiet --upgrade -r scripts/latest.in
-	$(LATEST_VENV)/bin/python -m pip install --quiet --no-deps -e .
+	$(EDITABLE_LOCK) $(LATEST_VENV)/bin/python -m pip install --quiet --no-deps -e .
 	HOML_RL_PIN_REPORT=$(CURDIR)/$(LATEST_VENV)/pin-report.txt $(LATEST_VENV)/bin/python -m pytest -n $(PYTEST_JOBS) --dist loadfile -m "pinned and not slow"; \
 	  status=$$?; echo; cat $(LATEST_VENV)/pin-report.txt; exit $$status
 
@@ -80,4 +83,4 @@ benchmarks: stack $(STAMP)  # by hand, long: each script writes its results file
 	for script in benchmarks/bench_*.py; do $(PY) $$script || exit 1; done
 
 clean:
-	rm -rf .venv-* build dist *.egg-info
+	rm -rf .venv-* build dist *.egg-info .editable-install.lock
