@@ -62,7 +62,7 @@ test-slow: stack $(STAMP)
 	$(PY) -m pytest -m slow
 
 # A few quick test files: the install works and the basics run (CI's Python 3.13 check).
-SMOKE_TESTS := tests/test_setup.py tests/test_markov.py tests/test_bandits.py tests/test_environments.py tests/test_replay_buffers.py
+SMOKE_TESTS := tests/test_setup.py tests/test_markov.py tests/test_bandits.py tests/test_environments.py tests/test_replay_buffers.py tests/test_checks.py tests/test_seeding.py
 test-smoke: stack $(STAMP)
 	$(PY) -m pytest -n $(PYTEST_JOBS) --dist loadfile $(SMOKE_TESTS)
 
