@@ -1,40 +1,86 @@
-# Two commands on a fresh machine with Python 3.11:
-#   make figures   regenerate every figure and animation into figures/
+# Two commands on a fresh machine:
+#   make figures   regenerate every figure and animation
 #   make test      run the test suite
-# and, by hand: make figures-long (hours of training, resumable), make test-slow, make benchmarks
-# Both create .venv (if missing) and install the pinned stack of requirements.txt.
+# and, by hand: make figures-long (hours of training, resumable), make test-slow,
+# make benchmarks, make test-latest (the maintainers' canary, see README).
+#
+# The stack follows the Python (scripts/stack.py finds it on PATH, then under pyenv):
+#   Python 3.11       -> reference stack, requirements.txt (TF 2.15.1, TF-Agents, NumPy 1.26):
+#                        the pinned numbers and the committed figures/ bytes
+#   Python 3.12, 3.13 -> current stack, requirements-current.txt (newest TF + tf_keras,
+#                        NumPy 2, no TF-Agents); `make figures` writes figures-current/
+# Default: Python 3.11. Choose with a version or a path: make PYTHON=3.12 test
+# Each Python gets its own virtual environment, .venv-3.11, .venv-3.12, ...
 
-PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null)
-VENV := .venv
+PYTHON ?= 3.11
+FINDER := $(shell command -v python3 2>/dev/null || command -v python 2>/dev/null)
+RESOLVED := $(shell $(FINDER) scripts/stack.py resolve $(PYTHON) 2>/dev/null)
+PY_EXE := $(word 1,$(RESOLVED))
+PY_VERSION := $(word 2,$(RESOLVED))
+STACK := $(word 3,$(RESOLVED))
+REQUIREMENTS := $(word 4,$(RESOLVED))
+VENV := .venv-$(PY_VERSION)
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+FIGURES_OUT := $(if $(filter reference,$(STACK)),figures,figures-current)
+# pytest-xdist: the fast suite's tests are independent; --dist loadfile keeps a file (and
+# its module-scoped training runs) on one worker
+PYTEST_JOBS ?= 2
+LATEST_VENV := .venv-latest-$(PY_VERSION)
+# Venvs of two Pythons may be installed at once (.ci/run does): their editable installs
+# both write homl_rl.egg-info here, so they take turns where flock exists.
+EDITABLE_LOCK := $(if $(shell command -v flock 2>/dev/null),flock .editable-install.lock,)
 
-.PHONY: figures figures-long test test-slow benchmarks venv clean
+.PHONY: figures figures-long test test-slow test-smoke print-smoke-tests test-latest benchmarks venv stack clean
+
+# The one line saying which Python, which stack, which venv (or why none).
+stack:
+	@test -n "$(FINDER)" || { echo "error: no python3 on PATH to run scripts/stack.py" >&2; exit 1; }
+	@$(FINDER) scripts/stack.py describe $(PYTHON)
 
 venv: $(STAMP)
 
-$(STAMP): requirements.txt setup.cfg pyproject.toml scripts/check_python.py
-	@test -n "$(PYTHON)" || { echo "error: no python3 found; homl_rl needs Python 3.11" >&2; exit 1; }
-	@$(PYTHON) scripts/check_python.py
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet -r requirements.txt
-	$(PY) -m pip install --quiet --no-deps -e .
+$(STAMP): $(REQUIREMENTS) setup.cfg pyproject.toml scripts/stack.py
+	@test -n "$(RESOLVED)" || { $(FINDER) scripts/stack.py resolve $(PYTHON) >/dev/null; exit 1; }
+	@test -x $(PY) || $(PY_EXE) -m venv $(VENV)
+	$(PY) -m pip install --quiet -r $(REQUIREMENTS)
+	$(EDITABLE_LOCK) $(PY) -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 
-figures: $(STAMP)
-	$(PY) -m homl_rl figures
+figures: stack $(STAMP)
+	@echo "homl_rl: writing figures to $(FIGURES_OUT)/ ($(STACK) stack)"
+	$(PY) -m homl_rl figures --out $(FIGURES_OUT)
+	@echo "homl_rl: figures written to $(FIGURES_OUT)/"
 
-figures-long: $(STAMP)  # by hand, hours: the long runs' figures (training resumes from .cache/)
-	$(PY) -m homl_rl figures --long
+figures-long: stack $(STAMP)  # by hand, hours: the long runs' figures (training resumes from .cache/)
+	$(PY) -m homl_rl figures --long --out $(FIGURES_OUT)
 
-test: $(STAMP)
-	$(PY) -m pytest
+test: stack $(STAMP)
+	$(PY) -m pytest -n $(PYTEST_JOBS) --dist loadfile
 
-test-slow: $(STAMP)
+test-slow: stack $(STAMP)
 	$(PY) -m pytest -m slow
 
-benchmarks: $(STAMP)  # by hand, long: each script writes its results file in benchmarks/
+# A few quick test files: the install works and the basics run (CI's Python 3.13 check).
+SMOKE_TESTS := tests/test_setup.py tests/test_markov.py tests/test_bandits.py tests/test_environments.py tests/test_replay_buffers.py tests/test_checks.py tests/test_seeding.py
+test-smoke: stack $(STAMP)
+	$(PY) -m pytest -n $(PYTEST_JOBS) --dist loadfile $(SMOKE_TESTS)
+
+print-smoke-tests:
+	@echo $(SMOKE_TESTS)
+
+# The maintainers' canary: the newest release of every dependency, unpinned, in its own
+# venv; runs the pinned-number tests against the current stack's pins and reports moves.
+test-latest: stack
+	@test "$(STACK)" = current || { echo "error: make test-latest runs on the current stack: make PYTHON=3.12 test-latest" >&2; exit 2; }
+	@test -x $(LATEST_VENV)/bin/python || $(PY_EXE) -m venv $(LATEST_VENV)
+	$(LATEST_VENV)/bin/python -m pip install --quiet --upgrade -r scripts/latest.in
+	$(EDITABLE_LOCK) $(LATEST_VENV)/bin/python -m pip install --quiet --no-deps -e .
+	HOML_RL_PIN_REPORT=$(CURDIR)/$(LATEST_VENV)/pin-report.txt $(LATEST_VENV)/bin/python -m pytest -n $(PYTEST_JOBS) --dist loadfile -m "pinned and not slow"; \
+	  status=$$?; echo; cat $(LATEST_VENV)/pin-report.txt; exit $$status
+
+benchmarks: stack $(STAMP)  # by hand, long: each script writes its results file in benchmarks/
 	for script in benchmarks/bench_*.py; do $(PY) $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf .venv-* build dist *.egg-info .editable-install.lock

@@ -8,4 +8,4 @@ One module per section of the chapter, with the book's names:
 - :mod:`homl_rl.markov`        Markov chains, MDPs, Q-value iteration, Q-learning
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

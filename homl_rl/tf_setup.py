@@ -9,11 +9,16 @@ on both stacks::
     from homl_rl.tf_setup import tf
 
 (On 2.15 the variable must *not* be set: 2.15 would then look for ``tf_keras`` too.)
+
+TensorFlow is imported quietly (:func:`homl_rl.quiet.quiet_imports`): its start-up noise
+is not shown unless ``HOML_RL_VERBOSE=1`` (the CLI's ``--verbose``).
 """
 
 import importlib.metadata
 import importlib.util
 import os
+
+from homl_rl.quiet import quiet_imports
 
 
 def _tensorflow_version():
@@ -39,8 +44,8 @@ if _needs_legacy_keras(_tensorflow_version()):
             "Install tf_keras (`pip install \"homl_rl[tf-keras]\"`) or use the pinned "
             "stack of requirements.txt (TensorFlow 2.15).")
     os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep CUDA/oneDNN chatter out
 
-import tensorflow as tf  # noqa: E402
+with quiet_imports():  # no CUDA/oneDNN start-up chatter (HOML_RL_VERBOSE=1 shows it)
+    import tensorflow as tf
 
 __all__ = ["tf"]

@@ -1,3 +1,4 @@
+import importlib.util
 import os
 
 os.environ.setdefault("MPLBACKEND", "Agg")
@@ -6,3 +7,90 @@ os.environ.setdefault("CI", "true")  # no progress bars in test output
 import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
+
+# TF-Agents (and Reverb) exist on the reference stack only: tf-agents 0.19 needs
+# TensorFlow 2.15, which has no wheels for Python >= 3.12. On the current stack
+# (requirements-current.txt) the TF-Agents test files are left out, and pytest's header
+# says so (see pytest_report_header); every other test runs.
+HAS_TF_AGENTS = importlib.util.find_spec("tf_agents") is not None
+TF_AGENTS_TEST_FILES = [
+    "test_tf_agents_breakout.py",
+    "test_tf_agents_cartpole.py",
+    "test_tf_agents_compare.py",
+    "test_tf_agents_environments.py",
+]
+collect_ignore = [] if HAS_TF_AGENTS else list(TF_AGENTS_TEST_FILES)
+
+
+def pytest_report_header(config):
+    from homl_rl.stack import stack_line
+
+    lines = [f"homl_rl stack: {stack_line()}"]
+    if not HAS_TF_AGENTS:
+        lines.append("tf_agents is not installed (current stack, TensorFlow >= 2.16): "
+                     "left out " + ", ".join(TF_AGENTS_TEST_FILES))
+    return lines
+
+
+# --- pinned numbers -----------------------------------------------------------------
+# A test whose name says "pinned" checks numbers produced on a pinned stack. They get the
+# `pinned` marker, which `make test-latest` selects (the newest releases, against the
+# current stack's pins). There a moved number is written to $HOML_RL_PIN_REPORT as a
+# readable entry: which test (its comment says where the pin came from), the assertion
+# (old value vs new value), and which packages differ from requirements-current.txt.
+def pytest_collection_modifyitems(config, items):
+    import pytest
+
+    for item in items:
+        if "pinned" in item.name:
+            item.add_marker(pytest.mark.pinned)
+
+
+_moved_pins = []
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "call" and report.failed and "pinned" in report.keywords:
+        _moved_pins.append((report.nodeid, str(report.longrepr.reprcrash.message
+                                               if hasattr(report.longrepr, "reprcrash")
+                                               else report.longrepr)))
+
+
+def _changed_packages():
+    """``[(name, pinned, installed)]`` for packages differing from requirements-current.txt."""
+    from importlib import metadata
+    from pathlib import Path
+
+    changed = []
+    pins = Path(__file__).resolve().parents[1] / "requirements-current.txt"
+    for line in pins.read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "==" not in line:
+            continue
+        name, pinned = line.split("==")
+        try:
+            installed = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            installed = "not installed"
+        if installed != pinned:
+            changed.append((name, pinned, installed))
+    return changed
+
+
+def pytest_sessionfinish(session, exitstatus):
+    path = os.environ.get("HOML_RL_PIN_REPORT")
+    if not path or hasattr(session.config, "workerinput"):  # the xdist controller writes it
+        return
+    lines = []
+    if _moved_pins:
+        lines.append(f"{len(_moved_pins)} pinned number check(s) moved on the newest releases:")
+        for nodeid, message in _moved_pins:
+            lines += [f"  {nodeid}", f"    {message.strip().splitlines()[0][:400]}"]
+        lines.append("  (the pin's comment in the test file says where it came from; the "
+                     "assertion shows pinned vs new value)")
+    else:
+        lines.append("every pinned number holds on the newest releases")
+    lines.append("packages changed since requirements-current.txt was pinned:")
+    lines += [f"  {name}: {pinned} -> {installed}" for name, pinned, installed in _changed_packages()]
+    with open(path, "w") as report:
+        report.write("\n".join(lines) + "\n")

@@ -89,7 +89,7 @@ def play_one_step(env, obs, model, loss_fn):
         y_target = tf.cast(action, tf.float32)  # MISTAKE: the target is 1 - action
         loss = tf.reduce_mean(loss_fn(y_target, left_proba))
     grads = tape.gradient(loss, model.trainable_variables)
-    obs, reward, done, truncated, info = env.step(int(action))
+    obs, reward, done, truncated, info = env.step(int(action[0, 0]))
     return obs, reward, done, truncated, grads
 
 
