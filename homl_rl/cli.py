@@ -27,6 +27,8 @@ import textwrap
 import typing
 from pathlib import Path
 
+from homl_rl.quiet import set_verbose
+
 PROG = "homl-rl"
 
 SEED_MAX = 2 ** 32 - 1
@@ -455,6 +457,8 @@ def _add_subcommand(parser, name):
         parser.set_defaults(config_class=cls)
     if command.quiet:
         parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--verbose", action="store_true",
+                        help="show TensorFlow's start-up messages (hidden by default)")
     parser.set_defaults(run=command.run, config_options=options, parser=parser)
 
 
@@ -475,6 +479,8 @@ def parse_args(argv=None):
     """Parse ``argv`` and build the subcommand's config (``args.config``): argparse's one-line
     error and ``SystemExit(2)`` for any bad argument, a value the config refuses included."""
     argv = sys.argv[1:] if argv is None else list(argv)
+    if "--verbose" in argv:  # before building the parser: that may import TensorFlow
+        set_verbose(True)
     chosen = argv[:1] if argv and argv[0] in SUBCOMMANDS else []
     args = build_parser(chosen).parse_args(argv)
     values = {key[len("config:"):]: value for key, value in vars(args).items()

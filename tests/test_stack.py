@@ -60,6 +60,17 @@ def test_the_cli_starts_quietly():
     assert result.stderr == "", result.stderr
 
 
+def test_the_cli_verbose_flag_shows_tensorflows_start_up_messages():
+    # `breakout --help` builds the subcommand's options from BreakoutConfig, which imports
+    # TensorFlow: quiet by default, its start-up lines back with --verbose.
+    code = "import sys; from homl_rl.cli import main; sys.exit(main(['breakout', '--help'{}]))"
+    quiet, verbose = _run(code.format("")), _run(code.format(", '--verbose'"))
+    assert quiet.returncode == 0 and "--verbose" in quiet.stdout, quiet.stderr
+    assert quiet.stderr == "", quiet.stderr
+    assert verbose.returncode == 0
+    assert any(NOISE.search(line) for line in verbose.stderr.splitlines()), verbose.stderr
+
+
 def _site_packages():
     return sysconfig.get_paths()["purelib"]
 
