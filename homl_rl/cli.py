@@ -28,6 +28,7 @@ import typing
 from pathlib import Path
 
 from homl_rl.quiet import set_verbose
+from homl_rl.stack import TF_AGENTS_NEEDS, has_tf_agents
 
 PROG = "homl-rl"
 
@@ -401,6 +402,8 @@ class Subcommand:
     """``() -> (config class, add_config_options keyword arguments)``, or ``None``"""
     quiet: bool = True
     """whether the subcommand has ``--quiet`` (no progress bar)"""
+    needs_tf_agents: bool = False
+    """whether it runs TF-Agents (the reference stack only)"""
 
 
 SUBCOMMANDS = {
@@ -415,7 +418,7 @@ SUBCOMMANDS = {
         "the TF-Agents DQN tutorial on Gymnasium's CartPole (plot, videos)",
         _tutorial_options, _run("tf_agents"),
         _config("homl_rl.tf_agents_pipeline.cartpole", "TutorialConfig",
-                aliases=ALIASES["tf-agents"])),
+                aliases=ALIASES["tf-agents"]), needs_tf_agents=True),
     "breakout-tf-agents": Subcommand(
         "the 2nd edition's TF-Agents DQN on Breakout: train (checkpointed, resumable) or "
         "play (GIF)",
@@ -424,7 +427,7 @@ SUBCOMMANDS = {
                 aliases=ALIASES["breakout-tf-agents"],
                 # the network, the Q-network's layers and the FIRE wrapper assume these
                 exclude=("conv_layer_params", "atari.env_id", "atari.screen_size",
-                         "atari.stack_size"))),
+                         "atari.stack_size")), needs_tf_agents=True),
     "breakout": Subcommand(
         "exercise 9: Keras Double Dueling DQN on Breakout: train (checkpointed, --resume) "
         "or play (GIF)", _breakout_options, _run("breakout"),
@@ -433,7 +436,7 @@ SUBCOMMANDS = {
         "TF-Agents' DQN vs our Keras DQN variants on CartPole-v1: plot "
         "tf_agents_vs_keras_dqn_plot and a results table", _compare_options, _run("compare"),
         _config("homl_rl.tf_agents_pipeline.compare", "CompareConfig",
-                aliases=ALIASES["compare"])),
+                aliases=ALIASES["compare"]), needs_tf_agents=True),
     "crosscheck": Subcommand(
         "compare your own chapter code (.py or .ipynb) with the reference, function by "
         "function, at the same seeds", _crosscheck_options, _crosscheck, quiet=False),
@@ -482,6 +485,8 @@ def parse_args(argv=None):
     if "--verbose" in argv:  # before building the parser: that may import TensorFlow
         set_verbose(True)
     chosen = argv[:1] if argv and argv[0] in SUBCOMMANDS else []
+    if chosen and SUBCOMMANDS[chosen[0]].needs_tf_agents and not has_tf_agents():
+        Parser(prog=f"{PROG} {chosen[0]}").error(TF_AGENTS_NEEDS)
     args = build_parser(chosen).parse_args(argv)
     values = {key[len("config:"):]: value for key, value in vars(args).items()
               if key.startswith("config:")}

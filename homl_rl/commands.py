@@ -18,6 +18,8 @@ import sys
 import time
 from pathlib import Path
 
+from homl_rl.stack import TF_AGENTS_NEEDS, has_tf_agents
+
 
 def _error(command, message):
     """Print ``homl-rl COMMAND: error: message`` (one line) and return exit code 2."""
@@ -34,21 +36,26 @@ def _agg():
 
 def figures(args):
     """``figures``: list, or make the selected figures (not the long runs unless asked)."""
-    from homl_rl.figures import all_figures, make_figures, select_figures
+    from homl_rl.figures import all_figures, make_figures, select_figures, skipped_figures
 
     if args.list:
         for spec in all_figures().values():
             long_run = " [long run: made by --long or --only]" if spec.long_run else ""
-            print(f"{spec.fig_id:40s} {spec.kind:9s} {spec.description}{long_run}")
+            reference = (" [reference stack only: TF-Agents]"
+                         if spec.needs_tf_agents and not has_tf_agents() else "")
+            print(f"{spec.fig_id:40s} {spec.kind:9s} {spec.description}{long_run}{reference}")
         return 0
     _agg()
     for spec in make_figures(args.only, out_dir=args.out, progress=not args.quiet,
                              long_runs=args.long):
         print(f"made {spec.fig_id}")
-    if not (args.only or args.long):
-        skipped = [spec.fig_id for spec in select_figures(long_runs=True)]
-        print(f"not made: the long runs {', '.join(skipped)} (hours of training, resumable; "
+    long_runs = [spec.fig_id for spec in select_figures(long_runs=True)]
+    if long_runs and not (args.only or args.long):
+        print(f"not made: the long runs {', '.join(long_runs)} (hours of training, resumable; "
               "their committed files come from that run): `figures --long` makes them")
+    skipped = skipped_figures(long_runs=args.long) if not args.only else []
+    if skipped:
+        print(f"not made: {', '.join(skipped)} ({TF_AGENTS_NEEDS})")
     return 0
 
 

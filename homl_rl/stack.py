@@ -41,3 +41,16 @@ def stack_line():
     info = stack_info()
     versions = ", ".join(f"{name} {version}" for name, version in info["packages"].items())
     return f"Python {info['python']}, {versions}, on {info['cpu']}"
+
+
+TF_AGENTS_NEEDS = ("TF-Agents 0.19 (its last release) needs TensorFlow 2.15 and Python 3.11: "
+                   "use the reference stack (make PYTHON=3.11 ..., requirements.txt)")
+"""Why a TF-Agents figure or command does not run on the current stack."""
+
+
+@functools.lru_cache(maxsize=1)
+def has_tf_agents():
+    """Whether TF-Agents is installed (the reference stack): looked up, not imported."""
+    import importlib.util
+
+    return importlib.util.find_spec("tf_agents") is not None

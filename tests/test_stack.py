@@ -8,6 +8,8 @@ import sys
 import sysconfig
 from pathlib import Path
 
+import pytest
+
 from homl_rl.quiet import NOISE, drop_noise
 
 REPO = Path(__file__).resolve().parents[1]
@@ -115,3 +117,47 @@ def test_pip_install_leaves_tensorflow_keras_and_tf_keras_as_they_are(tmp_path):
                              capture_output=True, text=True, check=True, cwd=tmp_path,
                              env=READER_ENV).stdout.split()
     assert version[0] == "0.2.0" and str(venv) in version[1]
+
+
+@pytest.fixture
+def without_tf_agents(monkeypatch):
+    """The current stack, as far as homl_rl can tell: TF-Agents is not installed."""
+    import homl_rl.cli
+    import homl_rl.commands
+    import homl_rl.figures
+
+    for module in (homl_rl.cli, homl_rl.commands, homl_rl.figures):
+        monkeypatch.setattr(module, "has_tf_agents", lambda: False)
+
+
+@pytest.mark.parametrize("command", ["tf-agents", "breakout-tf-agents", "compare"])
+def test_a_tf_agents_command_on_the_current_stack_says_why_and_exits_2(without_tf_agents,
+                                                                       capsys, command):
+    from homl_rl.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main([command])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "needs TensorFlow 2.15" in err, err
+    assert err.startswith(f"homl-rl {command}: error: "), err
+
+
+def test_tf_agents_figures_are_left_out_on_the_current_stack_and_said_so(without_tf_agents):
+    from homl_rl.figures import UnknownFigureError, select_figures, skipped_figures
+
+    made = [spec.fig_id for spec in select_figures()]
+    assert "cart_pole_plot" in made and "tf_agents_returns_plot" not in made
+    assert "tf_agents_returns_plot" in skipped_figures()
+    assert select_figures(long_runs=True) == []  # both long runs are TF-Agents ones
+    with pytest.raises(UnknownFigureError, match="needs TensorFlow 2.15"):
+        select_figures(["cart_pole_plot", "tf_agents_returns_plot"])
+
+
+def test_figures_only_a_tf_agents_figure_on_the_current_stack_exits_2(without_tf_agents, capsys):
+    from homl_rl.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["figures", "--only", "sub_episodes_plot"])
+    assert exit_.value.code == 2
+    assert "sub_episodes_plot cannot be made here" in capsys.readouterr().err

@@ -14,6 +14,8 @@ import importlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from homl_rl.stack import TF_AGENTS_NEEDS, has_tf_agents
+
 
 @dataclass(frozen=True)
 class FigureSpec:
@@ -37,6 +39,11 @@ class FigureSpec:
     def __post_init__(self):
         if self.kind not in ("figure", "animation"):
             raise ValueError(f"kind must be 'figure' or 'animation', got {self.kind!r}")
+
+    @property
+    def needs_tf_agents(self):
+        """Whether its drawing code runs TF-Agents (the reference stack only)."""
+        return self.module == "homl_rl.figures.tf_agents"
 
     def draw_function(self):
         """The drawing function (imports its module, and only it)."""
@@ -177,21 +184,35 @@ def all_figures():
 
 
 class UnknownFigureError(ValueError):
-    """Raised for a figure id that is not registered."""
+    """Raised for a figure id that is not registered, or that this stack cannot make."""
 
 
 def select_figures(ids=None, long_runs=False):
     """The specs for ``ids``, or an error listing the valid ids.
 
-    Without ``ids``: every figure but the long runs, or (``long_runs``) the long runs only.
+    Without ``ids``: every figure but the long runs, or (``long_runs``) the long runs only,
+    less the TF-Agents figures where TF-Agents is not installed (:func:`skipped_figures`
+    names them). An id this stack cannot make is an error saying why.
     """
     if not ids:
-        return [spec for spec in FIGURES.values() if spec.long_run == long_runs]
+        return [spec for spec in FIGURES.values()
+                if spec.long_run == long_runs and (has_tf_agents() or not spec.needs_tf_agents)]
     unknown = [fig_id for fig_id in ids if fig_id not in FIGURES]
     if unknown:
         raise UnknownFigureError(
             f"unknown figure id(s): {', '.join(unknown)}; valid ids: {', '.join(FIGURES)}")
-    return [FIGURES[fig_id] for fig_id in dict.fromkeys(ids)]
+    specs = [FIGURES[fig_id] for fig_id in dict.fromkeys(ids)]
+    unavailable = [spec.fig_id for spec in specs if spec.needs_tf_agents and not has_tf_agents()]
+    if unavailable:
+        raise UnknownFigureError(f"{', '.join(unavailable)} cannot be made here: {TF_AGENTS_NEEDS}")
+    return specs
+
+
+def skipped_figures(long_runs=False):
+    """The ids that :func:`select_figures` leaves out on this stack (the TF-Agents ones
+    where TF-Agents is not installed)."""
+    return [spec.fig_id for spec in FIGURES.values()
+            if spec.long_run == long_runs and spec.needs_tf_agents and not has_tf_agents()]
 
 
 def save_figure(spec, picture, data, run_results, out_dir):
