@@ -11,6 +11,7 @@ import pytest
 
 from homl_rl import cli
 from homl_rl.cli import SUBCOMMANDS, add_config_options, build_config, build_parser, main
+from homl_rl.stack import has_tf_agents
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = str(REPO / "examples" / "crosscheck" / "reader_correct.py")
@@ -96,13 +97,34 @@ def test_a_field_without_a_text_parser_must_be_excluded():
     assert add_config_options(cli.Parser(), Nested, exclude=("layers",)) == {}
 
 
+TF_AGENTS_COMMANDS = {name for name, command in SUBCOMMANDS.items() if command.needs_tf_agents}
+needs_tf_agents = pytest.mark.skipif(
+    not has_tf_agents(), reason="TF-Agents runs on the reference stack only (what its "
+                                "commands say on the current stack: tests/test_stack.py)")
+
+
+def _params(names):
+    """``names`` as pytest params, those of TF-Agents' subcommands marked ``needs_tf_agents``."""
+    params = []
+    for name in names:
+        values = name if isinstance(name, tuple) else (name,)
+        marks = needs_tf_agents if values[0] in TF_AGENTS_COMMANDS else ()
+        params.append(pytest.param(*values, marks=marks))
+    return params
+
+
 def test_the_subcommands_parse_to_their_default_configs():
     from homl_rl.breakout import BreakoutConfig
-    from homl_rl.tf_agents_pipeline.breakout import TFAgentsBreakoutConfig
 
     assert cli.parse_args(["breakout", "train"]).config == BreakoutConfig()
     args = cli.parse_args(["breakout", "train", "--steps", "50", "--env", "ALE/Pong-v5"])
     assert args.config == BreakoutConfig(n_steps=50, env_id="ALE/Pong-v5")
+
+
+@needs_tf_agents
+def test_the_tf_agents_subcommands_parse_to_their_default_configs():
+    from homl_rl.tf_agents_pipeline.breakout import TFAgentsBreakoutConfig
+
     args = cli.parse_args(["breakout-tf-agents", "train", "--repeat-action-probability", "0.25",
                            "--replay-capacity", "300"])
     default = TFAgentsBreakoutConfig()
@@ -209,12 +231,12 @@ def _options(command):
             for action in subparsers.choices[command]._actions if action.nargs != 0}
 
 
-@pytest.mark.parametrize("command", list(SUBCOMMANDS))
+@pytest.mark.parametrize("command", _params(list(SUBCOMMANDS)))
 def test_the_table_walks_every_option_of_every_subcommand(command):
     assert _options(command) == {option for cmd, option in BAD if cmd == command}
 
 
-@pytest.mark.parametrize("command, option", list(BAD))
+@pytest.mark.parametrize("command, option", _params(list(BAD)))
 def test_a_bad_value_is_one_error_line_naming_the_option_and_nothing_is_written(
         command, option, tmp_path, monkeypatch, capsys):
     before, value, message = BAD[command, option]
@@ -250,12 +272,16 @@ def _run(*args, cwd):
                           text=True, cwd=cwd)
 
 
-def test_the_issues_two_tracebacks_are_now_one_line_errors(tmp_path):
+def test_the_issues_figures_traceback_is_now_a_one_line_error(tmp_path):
     result = _run("figures", "--out", "/proc/nope", "--only", "cart_pole_plot", cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1] == (
         "homl-rl figures: error: argument --out: cannot write in /proc/nope: "
         "No such file or directory")
+
+
+@needs_tf_agents
+def test_the_issues_compare_traceback_is_now_a_one_line_error(tmp_path):
     result = _run("compare", "--seeds", "-1", cwd=tmp_path)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1] == (
