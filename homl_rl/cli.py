@@ -473,8 +473,8 @@ def build_parser(commands=None):
     subparsers = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     for name, spec in SUBCOMMANDS.items():
         sub = subparsers.add_parser(name, help=spec.help, description=spec.help)
-        if commands is None or name in commands:
-            _add_subcommand(sub, name)
+        if (commands is None or name in commands) and (has_tf_agents() or not spec.needs_tf_agents):
+            _add_subcommand(sub, name)  # (a TF-Agents one without TF-Agents: parse_args says why)
     return parser
 
 
