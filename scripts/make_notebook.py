@@ -84,13 +84,16 @@ TensorFlow. So import TensorFlow through it, before anything else that might imp
 from homl_rl.tf_setup import tf  # sets TF_USE_LEGACY_KERAS=1 where TensorFlow >= 2.16
 
 import functools
+import importlib.metadata
 import inspect
 import os
 
 import matplotlib.pyplot as plt
 import numpy as np
 
-print("TensorFlow", tf.__version__, "| Keras", tf.keras.__version__,
+keras_package = tf.keras.__name__.split(".")[0]  # keras (TF 2.15) or tf_keras (TF >= 2.16)
+print("TensorFlow", tf.__version__, "| tf.keras is", keras_package,
+      importlib.metadata.version(keras_package),
       "| TF_USE_LEGACY_KERAS =", os.environ.get("TF_USE_LEGACY_KERAS"))
 '''),
     md("""

@@ -87,7 +87,7 @@ def execute_notebook(path, workdir):
     client = NotebookClient(notebook, km=kernel_manager, timeout=TIMEOUT,
                             resources={"metadata": {"path": str(workdir)}})
     start = time.perf_counter()
-    client.execute(env=env)
+    client.execute(env=env, cleanup_kc=True)  # shut the kernel down when done
     return notebook, time.perf_counter() - start
 
 
