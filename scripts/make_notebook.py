@@ -21,7 +21,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "18_reinforcement_learning.ipynb"
 
-N_VARIANT_EPISODES = 300
+N_VARIANT_EPISODES = 400
 """Episodes for each DQN variant after the first (the book plays 600)."""
 
 N_LANDER_ITERATIONS = 10
@@ -376,8 +376,8 @@ print("greedy DQN, 10 episodes (mean, std, min, max):", episode_statistics(greed
 The three variants change one computation, the value of the next state in the target
 (`max_next_Q_values`), and the dueling one also the network. To stay within a few minutes, each
 variant plays {N_VARIANT_EPISODES} episodes here instead of the book's 600: its first
-{N_VARIANT_EPISODES} episodes are those of the book's run (the full runs:
-`python -m homl_rl figures --only double_dqn_rewards_plot`, and so on).
+{N_VARIANT_EPISODES} episodes are those of the book's run, which is where the variants start
+to learn (the full runs: `python -m homl_rl figures --only double_dqn_rewards_plot`, and so on).
 """),
     code(f'''
 N_VARIANT_EPISODES = {N_VARIANT_EPISODES}  # the book plays 600

@@ -93,8 +93,13 @@ def execute_notebook(path, workdir):
 
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory):
-    notebook, seconds = execute_notebook(NOTEBOOK, tmp_path_factory.mktemp("notebook"))
-    print(f"\nthe chapter notebook ran in {seconds:.0f} s on Python {sys.version.split()[0]}")
+    import nbformat
+
+    workdir = tmp_path_factory.mktemp("notebook")
+    notebook, seconds = execute_notebook(NOTEBOOK, workdir)
+    nbformat.write(notebook, workdir / NOTEBOOK.name)  # to look at, when a check fails
+    print(f"\nthe chapter notebook ran in {seconds:.0f} s on Python {sys.version.split()[0]} "
+          f"(executed copy: {workdir / NOTEBOOK.name})")
     return notebook
 
 
@@ -138,6 +143,15 @@ class TestTheNotebooksNumbers:
         errors = [output for cell in executed.cells if cell.cell_type == "code"
                   for output in cell.outputs if output.output_type == "error"]
         assert errors == []
+
+    def test_every_figure_is_shown_inline(self, executed):
+        showing = [cell for cell in executed.cells
+                   if cell.cell_type == "code" and "plt.show()" in cell.source]
+        assert len(showing) >= 8  # CartPole, REINFORCE, Figure 18-9, 4 DQN curves, the lander
+        for cell in showing:
+            images = [output for output in cell.outputs if output.output_type == "display_data"
+                      and "image/png" in output.data]
+            assert len(images) == 1, cell.source
 
     def test_cartpole_reset_and_first_step(self, executed):
         # tests/test_environments.py: the book notebook's printout of reset(seed=42), step(1)
