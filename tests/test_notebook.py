@@ -36,11 +36,12 @@ ENABLED = os.environ.get("HOML_RL_NOTEBOOK") == "1"
 TIMEOUT = 1800
 """seconds a cell may take (the longest, DQN's 600 episodes, takes under a minute)"""
 
-executes_the_notebook = [
-    pytest.mark.notebook,
-    pytest.mark.skipif(not ENABLED, reason="executes the chapter notebook (minutes): "
-                                           "set HOML_RL_NOTEBOOK=1 to run it"),
-]
+
+def executes_the_notebook(test):
+    """Mark ``test`` as the notebook's: skipped unless ``HOML_RL_NOTEBOOK=1``."""
+    test = pytest.mark.notebook(test)
+    return pytest.mark.skipif(not ENABLED, reason="executes the chapter notebook (minutes): "
+                                                  "set HOML_RL_NOTEBOOK=1 to run it")(test)
 
 
 def test_the_committed_notebook_is_the_generators_without_outputs():
@@ -91,18 +92,6 @@ def execute_notebook(path, workdir):
     return notebook, time.perf_counter() - start
 
 
-@pytest.fixture(scope="module")
-def executed(tmp_path_factory):
-    import nbformat
-
-    workdir = tmp_path_factory.mktemp("notebook")
-    notebook, seconds = execute_notebook(NOTEBOOK, workdir)
-    nbformat.write(notebook, workdir / NOTEBOOK.name)  # to look at, when a check fails
-    print(f"\nthe chapter notebook ran in {seconds:.0f} s on Python {sys.version.split()[0]} "
-          f"(executed copy: {workdir / NOTEBOOK.name})")
-    return notebook
-
-
 def printed(notebook, tag):
     """What the cell tagged ``tag`` shows: its stdout and its result's text."""
     cells = [cell for cell in notebook.cells if tag in cell.metadata.get("tags", [])]
@@ -114,7 +103,7 @@ def printed(notebook, tag):
         elif output.output_type in ("execute_result", "display_data"):
             texts.append(output.data.get("text/plain", ""))
         elif output.output_type == "error":
-            pytest.fail(f"cell {tag!r} raised {output.ename}: {output.evalue}")
+            raise AssertionError(f"cell {tag!r} raised {output.ename}: {output.evalue}")
     return "".join(texts)
 
 
@@ -136,92 +125,100 @@ def after(text, label):
 
 # --- the numbers it prints -------------------------------------------------------------------
 
-class TestTheNotebooksNumbers:
-    pytestmark = executes_the_notebook
 
-    def test_no_cell_raised(self, executed):
-        errors = [output for cell in executed.cells if cell.cell_type == "code"
-                  for output in cell.outputs if output.output_type == "error"]
-        assert errors == []
+def check_no_cell_raised(executed):
+    errors = [output for cell in executed.cells if cell.cell_type == "code"
+              for output in cell.outputs if output.output_type == "error"]
+    assert errors == []
 
-    def test_every_figure_is_shown_inline(self, executed):
-        showing = [cell for cell in executed.cells
-                   if cell.cell_type == "code" and "plt.show()" in cell.source]
-        assert len(showing) >= 8  # CartPole, REINFORCE, Figure 18-9, 4 DQN curves, the lander
-        for cell in showing:
-            images = [output for output in cell.outputs if output.output_type == "display_data"
-                      and "image/png" in output.data]
-            assert len(images) == 1, cell.source
 
-    def test_cartpole_reset_and_first_step(self, executed):
-        # tests/test_environments.py: the book notebook's printout of reset(seed=42), step(1)
-        np.testing.assert_allclose(numbers(printed(executed, "reset_obs")),
-                                   [0.0273956, -0.00611216, 0.03585979, 0.0197368], rtol=1e-6)
-        text = printed(executed, "step_obs")
-        np.testing.assert_allclose(after(text, "obs:"),
-                                   [0.02727336, 0.18847767, 0.03625453, -0.26141977], rtol=1e-6)
-        assert "reward: 1.0 | done: False | truncated: False" in text
+def check_every_figure_is_shown_inline(executed):
+    showing = [cell for cell in executed.cells
+               if cell.cell_type == "code" and "plt.show()" in cell.source]
+    assert len(showing) >= 8  # CartPole, REINFORCE, Figure 18-9, 4 DQN curves, the lander
+    for cell in showing:
+        images = [output for output in cell.outputs if output.output_type == "display_data"
+                  and "image/png" in output.data]
+        assert len(images) == 1, cell.source
 
-    def test_basic_policy_statistics_over_500_episodes(self, executed):
-        # tests/test_environments.py: the book notebook's printout
-        assert numbers(printed(executed, "basic_policy_stats")) == [
-            41.698, 8.389445512070509, 24.0, 63.0]
 
-    def test_discount_printouts(self, executed):
-        # tests/test_policy_gradients.py: the book notebook's printouts
-        assert numbers(printed(executed, "discount_rewards")) == [-22, -40, -50]
-        np.testing.assert_allclose(
-            numbers(printed(executed, "discount_and_normalize_rewards")),
-            [-0.28435071, -0.86597718, -1.18910299, 1.26665318, 1.0727777], rtol=1e-7)
+def check_cartpole_reset_and_first_step(executed):
+    # tests/test_environments.py: the book notebook's printout of reset(seed=42), step(1)
+    np.testing.assert_allclose(numbers(printed(executed, "reset_obs")),
+                               [0.0273956, -0.00611216, 0.03585979, 0.0197368], rtol=1e-6)
+    text = printed(executed, "step_obs")
+    np.testing.assert_allclose(after(text, "obs:"),
+                               [0.02727336, 0.18847767, 0.03625453, -0.26141977], rtol=1e-6)
+    assert "reward: 1.0 | done: False | truncated: False" in text
 
-    def test_policy_gradients_run(self, executed):
-        text = printed(executed, "policy_gradients_run")
-        # CARTPOLE_FIRST_MEANS (tests/test_policy_gradients.py): the book's cell, seed 42
-        assert after(text, "first 10 iterations:") == CARTPOLE_FIRST_MEANS
-        # the full 150-iteration run's last 5 and sum: tests/test_policy_gradients.py's
-        # test_cartpole_full_default_run_is_pinned (a slow test; the book's cell printed them too)
-        assert after(text, "last 5 iterations:") == [155.0, 120.9, 147.0, 135.6, 171.7]
-        assert after(text, "sum over the 150 iterations:")[0] == pytest.approx(11907.2, abs=1e-6)
 
-    def test_markov_chain_runs(self, executed):
-        # NOTEBOOK_RUNS (tests/test_markov.py): the book notebook's printout
-        lines = [line.rstrip() for line in printed(executed, "run_chains").splitlines()
-                 if line.startswith("Run #")]
-        assert lines == NOTEBOOK_RUNS
+def check_basic_policy_statistics_over_500_episodes(executed):
+    # tests/test_environments.py: the book notebook's printout
+    assert numbers(printed(executed, "basic_policy_stats")) == [
+        41.698, 8.389445512070509, 24.0, 63.0]
 
-    def test_q_value_iteration_table_and_best_actions(self, executed):
-        # tests/test_markov.py: the book notebook's printout (gamma 0.90), and the best actions
-        # at gamma 0.95 the chapter's text gives
-        table = numbers(printed(executed, "q_value_iteration"))
-        np.testing.assert_allclose(table, [18.91891892, 17.02702702, 13.62162162,
-                                           0.0, -math.inf, -4.87971488,
-                                           -math.inf, 50.13365013, -math.inf], rtol=1e-8)
-        assert numbers(printed(executed, "best_actions")) == [0, 0, 1]
-        assert numbers(printed(executed, "best_actions_095")) == [0, 2, 1]
 
-    def test_q_learning_table(self, executed):
-        # tests/test_markov.py: our run on the pinned stack (np.random.seed(42), 10,000 iterations)
-        np.testing.assert_allclose(numbers(printed(executed, "q_learning")),
-                                   [18.77621289, 17.2238872, 13.74543343,
-                                    0.0, -math.inf, -8.00485647,
-                                    -math.inf, 49.40208921, -math.inf], rtol=1e-8)
+def check_discount_printouts(executed):
+    # tests/test_policy_gradients.py: the book notebook's printouts
+    assert numbers(printed(executed, "discount_rewards")) == [-22, -40, -50]
+    np.testing.assert_allclose(
+        numbers(printed(executed, "discount_and_normalize_rewards")),
+        [-0.28435071, -0.86597718, -1.18910299, 1.26665318, 1.0727777], rtol=1e-7)
 
-    @pytest.mark.parametrize("variant", ["dqn", "fixed_q_targets", "double_dqn",
-                                         "dueling_double_dqn"])
-    def test_dqn_runs(self, executed, variant):
-        # PINNED (tests/test_dqn.py): each variant's 600 per-episode rewards at seed 42, the
-        # first 200 from the book's cells; the notebook plays the first n of them
+
+def check_policy_gradients_run(executed):
+    text = printed(executed, "policy_gradients_run")
+    # CARTPOLE_FIRST_MEANS (tests/test_policy_gradients.py): the book's cell, seed 42
+    assert after(text, "first 10 iterations:") == CARTPOLE_FIRST_MEANS
+    # the full 150-iteration run's last 5 and sum: tests/test_policy_gradients.py's
+    # test_cartpole_full_default_run_is_pinned (a slow test; the book's cell printed them too)
+    assert after(text, "last 5 iterations:") == [155.0, 120.9, 147.0, 135.6, 171.7]
+    assert after(text, "sum over the 150 iterations:")[0] == pytest.approx(11907.2, abs=1e-6)
+
+
+def check_markov_chain_runs(executed):
+    # NOTEBOOK_RUNS (tests/test_markov.py): the book notebook's printout
+    lines = [line.rstrip() for line in printed(executed, "run_chains").splitlines()
+             if line.startswith("Run #")]
+    assert lines == NOTEBOOK_RUNS
+
+
+def check_q_value_iteration_table_and_best_actions(executed):
+    # tests/test_markov.py: the book notebook's printout (gamma 0.90), and the best actions
+    # at gamma 0.95 the chapter's text gives
+    table = numbers(printed(executed, "q_value_iteration"))
+    np.testing.assert_allclose(table, [18.91891892, 17.02702702, 13.62162162,
+                                       0.0, -math.inf, -4.87971488,
+                                       -math.inf, 50.13365013, -math.inf], rtol=1e-8)
+    assert numbers(printed(executed, "best_actions")) == [0, 0, 1]
+    assert numbers(printed(executed, "best_actions_095")) == [0, 2, 1]
+
+
+def check_q_learning_table(executed):
+    # tests/test_markov.py: our run on the pinned stack (np.random.seed(42), 10,000 iterations)
+    np.testing.assert_allclose(numbers(printed(executed, "q_learning")),
+                               [18.77621289, 17.2238872, 13.74543343,
+                                0.0, -math.inf, -8.00485647,
+                                -math.inf, 49.40208921, -math.inf], rtol=1e-8)
+
+
+def check_dqn_runs(executed):
+    # PINNED (tests/test_dqn.py): each variant's 600 per-episode rewards at seed 42, the
+    # first 200 from the book's cells; the notebook plays all 600 for DQN, the first
+    # N_VARIANT_EPISODES for the other variants
+    n_variant_episodes = notebook_variable(executed, "N_VARIANT_EPISODES")
+    for variant in ("dqn", "fixed_q_targets", "double_dqn", "dueling_double_dqn"):
         text = printed(executed, f"{variant}_run")
-        first_20 = after(text, "first 20 episodes:")
-        assert first_20 == PINNED_DQN_RUNS[variant][:20]
+        assert after(text, "first 20 episodes:") == PINNED_DQN_RUNS[variant][:20], variant
         total = after(text, "sum over the 600 episodes:" if variant == "dqn" else "sum:")[0]
-        n_episodes = 600 if variant == "dqn" else notebook_variable(executed, "N_VARIANT_EPISODES")
-        assert total == sum(PINNED_DQN_RUNS[variant][:n_episodes])
+        n_episodes = 600 if variant == "dqn" else n_variant_episodes
+        assert total == sum(PINNED_DQN_RUNS[variant][:n_episodes]), variant
 
-    def test_lander_first_iterations(self, executed):
-        # LANDER_FIRST_MEANS (tests/test_policy_gradients.py): the book's exercise 8 cells
-        mean_rewards = after(printed(executed, "lander_run"), "mean rewards:")
-        assert mean_rewards[:len(LANDER_FIRST_MEANS)] == LANDER_FIRST_MEANS
+
+def check_lander_first_iterations(executed):
+    # LANDER_FIRST_MEANS (tests/test_policy_gradients.py): the book's exercise 8 cells
+    mean_rewards = after(printed(executed, "lander_run"), "mean rewards:")
+    assert mean_rewards[:len(LANDER_FIRST_MEANS)] == LANDER_FIRST_MEANS
 
 
 def notebook_variable(notebook, name):
@@ -231,3 +228,26 @@ def notebook_variable(notebook, name):
         if cell.cell_type == "code" and match:
             return ast.literal_eval(match.group(1))
     raise AssertionError(f"the notebook assigns no {name}")
+
+
+CHECKS = [check for name, check in list(globals().items()) if name.startswith("check_")]
+"""Every check of the executed notebook, in the notebook's order."""
+
+
+@executes_the_notebook
+def test_the_chapter_notebook_runs_and_prints_the_pinned_numbers(tmp_path):
+    """Execute the notebook once (one test, so that pytest-xdist cannot run it twice), then
+    every check; report all the checks that fail, not only the first."""
+    import nbformat
+
+    notebook, seconds = execute_notebook(NOTEBOOK, tmp_path)
+    nbformat.write(notebook, tmp_path / NOTEBOOK.name)  # to look at, when a check fails
+    print(f"\nthe chapter notebook ran in {seconds:.0f} s on Python {sys.version.split()[0]} "
+          f"(executed copy: {tmp_path / NOTEBOOK.name})")
+    failures = []
+    for check in CHECKS:
+        try:
+            check(notebook)
+        except AssertionError as error:
+            failures.append(f"{check.__name__}: {error}")
+    assert not failures, "\n\n".join(failures)
