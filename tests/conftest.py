@@ -94,3 +94,9 @@ def pytest_sessionfinish(session, exitstatus):
     lines += [f"  {name}: {pinned} -> {installed}" for name, pinned, installed in _changed_packages()]
     with open(path, "w") as report:
         report.write("\n".join(lines) + "\n")
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "notebook: executes the chapter notebook (minutes); runs only with "
+                   "HOML_RL_NOTEBOOK=1 (tests/test_notebook.py)")
