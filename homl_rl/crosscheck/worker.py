@@ -16,6 +16,7 @@ Requests (dicts, ``op`` says which):
   the other, after setting ``globals`` in the reader's namespace and seeding with
   ``seed``; return each result (TensorFlow tensors as NumPy arrays), what it printed,
   and the ``collect`` globals afterwards.
+- ``call_seeds``: ``call`` once per ``(seed, calls)`` of ``runs``: a list of answers.
 
 Values that cannot cross a pipe as pickles (models, optimizers, environments) cross
 as small specs (tuples tagged ``"__model__"``, ``"__optimizer__"``, ``"__env__"``, ...)
@@ -236,6 +237,10 @@ class ReaderWorker:
         collected = {name: plain(self.namespace.get(name)) for name in collect}
         return {"results": results, "printed": printed, "collected": collected}
 
+    def call_seeds(self, stmt, runs, globals=None, collect=(), method=None):
+        """:meth:`call` once per ``(seed, calls)`` of ``runs``, the globals set afresh each time."""
+        return [self.call(stmt, calls, globals, seed, collect, method) for seed, calls in runs]
+
     @staticmethod
     def call_methods(cls, method_calls, constructor_args):
         obj = cls(*constructor_args)
@@ -292,6 +297,8 @@ class ReaderWorker:
                     self.shared_envs[key] = env = gym.make(value[1])
                     env.reset(seed=value[2])
                 return self.shared_envs[key]
+            if tag == "__global__":  # a value set once per request in the reader's globals
+                return self.namespace[value[1]]
             if tag == "__deque__":
                 return deque(copy.deepcopy(value[1]), maxlen=value[2])
         if isinstance(value, list):
