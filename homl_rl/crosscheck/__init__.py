@@ -1,6 +1,8 @@
 """``homl-rl crosscheck PATH``: a reader's own chapter code against the reference, name by name.
 
-The reader's ``.py`` file or ``.ipynb`` notebook is *loaded*, not run (:mod:`.loader`):
+The reader's ``.py`` file, ``.ipynb`` notebook, or (``crosscheck()`` in a running
+Jupyter/Colab kernel) the cells the kernel has executed so far, is *loaded*, not run
+(:mod:`.loader`):
 IPython magics and shell lines are dropped, and of the top-level statements only
 imports, function and class definitions and simple assignments are kept. The kept code
 runs in a separate worker process (:mod:`.worker`, driven by :mod:`.client`) whose
@@ -17,6 +19,13 @@ copies of our own code, :mod:`.mutate`). The result is a :class:`.report.Report`
     report = crosscheck("my_chapter18.ipynb", only=["training_step"])
     report.exit_code, [(r.check, r.status) for r in report.results]
 
+    crosscheck()  # in a notebook's cell: the cells run so far; shows as an HTML table
+
+Readers' set-up code is not their mistake: ``os.environ`` assignments and magics are not
+run, a missing Colab-only import is stubbed, the worker sets ``TF_USE_LEGACY_KERAS`` as
+the installed TensorFlow needs it, and what fails in the environment is said once, in
+:attr:`Report.setup_problems`, above the table.
+
 The command line imports this package to build its parser: it stays light (no
 TensorFlow, no section modules) until a cross-check runs, so that
 :func:`crosscheck_command` can quiet TensorFlow's logs before it loads.
@@ -26,7 +35,7 @@ import logging
 import os
 import sys
 
-from homl_rl.crosscheck.loader import UsageError, load_source
+from homl_rl.crosscheck.loader import UsageError, from_cells, load_source
 from homl_rl.crosscheck.report import ERROR, FAIL, PASS, SKIPPED, CheckResult, Report
 
 DEFAULT_TIMEOUT = 60.0
@@ -36,18 +45,61 @@ __all__ = ["DEFAULT_TIMEOUT", "ERROR", "FAIL", "PASS", "SKIPPED", "CheckResult",
            "UsageError", "crosscheck", "crosscheck_command"]
 
 
-def crosscheck(path, *, only=None, timeout=DEFAULT_TIMEOUT):
-    """Cross-check the reader's ``.py`` file or ``.ipynb`` notebook at ``path``: a :class:`Report`.
+NO_KERNEL = "crosscheck() needs a path outside a notebook (IPython is not running)"
 
+
+def kernel_history():
+    """The sources of the cells the running IPython kernel executed, in order (as it parsed them)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is None:
+        raise UsageError(NO_KERNEL)
+    return list(shell.history_manager.input_hist_parsed)
+
+
+def crosscheck(path=None, *, only=None, timeout=DEFAULT_TIMEOUT):
+    """Cross-check the reader's code: a :class:`Report` (an HTML table in Jupyter).
+
+    ``path``: a ``.py`` file or an ``.ipynb`` notebook; ``None`` inside a running
+    IPython/Jupyter/Colab kernel: the cells it has executed so far (its input history,
+    in execution order: a later definition replaces an earlier one, as in the kernel).
     ``only``: check names, the start of one (``"training_step"``) or book names;
     ``timeout``: seconds per check. Raises :class:`UsageError` for a missing or unreadable
-    file, one that defines none of the book's names, or an unknown name in ``only``.
+    file, code that defines none of the book's names, an unknown name in ``only``, or no
+    path outside IPython.
     """
-    loaded = load_source(path)  # a bad file is a usage error before TensorFlow loads
-    # imported here, not above: the checks import the section modules and TensorFlow
-    from homl_rl.crosscheck.runner import run
+    if path is None:
+        loaded = from_cells(kernel_history())
+    else:
+        loaded = load_source(path)  # a bad file is a usage error before TensorFlow loads
+    setup_problems = []
+    # this process (a reader's kernel, maybe) imports TensorFlow for our side: with the
+    # TF_USE_LEGACY_KERAS its set-up asked for where this TensorFlow does not want it,
+    # tf.keras would fail. Set it right while we run; the reader's value is put back.
+    from homl_rl.crosscheck.worker import keras_2_environment
 
-    return run(loaded, only=only, timeout=timeout)
+    before = os.environ.get("TF_USE_LEGACY_KERAS")
+    changed = keras_2_environment(os.environ)
+    if changed:
+        setup_problems.append(
+            f"your environment sets TF_USE_LEGACY_KERAS={changed[0]!r}, which the installed "
+            f"TensorFlow does not want ({'unset' if changed[1] is None else repr(changed[1])} "
+            "is what it needs): the cross-check ran with that instead")
+    try:
+        # imported here, not above: the checks import the section modules and TensorFlow
+        try:
+            from homl_rl.crosscheck.runner import run
+        except (ImportError, RecursionError, AttributeError) as error:
+            raise UsageError(
+                f"TensorFlow/Keras cannot be imported in this process ({type(error).__name__}: "
+                f"{error}); if your notebook set TF_USE_LEGACY_KERAS before the first tf.keras, "
+                "restart the kernel and run crosscheck() before using tf.keras") from None
+        return run(loaded, only=only, timeout=timeout, setup_problems=setup_problems)
+    finally:
+        if before is None:
+            os.environ.pop("TF_USE_LEGACY_KERAS", None)
+        else:
+            os.environ["TF_USE_LEGACY_KERAS"] = before
 
 
 def crosscheck_command(args):

@@ -21,6 +21,10 @@ class WorkerError(Exception):
     """The reader's code raised, or the worker died or timed out."""
 
 
+class SetupError(WorkerError):
+    """The worker's environment cannot run a check: not the reader's mistake (see the worker)."""
+
+
 class Worker:
     """One worker process with the reader's code loaded; restarted after a crash or a timeout."""
 
@@ -48,7 +52,8 @@ class Worker:
         os.close(to_child_r)
         os.close(from_child_w)
         self.write_fd, self.read_fd = to_child_w, from_child_r
-        self.load_report = self._request({"op": "load", "cells": self.loaded.cells},
+        self.load_report = self._request({"op": "load", "cells": self.loaded.cells,
+                                          "setup_imports": self.loaded.setup_imports},
                                          self.load_timeout)
 
     def stop(self):
@@ -90,6 +95,8 @@ class Worker:
         answer = read_message(self.read_fd)
         if answer is None:
             return self._died()
+        if "setup" in answer:
+            raise SetupError(answer["setup"])
         if "error" in answer:
             raise WorkerError(answer["error"])
         return answer["ok"]

@@ -3,9 +3,24 @@
 A check computes the output of each known mistake from a mutated copy of our own code
 (:mod:`homl_rl.crosscheck.mutate`); a reader whose output equals one gets its hint. The
 mutations are written here as ``(old expression, new expression)`` pairs on our source.
+
+Each :class:`Mistake` also says where readers were seen making it (an issue or a pull
+request) or which text of the chapter it contradicts: :data:`CATALOGUE` lists them all.
 """
 
 from typing import NamedTuple
+
+NOTEBOOK = "https://github.com/ageron/handson-ml3/blob/main/18_reinforcement_learning.ipynb"
+"""the book's notebook for the chapter, whose text and code a hint may cite"""
+
+
+class Mistake(NamedTuple):
+    """A known mistake: what to tell the reader, where readers made it, how to make it from our code."""
+    hint: str
+    citation: str
+    """an issue or pull request URL where readers made it, or ``chapter text: ...``"""
+    mutation: tuple = ()
+    """``(old expression, new expression)`` in our function's source, if it is made that way"""
 
 # --- environments ------------------------------------------------------------------------
 
@@ -27,12 +42,76 @@ ACTION_AS_TARGET = "y_target is the probability of going left: 1 - action, not a
 ACTION_AS_TARGET_MUTATION = ("tf.constant([[1.]]) - tf.cast(action, tf.float32)",
                              "tf.cast(action, tf.float32)")
 
+DISCOUNT_PER_STEP = Mistake(
+    "each step's return sums the rewards that *follow* it, discounted (r_t + γ·r_{t+1} + "
+    "γ²·r_{t+2} + ...), not r_t·γ^t",
+    "https://github.com/hunkim/ReinforcementZeroToAll/issues/1 (the same mistake); chapter text: "
+    "rewards 10, 0, -50 with a discount factor of 0.8 give -22, -40, -50")
+NOT_CENTRED = Mistake(
+    "the discounted rewards are divided by their standard deviation but not centred: subtract "
+    "the mean first, (discounted - mean) / std",
+    "https://github.com/keon/policy-gradient/issues/5 (the same mistake); chapter text: 'we "
+    "subtract the mean from each discounted reward, and divide by the standard deviation'",
+    ("(discounted_rewards - reward_mean) / reward_std", "discounted_rewards / reward_std"))
+ACTION_SAMPLED_REVERSED = Mistake(
+    "the model outputs the probability of going *left* (action 0): action = "
+    "(tf.random.uniform([1, 1]) > left_proba), so that it is 0 with probability left_proba",
+    f"chapter text ({NOTEBOOK}): 'action = (tf.random.uniform([1, 1]) > left_proba)', the "
+    "network estimating the probability p of going left",
+    ("tf.random.uniform([1, 1]) > left_proba", "tf.random.uniform([1, 1]) < left_proba"))
+
+# --- Markov decision processes and Q-learning ----------------------------------------------
+
+RUN_CHAIN_START_ROW = Mistake(
+    "each transition is drawn from the *current* state's row: "
+    "p=transition_probabilities[current_state], not the start state's",
+    f"chapter text ({NOTEBOOK}): 'current_state = np.random.choice(range(len("
+    "transition_probabilities)), p=transition_probabilities[current_state])'",
+    ("transition_probabilities[current_state]", "transition_probabilities[start_state]"))
+STEP_MOST_LIKELY = Mistake(
+    "the next state is *sampled* from transition_probabilities[state][action] "
+    "(np.random.choice([0, 1, 2], p=probas)), not the most likely one",
+    f"chapter text ({NOTEBOOK}): 'in state s0, if action a0 is chosen then with proba 0.7 we "
+    "will go to state s0 with reward +10, with probability 0.3 we will go to state s1'",
+    ("np.random.choice(list(range(len(probas))), p=probas)", "np.argmax(probas)"))
+EXPLORES_IMPOSSIBLE = Mistake(
+    "explore among the *possible* actions of the state: "
+    "np.random.choice(possible_actions[state]) (s1 has no a1, s2 only a1)",
+    f"chapter text ({NOTEBOOK}): 'possible_actions = [[0, 1, 2], [0, 2], [1]]' and "
+    "'-np.inf for impossible actions'",
+    ("np.random.choice(possible_actions[state])", "np.random.randint(3)"))
+
+# --- replay buffers ----------------------------------------------------------------------
+
+SAMPLE_WITHOUT_REPLACEMENT = Mistake(
+    "the notebook draws the batch *with* replacement: "
+    "np.random.randint(len(replay_buffer), size=batch_size)",
+    f"chapter text ({NOTEBOOK}): 'indices = np.random.randint(len(replay_buffer), "
+    "size=batch_size)'",
+    ("np.random.randint(len(replay_buffer), size=batch_size)",
+     "np.random.choice(len(replay_buffer), size=batch_size, replace=False)"))
+SAMPLE_OFF_BY_ONE = Mistake(
+    "np.random.randint's high end is exclusive: randint(len(replay_buffer)) already covers "
+    "every index (with len - 1 the newest experience is never replayed)",
+    f"chapter text ({NOTEBOOK}): 'indices = np.random.randint(len(replay_buffer), "
+    "size=batch_size)'",
+    ("np.random.randint(len(replay_buffer), size=batch_size)",
+     "np.random.randint(len(replay_buffer) - 1, size=batch_size)"))
+
 # --- DQN ---------------------------------------------------------------------------------
 
 EPSILON_TEST_REVERSED = ("the test is reversed: explore (random action) when "
                          "np.random.rand() < epsilon")
 EPSILON_TEST_REVERSED_MUTATION = ("np.random.rand() < epsilon", "np.random.rand() > epsilon")
 ARGMIN = "the greedy action is the one with the *largest* Q-value (argmax)"
+EPSILON_RANDN = Mistake(
+    "explore with probability epsilon: compare epsilon with np.random.rand() (uniform in "
+    "[0, 1)), not np.random.randn() (normal)",
+    f"chapter text ({NOTEBOOK}): 'we choose a random action with probability epsilon': "
+    "'if np.random.rand() < epsilon'",
+    ("np.random.rand() < epsilon", "np.random.randn() < epsilon"))
+EPSILON_GREEDY_MISTAKES = [EPSILON_RANDN]
+"""the mistakes of our ``epsilon_greedy_policy`` tried after the two above, in order"""
 
 DUELING_MEAN = ("the book subtracts the *max* advantage (tf.reduce_max), so the best action's "
                 "Q-value equals the state value")
@@ -40,6 +119,35 @@ DUELING_MEAN_MUTATION = ("tf.reduce_max", "tf.reduce_mean")
 DUELING_NOT_SUBTRACTED = "subtract the max advantage: Q = V + (A - max A)"
 DUELING_NOT_SUBTRACTED_MUTATION = (
     "raw_advantages - tf.reduce_max(raw_advantages, axis=1, keepdims=True)", "raw_advantages")
+DUELING_MAX_OVER_BATCH = Mistake(
+    "the max advantage is taken over each state's *actions* (axis=1, keepdims=True), not over "
+    "the batch (axis=0)",
+    "https://github.com/keras-rl/keras-rl/pull/239 and "
+    "https://github.com/PacktPublishing/Deep-Reinforcement-Learning-Hands-On/issues/6 (the same "
+    "mistake, with the mean); chapter text: 'tf.reduce_max(raw_advantages, axis=1, keepdims=True)'",
+    ("tf.reduce_max(raw_advantages, axis=1, keepdims=True)",
+     "tf.reduce_max(raw_advantages, axis=0, keepdims=True)"))
+
+MAX_OVER_BATCH = Mistake(
+    "the best next Q-value is the max over each next state's actions, "
+    "next_Q_values.max(axis=1), not the max over the whole batch",
+    "https://github.com/keras-rl/keras-rl/pull/239 (the same mistake in a DQN's reduction: "
+    "over the whole batch instead of per sample); chapter text: "
+    "'max_next_Q_values = next_Q_values.max(axis=1)'",
+    ("next_Q_values.max(axis=1)", "next_Q_values.max()"))
+COLUMN_SHAPES = Mistake(
+    "target_Q_values and Q_values must both be columns, shape (batch, 1) "
+    "(target_Q_values.reshape(-1, 1); reduce_sum(..., axis=1, keepdims=True)): a (batch,) "
+    "against a (batch, 1) broadcasts to (batch, batch) and the loss mixes every target with "
+    "every Q-value",
+    f"chapter text ({NOTEBOOK}): 'target_Q_values = target_Q_values.reshape(-1, 1)' and "
+    "'Q_values = tf.reduce_sum(all_Q_values * mask, axis=1, keepdims=True)'",
+    ("target_Q_values.reshape(-1, 1)", "target_Q_values"))
+NOT_DISCOUNTED_TARGET = Mistake(
+    "the next state's Q-value is discounted: target = reward + discount_factor · max Q(s', a')",
+    "chapter text (Equation 18-7, the target Q-value): y(s, a) = r + γ · max_a' Q(s', a')",
+    ("rewards + runs * self.discount_factor * max_next_Q_values",
+     "rewards + runs * max_next_Q_values"))
 
 
 class TrainingStepMistake(NamedTuple):
@@ -62,23 +170,34 @@ _RUNS_MISTAKES = [
                         "runs = 1.0 - (dones | truncateds), not 1.0 - dones",
                         method="training_step", mutation=(RUNS, "1.0 - dones")),
 ]
+_SHARED_MISTAKES = [
+    TrainingStepMistake(COLUMN_SHAPES.hint, method="training_step", mutation=COLUMN_SHAPES.mutation),
+    TrainingStepMistake(NOT_DISCOUNTED_TARGET.hint, method="training_step",
+                        mutation=NOT_DISCOUNTED_TARGET.mutation),
+]
+_MAX_OVER_BATCH = TrainingStepMistake(MAX_OVER_BATCH.hint, method="max_next_Q_values",
+                                      mutation=MAX_OVER_BATCH.mutation)
 _DOUBLE_DQN_MISTAKES = [
     TrainingStepMistake("target network used to pick the action in Double DQN: the online "
                         "model picks the best next action (argmax), the target evaluates it",
                         method="max_next_Q_values",
                         mutation=("self.predict(self.model, next_states)",
                                   "self.predict(self.target, next_states)")),
-] + _RUNS_MISTAKES
+] + _RUNS_MISTAKES + _SHARED_MISTAKES
 
 # (Fixed Q-value targets typed as Double DQN, the target's own best Q-value, computes exactly
 # what "the target picks the action" computes: one hint covers both.)
 
 TRAINING_STEP_MISTAKES = {
-    "dqn": _RUNS_MISTAKES,
+    "dqn": _RUNS_MISTAKES + [_MAX_OVER_BATCH] + _SHARED_MISTAKES,
     "fixed_q_targets": [TrainingStepMistake("the next Q-values come from the online model: use "
                                             "target.predict (fixed Q-value targets)", agent="dqn")
-                        ] + _RUNS_MISTAKES,
+                        ] + _RUNS_MISTAKES + [_MAX_OVER_BATCH] + _SHARED_MISTAKES,
     "double_dqn": _DOUBLE_DQN_MISTAKES,
     "dueling_double_dqn": _DOUBLE_DQN_MISTAKES,
 }
 """variant -> its known ``training_step`` mistakes, in the order their hints are tried"""
+
+
+CATALOGUE = {name: value for name, value in globals().items() if isinstance(value, Mistake)}
+"""every :class:`Mistake` with its citation, by name"""

@@ -1,16 +1,32 @@
-"""Loading a reader's ``.py`` file or ``.ipynb`` notebook: its definitions, in order, not run.
+"""Loading a reader's code: a ``.py`` file, an ``.ipynb`` notebook or a kernel's cells, not run.
 
-IPython magics and shell lines are dropped; of the top-level statements only imports,
+IPython magics and shell lines are dropped (an indented one, under an ``if``, becomes
+``pass``); in a kernel's history, where IPython has already turned them into
+``get_ipython().run_line_magic(...)`` calls, they are skipped like any call, and a
+``%%time`` or ``%%capture`` cell is its body. Of the top-level statements only imports,
 function and class definitions and simple assignments (literals, names, attributes; no
 calls) are kept. Training loops, plots and calls are skipped and listed; one-line
 assignments are also kept as :class:`Snippet` s (the dueling cell's formula lines, which
 a check runs on given inputs).
+
+Readers' set-up code is not run either: assignments to ``os.environ`` (the book's
+notebook sets ``TF_USE_LEGACY_KERAS``; the worker sets up TensorFlow its own way) are
+skipped as set-up, and imports of set-up modules (:data:`SETUP_MODULES`) are marked so
+that the worker replaces one that is missing by a stub instead of failing the load.
 """
 
 import ast
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+
+
+SETUP_MODULES = ("google.colab", "tf_keras")
+"""modules a reader's set-up imports that may be missing here (Colab's own modules; Keras 2
+for TensorFlow >= 2.16): a missing one is stubbed, with a note, not a failed load"""
+
+CELL_MAGICS_WITH_CODE = ("time", "timeit", "capture", "prun")
+"""cell magics whose cell is ordinary Python that the kernel runs (``%%time`` ...)"""
 
 
 class UsageError(Exception):
@@ -45,6 +61,7 @@ class LoadedSource:
     definitions: list
     skipped: list  # one line each: "file, line N: for loop"
     snippets: list = field(default_factory=list)  # skipped one-line assignments (dueling model)
+    setup_imports: list = field(default_factory=list)  # [(cell index, lineno)] of set-up imports
 
     def versions(self, name):
         """Every definition of ``name``, in the file's order (notebooks redefine names)."""
@@ -67,6 +84,8 @@ def _describe(stmt):
     for kind, text in kinds.items():
         if isinstance(stmt, kind):
             return text
+    if _is_setup(stmt):
+        return f"set-up, not run: {ast.unparse(stmt).splitlines()[0]}"
     if isinstance(stmt, ast.Expr):
         if isinstance(stmt.value, ast.Call):
             return f"call {ast.unparse(stmt.value.func)}()"
@@ -77,13 +96,56 @@ def _describe(stmt):
     return type(stmt).__name__.lower()
 
 
+def _is_setup(stmt):
+    """An assignment to ``os.environ[...]``, or an IPython magic as the kernel parsed it."""
+    if isinstance(stmt, ast.Assign):
+        return any(isinstance(t, ast.Subscript) and ast.unparse(t.value) in ("os.environ", "environ")
+                   for t in stmt.targets)
+    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+        return ast.unparse(stmt.value.func).startswith("get_ipython().")
+    return False
+
+
+def _is_setup_import(stmt):
+    if isinstance(stmt, ast.Import):
+        modules = [alias.name for alias in stmt.names]
+    elif isinstance(stmt, ast.ImportFrom):
+        modules = [stmt.module or ""]
+    else:
+        return False
+    return any(m == s or m.startswith(s + ".") for m in modules for s in SETUP_MODULES)
+
+
 def strip_magics(source):
-    """Drop IPython magics (``%pip``, ``%%time``) and shell lines (``!apt``), keep the line count."""
+    """Drop IPython magics (``%pip``, ``%%time``) and shell lines (``!apt``), keep the line count.
+
+    An indented one (``if "google.colab" in sys.modules:`` then ``%pip install ...``)
+    becomes ``pass``, so that the block it was alone in still parses.
+    """
     lines = []
     for line in source.splitlines():
         stripped = line.lstrip()
-        lines.append("" if stripped.startswith(("%", "!")) else line)
+        if stripped.startswith(("%", "!")):
+            indent = line[:len(line) - len(stripped)]
+            line = f"{indent}pass" if indent else ""
+        lines.append(line)
     return "\n".join(lines) + "\n"
+
+
+def unwrap_cell_magic(source):
+    """A kernel-parsed ``%%time`` (``get_ipython().run_cell_magic('time', '', body)``): its body."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return source
+    if (len(tree.body) == 1 and isinstance(tree.body[0], ast.Expr)
+            and isinstance(tree.body[0].value, ast.Call)
+            and ast.unparse(tree.body[0].value.func) == "get_ipython().run_cell_magic"):
+        args = tree.body[0].value.args
+        if (len(args) == 3 and all(isinstance(a, ast.Constant) for a in args)
+                and args[0].value in CELL_MAGICS_WITH_CODE):
+            return unwrap_cell_magic(args[2].value)
+    return source
 
 
 def read_cells(path):
@@ -113,10 +175,25 @@ def read_cells(path):
 
 
 def load_source(path):
-    """Parse the reader's code; keep imports, definitions and simple assignments."""
-    cells, definitions, skipped, snippets = [], [], [], []
+    """Parse the reader's file; keep imports, definitions and simple assignments."""
     raw_cells = read_cells(path)
-    single_file = len(raw_cells) == 1 and str(path).endswith(".py")
+    return load_cells(raw_cells, str(path), single_file=len(raw_cells) == 1 and str(path).endswith(".py"))
+
+
+def from_cells(sources, name="the notebook's cells"):
+    """Load a kernel's input history: ``sources`` as IPython parsed them, in execution order.
+
+    Each source is one executed cell (``In[n]``); a later definition of a name replaces an
+    earlier one, as in the kernel.
+    """
+    raw_cells = [(f"In [{index}]", unwrap_cell_magic(source))
+                 for index, source in enumerate(sources) if source and source.strip()]
+    return load_cells(raw_cells, name)
+
+
+def load_cells(raw_cells, path, single_file=False):
+    """Parse ``raw_cells`` (``[(filename, source)]``); keep imports, definitions, simple assignments."""
+    cells, definitions, skipped, snippets, setup_imports = [], [], [], [], []
     for cell_index, (filename, source) in enumerate(raw_cells):
         try:
             tree = ast.parse(source, filename)
@@ -132,6 +209,10 @@ def load_source(path):
             stmt_id = (cell_index, stmt.lineno)
             if isinstance(stmt, (ast.Import, ast.ImportFrom)):
                 kept.append(stmt.lineno)
+                if _is_setup_import(stmt):
+                    setup_imports.append(stmt_id)
+            elif _is_setup(stmt):
+                skipped.append(f"{where}: {_describe(stmt)}")
             elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 kept.append(stmt.lineno)
                 is_class = isinstance(stmt, ast.ClassDef)
@@ -155,4 +236,4 @@ def load_source(path):
                 used = frozenset(n.id for n in ast.walk(stmt.value) if isinstance(n, ast.Name))
                 snippets.append(Snippet(stmt.targets[0].id, ast.unparse(stmt), where, used))
         cells.append((filename, source, kept))
-    return LoadedSource(str(path), cells, definitions, skipped, snippets)
+    return LoadedSource(str(path), cells, definitions, skipped, snippets, setup_imports)

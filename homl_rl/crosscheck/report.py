@@ -1,5 +1,6 @@
 """The report of a cross-check: one :class:`CheckResult` a row, as a table or as JSON."""
 
+import html
 import json
 from dataclasses import asdict, dataclass, field
 
@@ -22,21 +23,52 @@ class CheckResult:
 
 @dataclass
 class Report:
-    """The cross-check of one file: its rows, and what of the file was not run."""
+    """The cross-check of one file or notebook: its rows, and what of the code was not run.
+
+    ``setup_problems``: what failed in the reader's environment or set-up (not a mistake of
+    a checked function), each said once, above the table. In Jupyter the report shows as
+    an HTML table (:meth:`_repr_html_`); elsewhere ``repr`` and ``str`` give :meth:`to_text`.
+    """
     path: str
     results: list = field(default_factory=list)
     skipped_code: list = field(default_factory=list)
     load_notes: list = field(default_factory=list)
+    setup_problems: list = field(default_factory=list)
 
     @property
     def exit_code(self):
-        """0 when every attempted check passes, 1 when one fails or errs."""
-        return 1 if any(r.status in (FAIL, ERROR) for r in self.results) else 0
+        """0 when every attempted check passes and the set-up worked; 1 otherwise."""
+        failed = any(r.status in (FAIL, ERROR) for r in self.results)
+        return 1 if failed or self.setup_problems else 0
+
+    def __str__(self):
+        return self.to_text()
+
+    __repr__ = __str__
+
+    def _repr_html_(self):
+        """The report as Jupyter shows it: set-up problems, then a table (check, status, detail, hint)."""
+        esc = html.escape
+        parts = [f"<p><b>crosscheck of {esc(self.path)}</b></p>"]
+        if self.setup_problems:
+            parts.append("<p><b>set-up problems</b> (your environment, not your code):</p><ul>"
+                         + "".join(f"<li>{esc(p)}</li>" for p in self.setup_problems) + "</ul>")
+        parts.append("<table><thead><tr><th>check</th><th>status</th><th>detail</th><th>hint</th>"
+                     "</tr></thead><tbody>")
+        for r in self.results:
+            detail = esc(r.detail).replace("\n", "<br>")
+            parts.append(f"<tr><td>{esc(r.check)}</td><td>{esc(SYMBOLS[r.status])} {esc(r.status)}</td>"
+                         f"<td style=\"text-align:left\">{detail}</td>"
+                         f"<td style=\"text-align:left\">{esc(r.hint)}</td></tr>")
+        parts.append("</tbody></table>")
+        parts.append(f"<p>{esc(self._summary()[-1])}</p>")
+        return "\n".join(parts)
 
     def to_json(self):
         """The report as JSON: every field, and ``exit_code``."""
         data = asdict(self)
-        data["exit_code"] = self.exit_code
+        data = {"path": data.pop("path"), "setup_problems": data.pop("setup_problems"), **data,
+                "exit_code": self.exit_code}  # the set-up problems first, as in the table
         return json.dumps(data, indent=2, default=str)
 
     @classmethod
@@ -44,7 +76,7 @@ class Report:
         """The report that :meth:`to_json` wrote."""
         data = json.loads(text)
         return cls(data["path"], [CheckResult(**row) for row in data["results"]],
-                   data["skipped_code"], data["load_notes"])
+                   data["skipped_code"], data["load_notes"], data.get("setup_problems", []))
 
     def to_text(self):
         """The table, the hints and tracebacks below it, and a summary."""
@@ -54,6 +86,10 @@ class Report:
             rows.append((r.check, SYMBOLS[r.status], diff, r.detail.splitlines()[0] if r.detail else ""))
         widths = [max(len(row[i]) for row in rows) for i in range(3)]
         lines = [f"crosscheck of {self.path}", ""]
+        if self.setup_problems:
+            lines.append("set-up problems (your environment, not your code):")
+            lines += [f"  ! {problem}" for problem in self.setup_problems]
+            lines.append("")
         for row in rows:
             lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths))
                          + "  " + row[3])
@@ -65,17 +101,20 @@ class Report:
                 lines.append(f"    {line}")
             if r.hint:
                 lines.append(f"    hint: {r.hint}")
-        n_pass = sum(r.status == PASS for r in self.results)
-        n_attempted = sum(r.status in (PASS, FAIL, ERROR) for r in self.results)
-        lines += ["", f"integers and booleans compared exactly, floats to {FLOAT_TOLERANCE:g} "
-                      "(absolute); same inputs, same seeds.",
-                  f"{n_pass}/{n_attempted} attempted checks pass; "
-                      f"{len(self.skipped_code)} top-level statement(s) not run"
-                      " (loops, calls, plots; --format json lists them)."]
+        lines += [""] + self._summary()
         if self.load_notes:
             lines.append(f"{len(self.load_notes)} simple assignment(s) could not be evaluated "
                          "(they use values made by skipped code; --format json lists them).")
         return "\n".join(lines)
+
+    def _summary(self):
+        n_pass = sum(r.status == PASS for r in self.results)
+        n_attempted = sum(r.status in (PASS, FAIL, ERROR) for r in self.results)
+        return [f"integers and booleans compared exactly, floats to {FLOAT_TOLERANCE:g} "
+                "(absolute); same inputs, same seeds.",
+                f"{n_pass}/{n_attempted} attempted checks pass; "
+                f"{len(self.skipped_code)} top-level statement(s) not run"
+                " (loops, calls, plots; --format json lists them)."]
 
 
 def _show(value):

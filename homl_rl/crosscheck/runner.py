@@ -2,7 +2,7 @@
 
 from homl_rl.crosscheck.checks import CHECKS
 from homl_rl.crosscheck.checks.base import Context
-from homl_rl.crosscheck.client import Worker, WorkerError
+from homl_rl.crosscheck.client import SetupError, Worker, WorkerError
 from homl_rl.crosscheck.loader import UsageError
 from homl_rl.crosscheck.report import ERROR, SKIPPED, CheckResult, Report
 
@@ -25,8 +25,16 @@ def applicable_checks(loaded, only=None):
     return rows
 
 
-def run(loaded, only, timeout):
-    """The report of the cross-check of ``loaded`` (see :func:`homl_rl.crosscheck.crosscheck`)."""
+SETUP_SKIPPED = "not checked: see the set-up problem at the top"
+
+
+def run(loaded, only, timeout, setup_problems=()):
+    """The report of the cross-check of ``loaded`` (see :func:`homl_rl.crosscheck.crosscheck`).
+
+    ``setup_problems``: what already went wrong in the reader's environment; a check that
+    fails for a reason of the environment (:class:`SetupError`) adds its problem there,
+    once, and its row is skipped.
+    """
     path = loaded.path
     book_names = {n for names, _ in CHECKS.values() for n in names}
     if not book_names & ({d.name for d in loaded.definitions} | {s.name for s in loaded.snippets}):
@@ -39,7 +47,8 @@ def run(loaded, only, timeout):
         if unknown:
             raise UsageError(f"unknown check {', '.join(unknown)}; choose from "
                              f"{', '.join(sorted(known))}")
-    report = Report(str(path), skipped_code=list(loaded.skipped))
+    report = Report(str(path), skipped_code=list(loaded.skipped),
+                    setup_problems=list(setup_problems))
     worker = Worker(loaded, load_timeout=max(timeout, 120.0))
     try:
         try:
@@ -57,6 +66,10 @@ def run(loaded, only, timeout):
                 continue
             try:
                 results = function(ctx)
+            except SetupError as error:
+                if str(error) not in report.setup_problems:
+                    report.setup_problems.append(str(error))
+                results = CheckResult(name, SKIPPED, detail=SETUP_SKIPPED)
             except WorkerError as error:
                 lines = str(error).splitlines()
                 if lines and lines[0].startswith("  "):  # a traceback: the error first

@@ -10,15 +10,22 @@ Requests (dicts, ``op`` says which):
 
 - ``load``: ``cells`` = ``[(filename, source, kept_linenos)]``; exec the kept statements
   of each cell, in order, in one namespace; remember each statement's value by its id
-  ``(cell index, lineno)``.
+  ``(cell index, lineno)``. A set-up import (``setup_imports``: ids) of a module that is
+  missing here (``google.colab`` outside Colab) binds a :class:`SetupStub` instead.
 - ``call``: call the definition ``stmt`` with ``calls`` = ``[(args, kwargs)]`` one after
   the other, after setting ``globals`` in the reader's namespace and seeding with
   ``seed``; return each result (TensorFlow tensors as NumPy arrays), what it printed,
   and the ``collect`` globals afterwards.
+- ``call_seeds``: ``call`` once per ``(seed, calls)`` of ``runs``: a list of answers.
 
 Values that cannot cross a pipe as pickles (models, optimizers, environments) cross
 as small specs (tuples tagged ``"__model__"``, ``"__optimizer__"``, ``"__env__"``, ...)
 and are rebuilt here.
+
+The worker's environment is set up for Keras 2 before anything runs
+(:func:`keras_2_environment`), whatever the reader's set-up asked for. A failure of that
+set-up (TensorFlow or Keras that cannot be imported here) answers ``{"setup": message}``:
+a problem of the environment, reported once at the top of the report, not in a row.
 
 TensorFlow is imported only when a spec needs it (a model, a tensor, a loss): a check of
 NumPy code then runs without it, and :meth:`ReaderWorker.seed` seeds TensorFlow only
@@ -43,6 +50,70 @@ from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
+
+
+def keras_2_environment(environ):
+    """Set ``TF_USE_LEGACY_KERAS`` in ``environ`` as :mod:`homl_rl.tf_setup` needs it; what changed.
+
+    TensorFlow >= 2.16 gives Keras 2 through ``tf_keras`` only with the variable set to
+    ``1``; TensorFlow 2.15 has Keras 2 built in and, with the variable set, looks for
+    ``tf_keras`` (absent there) and fails at the first ``tf.keras``. The book's notebook
+    sets it unconditionally: on 2.15 it must be unset. Returns ``(old, new)`` or ``None``.
+    """
+    import importlib.metadata
+
+    version = None
+    for distribution in ("tensorflow", "tensorflow-cpu", "tensorflow-macos", "tf-nightly"):
+        try:
+            version = importlib.metadata.version(distribution)
+            break
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    if version is None:
+        return None
+    wanted = "1" if tuple(int(p) for p in version.split(".")[:2]) >= (2, 16) else None
+    old = environ.get("TF_USE_LEGACY_KERAS")
+    if old == wanted:
+        return None
+    if wanted is None:
+        del environ["TF_USE_LEGACY_KERAS"]
+    else:
+        environ["TF_USE_LEGACY_KERAS"] = wanted
+    return old, wanted
+
+
+class SetupProblem(Exception):
+    """The worker's environment cannot run a check (TensorFlow cannot be imported here)."""
+
+
+class SetupStub:
+    """What a missing set-up module (``google.colab``, ``tf_keras``) is bound to: unusable."""
+
+    def __init__(self, name):
+        self.__name = name
+
+    def __getattr__(self, attribute):
+        raise ModuleNotFoundError(f"{self.__name} is not installed here: the cross-check "
+                                  "replaced this set-up import by a stub")
+
+    def __call__(self, *args, **kwargs):
+        return self.__getattr__("__call__")
+
+    def __repr__(self):
+        return f"<stub for {self.__name}>"
+
+
+def _tensorflow():
+    """TensorFlow, set up as homl_rl sets it up; a :class:`SetupProblem` if it cannot load."""
+    try:
+        from homl_rl.tf_setup import tf
+
+        tf.keras.utils  # noqa: B018 -- the first tf.keras access is where Keras loads
+        return tf
+    except (ImportError, RecursionError, AttributeError) as error:
+        raise SetupProblem(f"TensorFlow/Keras cannot be imported in the checking process "
+                           f"({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}); "
+                           "the TensorFlow checks cannot run in this environment") from None
 
 
 def read_message(fd):
@@ -94,8 +165,9 @@ class ReaderWorker:
         self.shared_envs = {}
 
     # --- load ----------------------------------------------------------------------
-    def load(self, cells):
+    def load(self, cells, setup_imports=()):
         errors, notes = [], []
+        setup_imports = {tuple(stmt_id) for stmt_id in setup_imports}
         for cell_index, (filename, source, kept) in enumerate(cells):
             lines = source.splitlines(keepends=True)
             linecache.cache[filename] = (len(source), None, lines, filename)
@@ -108,8 +180,15 @@ class ReaderWorker:
                 try:
                     with contextlib.redirect_stdout(io.StringIO()):
                         exec(code, self.namespace)
-                except BaseException:  # noqa: BLE001 -- the reader's code: anything goes
+                except BaseException as error:  # noqa: BLE001 -- the reader's code: anything goes
                     where = f"{filename}, line {stmt.lineno}"
+                    if (cell_index, stmt.lineno) in setup_imports and isinstance(error, ImportError):
+                        for alias in stmt.names:
+                            bound = alias.asname or alias.name.split(".")[0]
+                            self.namespace[bound] = SetupStub(alias.name)
+                        notes.append(f"{where}: set-up import `{ast.unparse(stmt)}` skipped "
+                                     f"({type(error).__name__}: {error}); a stub stands for it")
+                        continue
                     if isinstance(stmt, (ast.Import, ast.ImportFrom, ast.FunctionDef,
                                          ast.AsyncFunctionDef, ast.ClassDef)):
                         trace = short_traceback().splitlines()
@@ -158,6 +237,10 @@ class ReaderWorker:
         collected = {name: plain(self.namespace.get(name)) for name in collect}
         return {"results": results, "printed": printed, "collected": collected}
 
+    def call_seeds(self, stmt, runs, globals=None, collect=(), method=None):
+        """:meth:`call` once per ``(seed, calls)`` of ``runs``, the globals set afresh each time."""
+        return [self.call(stmt, calls, globals, seed, collect, method) for seed, calls in runs]
+
     @staticmethod
     def call_methods(cls, method_calls, constructor_args):
         obj = cls(*constructor_args)
@@ -174,8 +257,7 @@ class ReaderWorker:
         random.seed(seed)
         np.random.seed(seed)
         if "tensorflow" in sys.modules:
-            import tensorflow as tf
-
+            tf = _tensorflow()
             tf.keras.utils.set_random_seed(seed)  # as homl_rl.seeding.set_seeds does
             tf.config.experimental.enable_op_determinism()
 
@@ -188,25 +270,21 @@ class ReaderWorker:
         if isinstance(value, tuple) and value and isinstance(value[0], str) and value[0].startswith("__"):
             tag = value[0]
             if tag == "__model__":
-                from homl_rl.tf_setup import tf
-
+                tf = _tensorflow()
                 _, config_json, weights = value
                 model = tf.keras.models.model_from_json(config_json)
                 model.set_weights(weights)
                 return model
             if tag == "__optimizer__":
-                from homl_rl.tf_setup import tf
-
+                tf = _tensorflow()
                 return tf.keras.optimizers.get({"class_name": value[1], "config": value[2]})
             if tag == "__module__":
                 return importlib.import_module(value[1])
             if tag == "__tensor__":
-                from homl_rl.tf_setup import tf
-
+                tf = _tensorflow()
                 return tf.constant(value[1])
             if tag == "__loss__":
-                from homl_rl.tf_setup import tf
-
+                tf = _tensorflow()
                 return tf.keras.losses.get(value[1])
             if tag == "__env__":
                 _, env_id, reset_seed = value
@@ -219,6 +297,8 @@ class ReaderWorker:
                     self.shared_envs[key] = env = gym.make(value[1])
                     env.reset(seed=value[2])
                 return self.shared_envs[key]
+            if tag == "__global__":  # a value set once per request in the reader's globals
+                return self.namespace[value[1]]
             if tag == "__deque__":
                 return deque(copy.deepcopy(value[1]), maxlen=value[2])
         if isinstance(value, list):
@@ -266,6 +346,7 @@ def main(read_fd, write_fd):
         resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
     except (ImportError, ValueError, OSError):  # not on this platform, or a lower hard limit
         pass
+    keras_2_environment(os.environ)  # whatever the reader's kernel had set
     # the reader's C-level prints and TensorFlow's logs must not reach our terminal
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
@@ -277,6 +358,8 @@ def main(read_fd, write_fd):
         op = request.pop("op")
         try:
             answer = {"ok": getattr(worker, op)(**request)}
+        except SetupProblem as problem:
+            answer = {"setup": str(problem)}
         except BaseException:  # noqa: BLE001 -- sys.exit in the reader's code included
             answer = {"error": short_traceback()}
         try:

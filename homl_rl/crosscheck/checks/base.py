@@ -7,7 +7,19 @@ import numpy as np
 from homl_rl.crosscheck.client import Worker, WorkerError
 from homl_rl.crosscheck.diff import FLOAT_TOLERANCE, compare
 from homl_rl.crosscheck.loader import LoadedSource
-from homl_rl.crosscheck.report import PASS, CheckResult, failure
+from homl_rl.crosscheck.report import FAIL, PASS, CheckResult, failure
+
+SEEDS = tuple(range(42, 62))
+"""the seeds every stochastic check runs the reader's function and ours at (20; 42 first,
+the notebook's): one lucky draw cannot pass a function that samples from the wrong
+distribution, and a per-step function is run over whole episodes at each seed"""
+
+
+
+def seeds():
+    """:data:`SEEDS`, read when a check runs (a test may run a check at other seeds)."""
+    return SEEDS
+
 
 REGISTERED = {}
 """check name -> (book names it needs, function(context) -> CheckResult or list of them),
@@ -41,6 +53,17 @@ class Context:
                                    globals=globals or {}, seed=seed, collect=list(collect),
                                    method=method)
 
+    def call_seeds(self, definition, calls_by_seed, globals=None, collect=(), method=None):
+        """:meth:`call` at each seed of :data:`SEEDS`: ``calls_by_seed[i]`` at ``SEEDS[i]``.
+
+        The globals are set afresh at each seed (a replay buffer starts empty again);
+        returns one answer per seed.
+        """
+        runs = list(zip(SEEDS, calls_by_seed))
+        return self.worker.request(self.timeout * max(1, len(runs) // 4), op="call_seeds",
+                                   stmt=definition.stmt, runs=runs, globals=globals or {},
+                                   collect=list(collect), method=method)
+
     def values(self, definitions):
         """The values of the reader's assignments ``definitions`` that could be evaluated."""
         values = []
@@ -53,9 +76,14 @@ class Context:
 
 
 def first_matching_hint(theirs, candidates):
-    """The hint of the first known mistake ``(hint, output)`` whose output equals the reader's."""
+    """The hint of the first known mistake ``(hint, output)`` whose output equals the reader's.
+
+    ``output`` may be a function of no arguments that computes it (only when needed).
+    """
     for hint, output in candidates:
         try:
+            if callable(output):
+                output = output()
             if compare(output, theirs).ok:
                 return hint
         except Exception:  # noqa: BLE001
@@ -69,6 +97,29 @@ def compare_result(name, ours, theirs, candidates=(), tol=FLOAT_TOLERANCE):
     if diff.ok:
         return CheckResult(name, PASS, diff.max_abs_diff)
     return failure(name, diff, first_matching_hint(theirs, candidates))
+
+
+def compare_seeds(name, ours, theirs, candidates=(), tol=FLOAT_TOLERANCE):
+    """:func:`compare_result` of outputs by seed (``ours[i]`` at ``SEEDS[i]``): PASS at every seed.
+
+    A failure names the first seed that differs; a hint is given only for a known mistake
+    whose outputs equal the reader's at *every* seed.
+    """
+    worst = 0.0
+    for seed, a, b in zip(SEEDS, ours, theirs):
+        diff = compare(a, b, tol)
+        if not diff.ok:
+            diff.where = f"seed {seed}, {diff.where}"
+            return failure(name, diff, first_matching_hint(theirs, candidates))
+        worst = max(worst, diff.max_abs_diff)
+    if len(theirs) != len(ours):
+        return CheckResult(name, FAIL, detail=f"{len(theirs)} seeds' outputs, {len(ours)} expected")
+    return CheckResult(name, PASS, worst)
+
+
+def by_seed(run):
+    """``[run(seed) for seed in SEEDS]``: our outputs at every seed."""
+    return [run(seed) for seed in SEEDS]
 
 
 def random_cartpole_observations(n, seed=0):

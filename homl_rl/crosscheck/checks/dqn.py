@@ -11,8 +11,8 @@ import numpy as np
 
 from homl_rl.crosscheck import hints
 from homl_rl.crosscheck.checks.base import (
-    check, compare_result, experiences, first_matching_hint, model_spec,
-    random_cartpole_observations)
+    by_seed, check, compare_result, compare_seeds, experiences, first_matching_hint,
+    model_spec, random_cartpole_observations, seeds)
 from homl_rl.crosscheck.diff import compare
 from homl_rl.crosscheck.mutate import assignments, mutated_class
 from homl_rl.crosscheck.report import PASS, SKIPPED, CheckResult, failure
@@ -24,6 +24,8 @@ TRAINING_BATCH_SIZE = 16
 DISCOUNT_FACTOR = 0.95
 REPLAY_BUFFER_SIZE = 2000
 N_OUTPUTS = 2
+MAX_EPISODE_STEPS = 500
+"""CartPole-v1's own limit: a per-step check runs whole episodes"""
 
 
 def _q_network(variant="dqn", seed=42):
@@ -50,19 +52,25 @@ def check_epsilon_greedy_policy(ctx):
     epsilons = [0.0, 0.5, 1.0, 0.1, 0.9, 0.0] * 2
 
     def policy(agent):
-        np.random.seed(42)
-        return [int(agent.epsilon_greedy_policy(s, e)) for s, e in zip(states, epsilons)]
+        """The agent's actions at every seed."""
+        def at(seed):
+            np.random.seed(seed)
+            return [int(agent.epsilon_greedy_policy(s, e)) for s, e in zip(states, epsilons)]
+        return by_seed(at)
 
     ours = policy(_agent(model, optimizer=None))
-    answer = ctx.call(ctx.latest("epsilon_greedy_policy", "def"),
-                      [([s, e], {}) for s, e in zip(states, epsilons)],
-                      globals={"model": model_spec(model), "n_outputs": N_OUTPUTS}, seed=42)
-    reversed_test = mutated_class(VARIANTS["dqn"].agent, "epsilon_greedy_policy",
-                                  hints.EPSILON_TEST_REVERSED_MUTATION)
-    return compare_result("epsilon_greedy_policy", ours, answer["results"], [
-        (hints.EPSILON_TEST_REVERSED, policy(_agent(model, agent_class=reversed_test,
-                                                    optimizer=None))),
-        (hints.ARGMIN, policy(_agent(_negated(model), optimizer=None))),
+    answers = ctx.call_seeds(ctx.latest("epsilon_greedy_policy", "def"),
+                             [[([s, e], {}) for s, e in zip(states, epsilons)]] * len(seeds()),
+                             globals={"model": model_spec(model), "n_outputs": N_OUTPUTS})
+
+    def mutated_policy(*mutations):
+        return lambda: policy(_agent(model, optimizer=None, agent_class=mutated_class(
+            VARIANTS["dqn"].agent, "epsilon_greedy_policy", *mutations)))
+
+    return compare_seeds("epsilon_greedy_policy", ours, [a["results"] for a in answers], [
+        (hints.EPSILON_TEST_REVERSED, mutated_policy(hints.EPSILON_TEST_REVERSED_MUTATION)),
+        (hints.ARGMIN, lambda: policy(_agent(_negated(model), optimizer=None))),
+        *((m.hint, mutated_policy(m.mutation)) for m in hints.EPSILON_GREEDY_MISTAKES),
     ])
 
 
@@ -99,14 +107,14 @@ def _check_training_step(ctx, variant):
     def optimizer():
         return tf.keras.optimizers.Nadam(learning_rate=learning_rate)
 
-    def train_one_step(agent_class, uses_target):
+    def train_one_step(agent_class, uses_target, seed):
         """One training step of a fresh agent on copies of the model and the buffer."""
         agent = _agent(clone_target(model), agent_class=agent_class, optimizer=optimizer(),
                        loss_fn=tf.keras.losses.mean_squared_error,
                        replay_buffer=deque(replayed, maxlen=REPLAY_BUFFER_SIZE),
                        discount_factor=DISCOUNT_FACTOR, batch_size=TRAINING_BATCH_SIZE,
                        target=target if uses_target else None)
-        np.random.seed(42)
+        np.random.seed(seed)
         loss = float(agent.training_step(TRAINING_BATCH_SIZE))
         return loss, [np.asarray(w) for w in agent.model.get_weights()]
 
@@ -116,17 +124,28 @@ def _check_training_step(ctx, variant):
                 "replay_buffer": ("__deque__", replayed, REPLAY_BUFFER_SIZE),
                 "n_outputs": N_OUTPUTS, "discount_factor": DISCOUNT_FACTOR,
                 "batch_size": TRAINING_BATCH_SIZE}
-    loss, ours = train_one_step(VARIANTS[variant].agent, variant != "dqn")
-    answer = ctx.call(versions[-1], [([TRAINING_BATCH_SIZE], {})], globals=globals_, seed=42,
-                      collect=["model"])
-    theirs = answer["collected"]["model"]
-    diff = compare(ours, theirs, where="updated weights")
-    returned = answer["results"][0]
-    if diff.ok and returned is not None:  # the notebook returns nothing; a loss is welcome
-        diff = compare(loss, returned, where="returned loss")
-    if diff.ok:
-        return CheckResult(name, PASS, diff.max_abs_diff)
-    candidates = [(mistake.hint, train_one_step(_mistaken_agent_class(variant, mistake), True)[1])
+    # a step at each seed (each samples its own batch), from the same model each time
+    answers = ctx.call_seeds(versions[-1], [[([TRAINING_BATCH_SIZE], {})]] * len(seeds()),
+                             globals=globals_, collect=["model"])
+    theirs = [answer["collected"]["model"] for answer in answers]
+    worst = 0.0
+    for seed, answer in zip(seeds(), answers):
+        loss, ours = train_one_step(VARIANTS[variant].agent, variant != "dqn", seed)
+        diff = compare(ours, answer["collected"]["model"], where=f"seed {seed}, updated weights")
+        returned = answer["results"][0]
+        if diff.ok and returned is not None:  # the notebook returns nothing; a loss is welcome
+            diff = compare(loss, returned, where=f"seed {seed}, returned loss")
+        if not diff.ok:
+            break
+        worst = max(worst, diff.max_abs_diff)
+    else:
+        return CheckResult(name, PASS, worst)
+
+    def mistake_weights(mistake):
+        agent_class = _mistaken_agent_class(variant, mistake)
+        return lambda: [train_one_step(agent_class, True, seed)[1] for seed in seeds()]
+
+    candidates = [(mistake.hint, mistake_weights(mistake))
                   for mistake in hints.TRAINING_STEP_MISTAKES[variant]]
     return failure(name, diff, first_matching_hint(theirs, candidates))
 
@@ -144,34 +163,48 @@ def check_dqn_play_one_step(ctx):
     if not definitions:
         return CheckResult(name, SKIPPED, detail="no play_one_step(env, state, epsilon)")
     model = _q_network()
-    env = gym.make("CartPole-v1")
-    state, info = env.reset(seed=42)
     epsilons = [0.5, 0.0, 1.0, 0.2]
     agent = _agent(model, optimizer=None)
-    np.random.seed(42)
-    ours, obs = [], state
-    for epsilon in epsilons:  # one env, stepped on: the reader's calls replay the same states
-        out = agent.play_one_step(env, obs, epsilon)
-        ours.append(out[:4])
-        obs = out[0]
-    states = [state] + [out[0] for out in ours[:-1]]
+
+    def episode(seed):
+        """A whole episode at ``seed`` (epsilons cycled): its states, outputs and buffer."""
+        env = gym.make("CartPole-v1")
+        obs, info = env.reset(seed=seed)
+        agent.replay_buffer = deque(maxlen=REPLAY_BUFFER_SIZE)
+        np.random.seed(seed)
+        states, outputs = [], []
+        for step in range(MAX_EPISODE_STEPS):
+            states.append(obs)
+            out = agent.play_one_step(env, obs, epsilons[step % len(epsilons)])
+            outputs.append(out[:4])
+            obs = out[0]
+            if out[2] or out[3]:
+                break
+        return states, outputs, [list(e) for e in agent.replay_buffer]
+
+    episodes = by_seed(episode)
     # the reader's play_one_step steps its own env, made and reset the same way
-    answer = ctx.call(definitions[-1], [([("__shared_env__", "CartPole-v1", 42), s, e], {})
-                                        for s, e in zip(states, epsilons)],
-                      globals={"model": model_spec(model), "n_outputs": N_OUTPUTS,
-                               "replay_buffer": ("__deque__", [], REPLAY_BUFFER_SIZE)},
-                      seed=42, collect=["replay_buffer"])
-    theirs = [tuple(result[:4]) if isinstance(result, (tuple, list)) else result
-              for result in answer["results"]]
-    diff = compare(ours, theirs, where="returned")
-    if diff.ok:
-        diff = compare([list(e) for e in agent.replay_buffer],
-                       [list(e) if isinstance(e, (tuple, list)) else e
-                        for e in answer["collected"]["replay_buffer"]], where="replay_buffer")
+    answers = ctx.call_seeds(
+        definitions[-1],
+        [[([("__shared_env__", "CartPole-v1", seed), s, epsilons[i % len(epsilons)]], {})
+          for i, s in enumerate(states)] for seed, (states, _, _) in zip(seeds(), episodes)],
+        globals={"model": model_spec(model), "n_outputs": N_OUTPUTS,
+                 "replay_buffer": ("__deque__", [], REPLAY_BUFFER_SIZE)},
+        collect=["replay_buffer"])
+    for seed, (_, ours, buffer), answer in zip(seeds(), episodes, answers):
+        theirs = [tuple(result[:4]) if isinstance(result, (tuple, list)) else result
+                  for result in answer["results"]]
+        diff = compare(ours, theirs, where=f"seed {seed}, returned")
+        if diff.ok:
+            diff = compare(buffer, [list(e) if isinstance(e, (tuple, list)) else e
+                                    for e in answer["collected"]["replay_buffer"]],
+                           where=f"seed {seed}, replay_buffer")
+        if not diff.ok:
+            break
     if diff.ok:
         return CheckResult(name, PASS, diff.max_abs_diff)
     hint = ""
-    if diff.where.startswith("replay_buffer") and diff.problem == "wrong length":
+    if "replay_buffer" in diff.where and diff.problem == "wrong length":
         hint = "append (state, action, reward, next_state, done, truncated) to replay_buffer"
     return failure(name, diff, hint)
 
@@ -213,4 +246,6 @@ def check_dueling_formula(ctx):
                                               hints.DUELING_MEAN_MUTATION)),
         (hints.DUELING_NOT_SUBTRACTED, _dueling_formula(state_values, raw_advantages,
                                                         hints.DUELING_NOT_SUBTRACTED_MUTATION)),
+        (hints.DUELING_MAX_OVER_BATCH.hint, _dueling_formula(
+            state_values, raw_advantages, hints.DUELING_MAX_OVER_BATCH.mutation)),
     ])

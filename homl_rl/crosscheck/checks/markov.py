@@ -3,28 +3,40 @@
 import numpy as np
 
 from homl_rl import markov
-from homl_rl.crosscheck.checks.base import check, compare_result
+from homl_rl.crosscheck.checks.base import seeds, by_seed, check, compare_result, compare_seeds
 from homl_rl.crosscheck.diff import compare
-from homl_rl.crosscheck.mutate import mutated_source
+from homl_rl.crosscheck import hints
+from homl_rl.crosscheck.mutate import mutated, mutated_source
 from homl_rl.crosscheck.report import ERROR, FAIL, SKIPPED, CheckResult, failure
 
 
 @check("run_chain", "run_chain")
 def check_run_chain(ctx):
     n_runs = 10
-    np.random.seed(42)
-    ours = [markov.run_chain(0) for _ in range(n_runs)]
-    answer = ctx.call(ctx.latest("run_chain", "def"), [([0], {}) for _ in range(n_runs)],
-                      globals={"transition_probabilities": markov.chain_transition_probabilities,
-                               "terminal_states": markov.terminal_states, "n_max_steps": 1000},
-                      seed=42)
+
+    def runs_at(run_chain):
+        def at(seed):
+            np.random.seed(seed)
+            return [[int(s) for s in run_chain(0)] for _ in range(n_runs)]
+        return at
+
+    answers = ctx.call_seeds(ctx.latest("run_chain", "def"),
+                             [[([0], {}) for _ in range(n_runs)]] * len(seeds()),
+                             globals={"transition_probabilities": markov.chain_transition_probabilities,
+                                      "terminal_states": markov.terminal_states, "n_max_steps": 1000})
     theirs = []
-    for result, printed in zip(answer["results"], answer["printed"]):
-        if isinstance(result, (list, tuple, np.ndarray)):
-            theirs.append([int(s) for s in result])
-        else:  # the notebook's run_chain prints the states
-            theirs.append([int(token) for token in printed.split() if token.isdigit()])
-    return compare_result("run_chain (ten runs from s0, seed 42)", ours, theirs)
+    for answer in answers:
+        runs = []
+        for result, printed in zip(answer["results"], answer["printed"]):
+            if isinstance(result, (list, tuple, np.ndarray)):
+                runs.append([int(s) for s in result])
+            else:  # the notebook's run_chain prints the states
+                runs.append([int(token) for token in printed.split() if token.isdigit()])
+        theirs.append(runs)
+    start_row = mutated(markov.run_chain, hints.RUN_CHAIN_START_ROW.mutation)
+    return compare_seeds(f"run_chain (ten runs from s0, {len(seeds())} seeds)",
+                         by_seed(runs_at(markov.run_chain)), theirs,
+                         [(hints.RUN_CHAIN_START_ROW.hint, lambda: by_seed(runs_at(start_row)))])
 
 
 @check("MDP tables + Q-value iteration", "transition_probabilities", "rewards", "possible_actions")
@@ -83,26 +95,66 @@ def _mdp_globals():
             "rewards": markov.rewards, "possible_actions": markov.possible_actions}
 
 
+EPISODE_STEPS = 60
+"""steps of the MDP walk a per-step check follows at each seed (the MDP has no end)"""
+
+
+def _walk(seed, n_steps=EPISODE_STEPS):
+    """A walk through the MDP at ``seed``: ``[(state, action)]`` and our ``step`` outputs.
+
+    The actions come from their own generator, so that the global NumPy generator (seeded
+    with ``seed``) is drawn only by ``step``, as the reader's will be.
+    """
+    actions = np.random.default_rng(seed)
+    np.random.seed(seed)
+    pairs, outputs, state = [], [], 0
+    for _ in range(n_steps):
+        action = int(actions.choice(markov.possible_actions[state]))
+        next_state, reward = markov.step(state, action)
+        pairs.append((state, action))
+        outputs.append((int(next_state), int(reward)))
+        state = int(next_state)
+    return pairs, outputs
+
+
 @check("step (Q-learning)", "step")
 def check_step(ctx):
-    pairs = [(s, a) for s, actions in enumerate(markov.possible_actions) for a in actions] * 30
-    np.random.seed(42)
-    ours = [tuple(int(x) for x in markov.step(s, a)) for s, a in pairs]
     definition = next((d for d in reversed(ctx.loaded.versions("step")) if d.kind == "def"), None)
     if definition is None:
         return CheckResult("step (Q-learning)", SKIPPED, detail="step is not a function here")
-    answer = ctx.call(definition, [([s, a], {}) for s, a in pairs], globals=_mdp_globals(), seed=42)
-    return compare_result("step (Q-learning)", ours, answer["results"])
+    walks = by_seed(_walk)
+    answers = ctx.call_seeds(definition, [[([s, a], {}) for s, a in pairs] for pairs, _ in walks],
+                             globals=_mdp_globals())
+    theirs = [[tuple(r) if isinstance(r, (tuple, list)) else r for r in answer["results"]]
+              for answer in answers]
+    most_likely = mutated(markov.step, hints.STEP_MOST_LIKELY.mutation)
+
+    def replayed(step_fn):  # a mistaken step on our walks' (state, action) pairs
+        def at(seed, pairs):
+            np.random.seed(seed)
+            return [tuple(int(x) for x in step_fn(s, a)) for s, a in pairs]
+        return lambda: [at(seed, pairs) for seed, (pairs, _) in zip(seeds(), walks)]
+
+    return compare_seeds("step (Q-learning)", [outputs for _, outputs in walks], theirs,
+                         [(hints.STEP_MOST_LIKELY.hint, replayed(most_likely))])
 
 
 @check("exploration_policy", "exploration_policy")
 def check_exploration_policy(ctx):
-    states = [0, 1, 2] * 50
-    np.random.seed(42)
-    ours = [int(markov.exploration_policy(s)) for s in states]
-    answer = ctx.call(ctx.latest("exploration_policy", "def"), [([s], {}) for s in states],
-                      globals=_mdp_globals(), seed=42)
-    return compare_result("exploration_policy", ours, answer["results"])
+    states = [0, 1, 2] * 20
+
+    def actions(policy):
+        def at(seed):
+            np.random.seed(seed)
+            return [int(policy(s)) for s in states]
+        return at
+
+    answers = ctx.call_seeds(ctx.latest("exploration_policy", "def"),
+                             [[([s], {}) for s in states]] * len(seeds()), globals=_mdp_globals())
+    impossible = mutated(markov.exploration_policy, hints.EXPLORES_IMPOSSIBLE.mutation)
+    return compare_seeds("exploration_policy", by_seed(actions(markov.exploration_policy)),
+                         [a["results"] for a in answers],
+                         [(hints.EXPLORES_IMPOSSIBLE.hint, lambda: by_seed(actions(impossible)))])
 
 
 READER_FUNCTIONS = {"exploration_policy(state, possible_actions)": "exploration_policy(state)",

@@ -4,7 +4,7 @@ import gymnasium as gym
 import numpy as np
 
 from homl_rl.crosscheck import hints
-from homl_rl.crosscheck.checks.base import check, compare_result, model_spec
+from homl_rl.crosscheck.checks.base import seeds, by_seed, check, compare_result, compare_seeds, model_spec
 from homl_rl.crosscheck.mutate import mutated
 from homl_rl.crosscheck.report import SKIPPED, CheckResult
 from homl_rl.nn_policy import policy_net
@@ -31,6 +31,8 @@ def check_discount_rewards(ctx):
     return compare_result("discount_rewards", ours, theirs["results"], [
         (hints.DISCOUNT_FORWARD, forwards),
         (hints.NOT_DISCOUNTED, [discount_rewards(r, 1.0) for r, d in inputs]),
+        (hints.DISCOUNT_PER_STEP.hint, [np.array([reward * d ** t for t, reward in enumerate(r)])
+                                        for r, d in inputs]),
     ])
 
 
@@ -48,9 +50,11 @@ def check_discount_and_normalize(ctx):
     per_episode = [[discount_and_normalize_rewards([rewards], d)[0] for rewards in r]
                    for r, d in inputs]
     not_divided = mutated(discount_and_normalize_rewards, hints.NOT_DIVIDED_BY_STD_MUTATION)
+    not_centred = mutated(discount_and_normalize_rewards, hints.NOT_CENTRED.mutation)
     return compare_result("discount_and_normalize_rewards", ours, theirs["results"], [
         (hints.NORMALIZED_PER_EPISODE, per_episode),
         (hints.NOT_DIVIDED_BY_STD, [not_divided(r, d) for r, d in inputs]),
+        (hints.NOT_CENTRED.hint, [not_centred(r, d) for r, d in inputs]),
     ])
 
 
@@ -60,37 +64,66 @@ def _pg_fields(obs, reward, done, truncated, grads):
             "grads": grads}
 
 
-def _check_pg_step(ctx, name, book_name, env_id, make_model, loss_name, ours_fn, mistakes=()):
-    """One step from three reset states (seeds 42-44), ours and the reader's; then the mistakes."""
+MAX_EPISODE_STEPS = 500
+"""CartPole-v1's own limit: the policy-gradient step is checked over whole episodes"""
+
+MODEL = "_crosscheck_policy_model"
+"""the global the policy network is built in once per seed, in the reader's namespace"""
+
+
+def _check_pg_step(ctx, name, book_name, env_id, make_model, loss_name, ours_fn, mistakes=(),
+                   max_steps=None):
+    """Ours and the reader's step over a whole episode (at most ``max_steps``) at each seed.
+
+    At each seed of :func:`seeds` the env is reset with that seed and every generator
+    seeded with it; the reader's function is called on our episode's observations, in
+    order, on an env of its own made and reset the same way. Then the known ``mistakes``.
+    """
     definitions = [d for d in ctx.loaded.versions(book_name)
                    if d.kind == "def" and len(d.params) == 4]
     if not definitions:
         return CheckResult(name, SKIPPED, detail=f"no {book_name}(env, obs, model, loss_fn)")
     model = make_model()
     loss_fn = tf.keras.losses.get(loss_name)
-    inputs = [(seed, gym.make(env_id).reset(seed=seed)[0]) for seed in [42, 43, 44]]
+    max_steps = max_steps or MAX_EPISODE_STEPS
 
-    def run(step_fn):
-        set_seeds(42)
-        outputs = []
-        for seed, obs in inputs:
-            env = gym.make(env_id)
-            env.reset(seed=seed)
+    def episode(step_fn, seed, observations=None):
+        """``step_fn``'s outputs over an episode at ``seed`` (or at the given ``observations``)."""
+        env = gym.make(env_id)
+        obs, info = env.reset(seed=seed)
+        set_seeds(seed)
+        observed, outputs = [], []
+        for step in range(max_steps if observations is None else len(observations)):
+            if observations is not None:
+                obs = observations[step]
+            observed.append(obs)
             obs, reward, done, truncated, grads = step_fn(env, obs, model, loss_fn)
             outputs.append(_pg_fields(obs, reward, done, truncated, [np.asarray(g) for g in grads]))
-        return outputs
+            if observations is None and (done or truncated):
+                break
+        return observed, outputs
 
-    ours = run(ours_fn)
-    answer = ctx.call(definitions[-1],
-                      [([("__env__", env_id, seed), obs, model_spec(model),
-                         ("__loss__", loss_name)], {}) for seed, obs in inputs], seed=42)
+    episodes = by_seed(lambda seed: episode(ours_fn, seed))
+    answers = ctx.call_seeds(
+        definitions[-1],
+        [[([("__shared_env__", env_id, seed), obs, ("__global__", MODEL), ("__loss__", loss_name)], {})
+          for obs in observed] for seed, (observed, _) in zip(seeds(), episodes)],
+        globals={MODEL: model_spec(model)})
     theirs = []
-    for result in answer["results"]:
-        if isinstance(result, tuple) and len(result) == 5:
-            result = _pg_fields(*result)
-        theirs.append(result)
+    for answer in answers:
+        results = []
+        for result in answer["results"]:
+            if isinstance(result, tuple) and len(result) == 5:
+                result = _pg_fields(*result)
+            results.append(result)
+        theirs.append(results)
+
+    def run(step_fn):  # a mistake, on our episodes' observations
+        return lambda: [episode(step_fn, seed, observed)[1]
+                        for seed, (observed, _) in zip(seeds(), episodes)]
+
     candidates = [(hint, run(fn)) for hint, fn in mistakes]
-    return compare_result(name, ours, theirs, candidates)
+    return compare_seeds(name, [outputs for _, outputs in episodes], theirs, candidates)
 
 
 @check("play_one_step (policy gradients)", "play_one_step")
@@ -101,14 +134,22 @@ def check_pg_play_one_step(ctx):
         return model
 
     action_as_target = mutated(play_one_step, hints.ACTION_AS_TARGET_MUTATION)
+    reversed_sampling = mutated(play_one_step, hints.ACTION_SAMPLED_REVERSED.mutation)
     return _check_pg_step(
         ctx, "play_one_step (policy gradients)", "play_one_step", "CartPole-v1", make_model,
-        "binary_crossentropy", play_one_step, [(hints.ACTION_AS_TARGET, action_as_target)])
+        "binary_crossentropy", play_one_step, [(hints.ACTION_AS_TARGET, action_as_target),
+                                               (hints.ACTION_SAMPLED_REVERSED.hint, reversed_sampling)])
 
 
 @check("lander_play_one_step", "lander_play_one_step")
 def check_lander_play_one_step(ctx):
     return _check_pg_step(ctx, "lander_play_one_step", "lander_play_one_step",
                           LANDER_CONFIG.env_id, lambda: lander_policy_net(seed=42),
-                          "sparse_categorical_crossentropy", lander_play_one_step)
+                          "sparse_categorical_crossentropy", lander_play_one_step,
+                          max_steps=LANDER_STEPS)
+
+
+LANDER_STEPS = 40
+"""steps of each LunarLander episode checked (its episodes run up to 1,000 steps, a gradient
+each: the first 40 at each of the 20 seeds)"""
 

@@ -4,7 +4,9 @@ from collections import deque
 
 import numpy as np
 
-from homl_rl.crosscheck.checks.base import check, compare_result, experiences
+from homl_rl.crosscheck import hints
+from homl_rl.crosscheck.checks.base import seeds, by_seed, check, compare_seeds, experiences
+from homl_rl.crosscheck.mutate import mutated
 from homl_rl.replay_buffers import ReplayBuffer, sample_experiences
 
 
@@ -12,11 +14,22 @@ from homl_rl.replay_buffers import ReplayBuffer, sample_experiences
 def check_sample_experiences(ctx):
     stored = experiences()
     buffer = deque(stored, maxlen=2000)
-    np.random.seed(42)
-    ours = [sample_experiences(buffer, 8), sample_experiences(buffer, 5)]
-    answer = ctx.call(ctx.latest("sample_experiences", "def"), [([8], {}), ([5], {})],
-                      globals={"replay_buffer": ("__deque__", stored, 2000)}, seed=42)
-    return compare_result("sample_experiences", ours, answer["results"], tol=0)
+    sizes = [8, 5, 32]
+
+    def batches(sample):
+        def at(seed):
+            np.random.seed(seed)
+            return [sample(buffer, size) for size in sizes]
+        return at
+
+    answers = ctx.call_seeds(ctx.latest("sample_experiences", "def"),
+                             [[([size], {}) for size in sizes]] * len(seeds()),
+                             globals={"replay_buffer": ("__deque__", stored, 2000)})
+    candidates = [(mistake.hint, lambda mistake=mistake: by_seed(batches(
+        mutated(sample_experiences, mistake.mutation))))
+        for mistake in (hints.SAMPLE_WITHOUT_REPLACEMENT, hints.SAMPLE_OFF_BY_ONE)]
+    return compare_seeds("sample_experiences", by_seed(batches(sample_experiences)),
+                         [a["results"] for a in answers], candidates, tol=0)
 
 
 @check("ReplayBuffer", "ReplayBuffer")
@@ -27,9 +40,12 @@ def check_replay_buffer(ctx):
     def run(buffer):
         return [getattr(buffer, name)(*args) for name, args in calls]
 
-    np.random.seed(42)
-    ours = [np.asarray(out, dtype=np.int64) for out in run(ReplayBuffer(5)) if out is not None]
-    answer = ctx.call(ctx.latest("ReplayBuffer", "class"), [([5], {})], seed=42, method=calls)
-    outputs = answer["results"][0]
-    theirs = [np.asarray(list(out)) for out in outputs if out is not None]
-    return compare_result("ReplayBuffer (max_size 5, wraps)", ours, theirs, tol=0)
+    def ours_at(seed):
+        np.random.seed(seed)
+        return [np.asarray(out, dtype=np.int64) for out in run(ReplayBuffer(5)) if out is not None]
+
+    answers = ctx.call_seeds(ctx.latest("ReplayBuffer", "class"), [[([5], {})]] * len(seeds()),
+                             method=calls)
+    theirs = [[np.asarray(list(out)) for out in answer["results"][0] if out is not None]
+              for answer in answers]
+    return compare_seeds("ReplayBuffer (max_size 5, wraps)", by_seed(ours_at), theirs, tol=0)
