@@ -118,8 +118,8 @@ RESET_AT_THE_END = {
         "    next_state, reward, done, truncated, info = env.step(action)\n"
         "    if done or truncated:\n        next_state, info = env.reset()\n"),
     "play_one_step (policy gradients)": (
-        "policy_gradients", "    obs, reward, done, truncated, info = env.step(int(action))\n",
-        "    obs, reward, done, truncated, info = env.step(int(action))\n"
+        "policy_gradients", "    obs, reward, done, truncated, info = env.step(int(action[0, 0]))\n",
+        "    obs, reward, done, truncated, info = env.step(int(action[0, 0]))\n"
         "    if done or truncated:\n        obs, info = env.reset()\n"),
 }
 
