@@ -35,6 +35,7 @@ from homl_rl.dqn import clone_target
 from homl_rl.progress import progress_bar
 from homl_rl.replay_buffers import FrameReplayBuffer
 from homl_rl.seeding import set_seeds
+from homl_rl.summaries import summaries
 from homl_rl.tf_setup import tf
 
 
@@ -301,7 +302,7 @@ def _restore(meta, arrays, path, agent, buffer, rng, env):
 # --- the training loop ----------------------------------------------------------------------
 
 def train_breakout(config=BreakoutConfig(), out_dir="runs/breakout", resume=False,
-                   progress=True, stop_at_step=None):
+                   progress=True, stop_at_step=None, logdir=None):
     """The notebook's Double Dueling DQN training loop, step-based and scaled to Atari.
 
     Every step: epsilon-greedy action (epsilon linear in the step), env step, the clipped
@@ -316,6 +317,12 @@ def train_breakout(config=BreakoutConfig(), out_dir="runs/breakout", resume=Fals
     hyper-parameters are the checkpoint's); an interrupted and resumed run gives the same
     numbers as an uninterrupted one. Without ``resume`` an existing checkpoint is an error
     (never overwritten). Returns ``(state, agent, best_weights)``.
+
+    ``logdir``: a folder for TensorBoard (:mod:`homl_rl.summaries`; not a hyper-parameter):
+    at each episode's end, at env step ``step``, ``train/episode_return``, ``train/epsilon``,
+    ``train/loss`` (the mean of the episode's training steps, once training started) and
+    ``train/env_steps_per_second``; at each evaluation ``eval/score``. A resumed run goes on
+    writing there from its checkpoint's step.
     """
     path = Path(out_dir) / CHECKPOINT_NAME
     meta = arrays = None
@@ -326,6 +333,7 @@ def train_breakout(config=BreakoutConfig(), out_dir="runs/breakout", resume=Fals
     elif path.exists():
         raise CheckpointError(f"{path} exists: pass resume=True (--resume) to continue it, "
                               "or choose another output directory")
+    log = summaries(logdir)
     set_seeds(config.seed)
     env, eval_env = make_training_env(config), make_training_env(config)
     agent = BreakoutDQN(config, env.action_space.n, env.observation_space.shape)
@@ -350,7 +358,9 @@ def train_breakout(config=BreakoutConfig(), out_dir="runs/breakout", resume=Fals
 
     bar = progress_bar(total=config.n_steps, initial=state.step, desc="breakout",
                        progress=progress, unit="step")
-    with CtrlC() as ctrl_c:
+    losses = []  # the training steps' losses since the last episode's end
+    log.rate("train/env_steps_per_second", state.step, state.step)  # starts its clock
+    with log, CtrlC() as ctrl_c:
         while state.step < config.n_steps:
             action = agent.epsilon_greedy_policy(obs, config.epsilon(state.step), rng)
             obs, reward, terminated, truncated, info = env.step(action)
@@ -362,14 +372,20 @@ def train_breakout(config=BreakoutConfig(), out_dir="runs/breakout", resume=Fals
             if terminated or truncated:
                 state.episode_returns.append([step, state.episode_return])
                 bar.set_postfix(ret=state.episode_return, eps=f"{config.epsilon(step):.3f}")
+                log.scalars(step, **{
+                    "train/episode_return": state.episode_return,
+                    "train/epsilon": config.epsilon(step),
+                    "train/loss": float(np.mean(losses)) if losses else None})
+                log.rate("train/env_steps_per_second", step, step)
+                losses = []
                 obs, info = env.reset(seed=config.seed + state.episode)
                 state.episode += 1
                 state.episode_return, state.episode_actions = 0.0, []
                 buffer.start_episode(obs)
             if step >= config.training_starts and step % config.train_period == 0:
                 batch = buffer.sample(config.batch_size)
-                agent.training_step(batch.states, batch.actions, batch.rewards,
-                                    batch.next_states, batch.dones)
+                losses.append(float(agent.training_step(
+                    batch.states, batch.actions, batch.rewards, batch.next_states, batch.dones)))
                 if config.soft_target_update is not None:
                     agent.soft_update()
             if config.soft_target_update is None and step % config.target_update_period == 0:
@@ -377,6 +393,7 @@ def train_breakout(config=BreakoutConfig(), out_dir="runs/breakout", resume=Fals
             if step % config.eval_interval == 0:
                 score = evaluate(agent, eval_env, config)
                 state.evaluations.append([step, score])
+                log.scalar("eval/score", score, step)
                 if state.best_score is None or score > state.best_score:
                     state.best_score, best_weights = score, agent.model.get_weights()
             bar.update(1)
@@ -384,6 +401,7 @@ def train_breakout(config=BreakoutConfig(), out_dir="runs/breakout", resume=Fals
             if stop or step % config.checkpoint_interval == 0 or step == config.n_steps:
                 state.interrupted = stop and step < config.n_steps
                 checkpoint()
+                log.flush()
             if stop:
                 break
     bar.close()

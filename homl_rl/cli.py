@@ -287,6 +287,14 @@ def _config(module, name, **options):
     return lambda: (getattr(importlib.import_module(module), name), options)
 
 
+def _logdir_option(parser, what="train: "):
+    """``--logdir DIR``: TensorBoard's folder for a long run (not a hyper-parameter: it is
+    no config field and never enters a run's cache key)."""
+    parser.add_argument("--logdir", metavar="DIR", type=writable_dir, default=None,
+                        help=f"{what}write TensorBoard scalars there as the run goes "
+                             "(view them with `tensorboard --logdir DIR`; default: none)")
+
+
 def _figures_options(parser):
     parser.add_argument("--list", action="store_true", help="list every figure id and exit")
     parser.add_argument("--only", nargs="+", metavar="ID", help="only these figure ids")
@@ -307,6 +315,7 @@ def _studies_options(parser):
                         help="parallel processes (default: one per core)")
     parser.add_argument("--out", metavar="DIR", type=writable_dir, default=None,
                         help="output directory (default: ./figures)")
+    _logdir_option(parser, "each run's curve and score, one sub-folder per study and run: ")
 
 
 def _tutorial_options(parser):
@@ -330,6 +339,7 @@ def _breakout_tf_agents_options(parser):
     parser.add_argument("--out", type=writable_file((".gif",)),
                         default=Path("breakout_tf_agents.gif"),
                         help="play: the GIF's path (default: breakout_tf_agents.gif)")
+    _logdir_option(parser)
 
 
 def _breakout_options(parser):
@@ -346,6 +356,7 @@ def _breakout_options(parser):
                              "(default: breakout.gif)")
     parser.add_argument("--max-steps", type=positive_int, default=2_000, metavar="N",
                         help="play: steps at most (default: 2000)")
+    _logdir_option(parser)
 
 
 def _compare_options(parser):

@@ -5,11 +5,11 @@ dataclass built from its options) and returns the exit code. The modules a subco
 needs are imported by its handler, so choosing one subcommand loads nothing of the others::
 
     python -m homl_rl figures [--list] [--only ID ...] [--long] [--out DIR]
-    python -m homl_rl studies [--full] [--parameter NAME ...] [--jobs N]
+    python -m homl_rl studies [--full] [--parameter NAME ...] [--jobs N] [--logdir DIR]
     python -m homl_rl tf-agents [--replay-buffer reverb|tf_uniform] [--iterations 20000] [--out DIR]
-    python -m homl_rl breakout-tf-agents train --checkpoint-dir runs/breakout [--iterations 50000]
+    python -m homl_rl breakout-tf-agents train --checkpoint-dir runs/breakout [--logdir DIR]
     python -m homl_rl breakout-tf-agents play --checkpoint-dir runs/breakout [--out breakout.gif]
-    python -m homl_rl breakout train --steps 1000000 --out runs/breakout [--resume]
+    python -m homl_rl breakout train --steps 1000000 --out runs/breakout [--resume] [--logdir DIR]
     python -m homl_rl breakout play --checkpoint runs/breakout --gif breakout.gif
     python -m homl_rl compare [--env-steps 50000] [--seeds 42 43 44] [--jobs 2]
 """
@@ -71,7 +71,8 @@ def studies(args):
         values = FULL_GRIDS[parameter] if args.full else None
         seeds = FULL_SEEDS if args.full else QUICK_SEEDS
         runs, results = run_dqn_study(parameter, values, seeds, n_episodes=args.config.n_episodes,
-                                      jobs=args.jobs, progress=not args.quiet)
+                                      jobs=args.jobs, progress=not args.quiet,
+                                      logdir=args.logdir)
         save_study(parameter, runs, results, args.out or FIGURES_DIR)
         print(f"made the {parameter} study ({len(runs)} runs)")
     return 0
@@ -145,7 +146,7 @@ def breakout_tf_agents(args):
     pipeline = BreakoutPipeline(config)
     history = pipeline.train_agent(checkpoint_dir=checkpoint_dir,
                                    checkpoint_replay_buffer=args.checkpoint_replay_buffer,
-                                   progress=not args.quiet)
+                                   progress=not args.quiet, logdir=args.logdir)
     stopped = " (interrupted)" if history.get("interrupted") else ""
     print(f"trained steps {history['start_step']} to {history['end_step']}{stopped} in "
           f"{history['seconds']:.0f} s ({history['env_steps'] / history['seconds']:.0f} env "
@@ -162,7 +163,7 @@ def breakout(args):
     try:
         if args.action == "train":
             state, agent, best = train_breakout(args.config, args.out, resume=args.resume,
-                                                progress=not args.quiet)
+                                                progress=not args.quiet, logdir=args.logdir)
             word = "interrupted" if state.interrupted else "done"
             print(f"{word} at step {state.step}: {len(state.episode_returns)} episodes, "
                   f"best evaluation {state.best_score}; checkpoint in "

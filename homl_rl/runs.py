@@ -104,7 +104,8 @@ def default_jobs():
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def run_study(run_fn, runs, jobs=None, cache_dir=None, progress=True, sources=()):
+def run_study(run_fn, runs, jobs=None, cache_dir=None, progress=True, sources=(),
+              on_result=None):
     """``run_fn(**params)`` for every parameter dict of ``runs`` (cached ones are read back);
     return the results in order.
 
@@ -113,6 +114,8 @@ def run_study(run_fn, runs, jobs=None, cache_dir=None, progress=True, sources=()
     so an interrupted study loses at most the runs in flight. ``run_fn`` must be a
     module-level function of JSON-able parameters returning JSON-able results;
     ``sources``: the modules whose code it runs (they are part of the cache key).
+    ``on_result(index, result)`` is called in this process for each run as its result
+    arrives, cached ones first (e.g. to log it for TensorBoard).
     """
     jobs = default_jobs() if jobs is None else jobs
     if jobs < 1:
@@ -121,9 +124,11 @@ def run_study(run_fn, runs, jobs=None, cache_dir=None, progress=True, sources=()
     results = [None] * len(runs)
     todo = []
     paths = [cache_dir / f"{cache_key(run_fn, params, sources)}.json" for params in runs]
+    report = on_result or (lambda index, result: None)
     for index, path in enumerate(paths):
         if path.exists():
             results[index] = read_json(path)["result"]
+            report(index, results[index])
         else:
             todo.append(index)
     bar = progress_bar(total=len(runs), initial=len(runs) - len(todo),
@@ -131,6 +136,7 @@ def run_study(run_fn, runs, jobs=None, cache_dir=None, progress=True, sources=()
     if jobs == 1 or len(todo) <= 1:
         for index in todo:
             results[index] = _run_and_cache(run_fn, runs[index], paths[index])
+            report(index, results[index])
             bar.update()
     else:
         context = multiprocessing.get_context("spawn")
@@ -139,6 +145,7 @@ def run_study(run_fn, runs, jobs=None, cache_dir=None, progress=True, sources=()
                        for index in todo}
             for future in as_completed(futures):
                 results[futures[future]] = future.result()
+                report(futures[future], results[futures[future]])
                 bar.update()
     bar.close()
     return results

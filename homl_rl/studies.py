@@ -25,6 +25,7 @@ import numpy as np
 from homl_rl import dqn
 from homl_rl.dqn import train_dqn
 from homl_rl.runs import run_study
+from homl_rl.summaries import check_logdir, has_events, summaries
 
 CACHE_DIR = Path(".cache") / "studies"
 """Where finished runs are kept (one JSON file per run)."""
@@ -134,12 +135,43 @@ def dqn_study_run(seed, n_episodes=600, variant=STUDY_VARIANT, **hyperparameters
             "episodes_to_convergence": episodes_to_convergence(sums_of_rewards)}
 
 
+def run_logdir(logdir, parameter, params):
+    """A study run's TensorBoard folder: ``<logdir>/<parameter>/<parameter>=<value>,seed=<seed>``."""
+    return Path(logdir) / parameter / f"{parameter}={params[parameter]},seed={params['seed']}"
+
+
+def log_study_run(logdir, result):
+    """Write one study run's result for TensorBoard in ``logdir`` (unless a run logged there
+    already): ``study/sum_of_rewards`` of each episode (step: the episode), then
+    ``study/score`` and ``study/episodes_to_convergence`` (if it converged) at the last one."""
+    if has_events(logdir):
+        return
+    sums = result["sums_of_rewards"]
+    with summaries(logdir) as log:
+        for episode, sum_of_rewards in enumerate(sums):
+            log.scalar("study/sum_of_rewards", sum_of_rewards, episode)
+        log.scalars(len(sums) - 1, **{"study/score": result["score"],
+                                      "study/episodes_to_convergence":
+                                          result["episodes_to_convergence"]})
+
+
 def run_dqn_study(parameter, values=None, seeds=QUICK_SEEDS, n_episodes=600, jobs=None,
-                  cache_dir=CACHE_DIR, progress=True):
-    """Run the study of ``parameter`` (one of :data:`FULL_GRIDS`) over ``values`` × ``seeds``."""
+                  cache_dir=CACHE_DIR, progress=True, logdir=None):
+    """Run the study of ``parameter`` (one of :data:`FULL_GRIDS`) over ``values`` × ``seeds``.
+
+    ``logdir``: a folder for TensorBoard (not part of a run's cache key): each run is
+    written there (:func:`log_study_run`, in :func:`run_logdir`) as soon as it is done,
+    or read from the cache.
+    """
     if parameter not in FULL_GRIDS:
         raise ValueError(f"parameter must be one of {', '.join(FULL_GRIDS)}, got {parameter!r}")
     values = QUICK_GRIDS[parameter] if values is None else values
     runs = expand_grid({parameter: values}, seeds, fixed={"n_episodes": n_episodes})
+    on_result = None
+    if logdir is not None:
+        check_logdir(logdir)
+
+        def on_result(index, result):
+            log_study_run(run_logdir(logdir, parameter, runs[index]), result)
     return runs, run_study(dqn_study_run, runs, jobs=jobs, cache_dir=cache_dir, progress=progress,
-                           sources=(sys.modules[__name__], dqn))
+                           sources=(sys.modules[__name__], dqn), on_result=on_result)

@@ -174,6 +174,30 @@ def test_the_cli_keeps_logging_the_metrics_after_a_checkpoint(tmp_path, caplog):
     assert [h["end_step"] for h in load_histories(tmp_path)] == [3]
 
 
+def test_the_cli_logdir_writes_the_metrics_for_tensorboard(tmp_path):
+    from homl_rl.cli import main
+    from homl_rl.summaries import read_scalars
+
+    assert main(["breakout-tf-agents", "train", "--checkpoint-dir", str(tmp_path / "run"),
+                 "--logdir", str(tmp_path / "tb"), "--iterations", "4", "--replay-capacity",
+                 "300", "--initial-collect-steps", "100", "--log-interval", "2", "--quiet"]) == 0
+    [history] = load_histories(tmp_path / "run")
+    scalars = read_scalars(tmp_path / "tb")
+    assert set(scalars) == {"train/loss", "train/epsilon", "train/number_of_episodes",
+                            "train/environment_steps", "train/average_return",
+                            "train/average_episode_length", "train/env_steps_per_second"}
+    steps = [metrics["train_step"] for metrics in history["metrics"]]
+    assert steps == [1, 3, 4]  # iterations 0 and 2 (every 2nd), and the last
+    assert scalars["train/environment_steps"] == [
+        (metrics["train_step"], metrics["EnvironmentSteps"]) for metrics in history["metrics"]]
+    losses = history["losses"]
+    assert scalars["train/loss"] == [
+        (1, pytest.approx(losses[0], rel=1e-6)), (3, pytest.approx(np.mean(losses[1:3]), rel=1e-6)),
+        (4, pytest.approx(losses[3], rel=1e-6))]
+    assert [step for step, _ in scalars["train/epsilon"]] == steps
+    assert all(0.99 < epsilon <= 1.0 for _, epsilon in scalars["train/epsilon"])
+
+
 def test_the_committed_long_run_files_are_agent_runs():
     """figures/breakout_tf_agents*: our 100,000-iteration run of AGENT_RUN on the pinned stack
     (`make figures-long`); a change of AGENT_RUN without rerunning it is caught here."""

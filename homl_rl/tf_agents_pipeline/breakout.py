@@ -54,6 +54,7 @@ from homl_rl.checkpoints import (  # noqa: E402
     CtrlC, checkpointed_step, load_histories, write_history)
 from homl_rl.progress import progress_bar  # noqa: E402
 from homl_rl.seeding import set_seeds  # noqa: E402
+from homl_rl.summaries import summaries  # noqa: E402
 from homl_rl.tf_agents_pipeline.environments import GymnasiumEnvironment  # noqa: E402
 
 logger = logging.getLogger(__name__)
@@ -146,6 +147,13 @@ def make_breakout_agent(tf_env, q_net, config=TFAgentsBreakoutConfig()):
                      epsilon_greedy=lambda: epsilon_fn(train_step))
     agent.initialize()
     return agent
+
+
+TB_METRIC_TAGS = {"NumberOfEpisodes": "number_of_episodes",
+                  "EnvironmentSteps": "environment_steps",
+                  "AverageReturn": "average_return",
+                  "AverageEpisodeLength": "average_episode_length"}
+"""the TensorBoard tag (``train/<tag>``) of each training metric"""
 
 
 class ShowProgress:
@@ -251,8 +259,12 @@ class BreakoutPipeline:
         return common.Checkpointer(ckpt_dir=str(Path(checkpoint_dir) / "train"),
                                    max_to_keep=1, **items)
 
+    def epsilon(self):
+        """The collect policy's epsilon now (the ``DqnAgent`` cell's ``epsilon_fn(train_step)``)."""
+        return float(self.agent.collect_policy._epsilon())
+
     def train_agent(self, n_iterations=None, checkpoint_dir=None,
-                    checkpoint_replay_buffer=False, progress=True):
+                    checkpoint_replay_buffer=False, progress=True, logdir=None):
         """The 2nd edition's ``train_agent(n_iterations)``, with logging and checkpoints.
 
         Returns the history: the loss of every iteration, and the training metrics
@@ -261,10 +273,18 @@ class BreakoutPipeline:
         by the restored collect policy unless it was checkpointed too), saves a
         checkpoint and the greedy policy (``<checkpoint_dir>/policy``) every
         ``checkpoint_interval`` iterations and at the end; Ctrl-C saves one too and stops.
+
+        ``logdir``: a folder for TensorBoard (:mod:`homl_rl.summaries`): every
+        ``log_interval`` iterations (and at the last), at the training step,
+        ``train/loss`` (the mean since the last log), ``train/epsilon``, the four training
+        metrics (``train/average_return``, ``train/average_episode_length``,
+        ``train/number_of_episodes``, ``train/environment_steps``) and
+        ``train/env_steps_per_second``.
         """
         config = self.config
         n_iterations = config.n_iterations if n_iterations is None else n_iterations
         check_positive_int("n_iterations", n_iterations)
+        log = summaries(logdir)
         train_checkpointer = saver = None
         if checkpoint_dir is not None:
             train_checkpointer = self.checkpointer(checkpoint_dir, checkpoint_replay_buffer)
@@ -285,7 +305,10 @@ class BreakoutPipeline:
         policy_state = self.agent.collect_policy.get_initial_state(self.tf_env.batch_size)
         iterator = iter(self.make_dataset())
         bar = progress_bar(range(n_iterations), desc="breakout", progress=progress, unit="it")
-        with CtrlC() as ctrl_c:  # Ctrl-C: log, checkpoint (when checkpointing) and stop
+        env_steps = self.train_metrics[1]
+        log.rate("train/env_steps_per_second", int(env_steps.result()), start_step)
+        logged = 0  # losses already averaged into a log
+        with log, CtrlC() as ctrl_c:  # Ctrl-C: log, checkpoint (when checkpointing) and stop
             for iteration in bar:
                 time_step, policy_state = self.collect_driver.run(time_step, policy_state)
                 trajectories, buffer_info = next(iterator)
@@ -300,6 +323,13 @@ class BreakoutPipeline:
                     history["metrics"].append(dict(
                         {metric.name: float(metric.result()) for metric in self.train_metrics},
                         train_step=step, seconds=time.perf_counter() - start))
+                    log.scalars(step, **{
+                        "train/loss": float(np.mean(history["losses"][logged:])),
+                        "train/epsilon": self.epsilon(),
+                        **{f"train/{TB_METRIC_TAGS[metric.name]}": float(metric.result())
+                           for metric in self.train_metrics}})
+                    log.rate("train/env_steps_per_second", int(env_steps.result()), step)
+                    logged = len(history["losses"])
                 if ctrl_c.pressed:
                     history["interrupted"] = True
                 if train_checkpointer is not None and (step % config.checkpoint_interval == 0
@@ -309,6 +339,7 @@ class BreakoutPipeline:
                         warnings.filterwarnings("ignore", message="Encoding a StructuredValue")
                         saver.save(str(Path(checkpoint_dir) / "policy"))
                     write_history(checkpoint_dir, self._stamp(history, start))
+                    log.flush()
                 if ctrl_c.pressed:
                     break
         return self._stamp(history, start)
