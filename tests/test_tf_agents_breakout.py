@@ -24,10 +24,17 @@ SHORT = TFAgentsBreakoutConfig(replay_capacity=1000, initial_collect_steps=200, 
 
 
 @pytest.fixture(scope="module")
-def short_run(tmp_path_factory):
+def short_run_logdir(tmp_path_factory):
+    """The short run's TensorBoard folder (it logs there: the pinned numbers hold with it)."""
+    return tmp_path_factory.mktemp("tensorboard")
+
+
+@pytest.fixture(scope="module")
+def short_run(tmp_path_factory, short_run_logdir):
     checkpoint_dir = tmp_path_factory.mktemp("breakout")
     pipeline = BreakoutPipeline(SHORT)
-    history = pipeline.train_agent(checkpoint_dir=checkpoint_dir, progress=False)
+    history = pipeline.train_agent(checkpoint_dir=checkpoint_dir, progress=False,
+                                   logdir=short_run_logdir)
     return pipeline, history, checkpoint_dir
 
 
@@ -43,6 +50,30 @@ def test_short_run_is_pinned(short_run):
     assert (last["train_step"], last["EnvironmentSteps"], last["NumberOfEpisodes"]) == (40, 160, 1)
     assert (last["AverageReturn"], last["AverageEpisodeLength"]) == (1.0, 133.0)
     assert history["env_steps"] == 160
+
+
+def test_the_short_run_wrote_its_metrics_for_tensorboard(short_run, short_run_logdir):
+    from homl_rl.summaries import read_scalars
+
+    _, history, _ = short_run
+    scalars = read_scalars(short_run_logdir)
+    assert set(scalars) == {"train/loss", "train/epsilon", "train/number_of_episodes",
+                            "train/environment_steps", "train/average_return",
+                            "train/average_episode_length", "train/env_steps_per_second"}
+    steps = [metrics["train_step"] for metrics in history["metrics"]]
+    assert steps == [1, 21, 40]  # iterations 0 and 20 (every log_interval), and the last
+    for tag, name in (("environment_steps", "EnvironmentSteps"), ("average_return", "AverageReturn"),
+                      ("number_of_episodes", "NumberOfEpisodes"),
+                      ("average_episode_length", "AverageEpisodeLength")):
+        assert scalars[f"train/{tag}"] == [(metrics["train_step"], metrics[name])
+                                           for metrics in history["metrics"]]
+    losses = history["losses"]
+    assert scalars["train/loss"] == [(1, pytest.approx(losses[0], rel=1e-6)),
+                                     (21, pytest.approx(np.mean(losses[1:21]), rel=1e-6)),
+                                     (40, pytest.approx(np.mean(losses[21:]), rel=1e-6))]
+    assert [step for step, _ in scalars["train/epsilon"]] == steps
+    assert all(0.99 < epsilon <= 1.0 for _, epsilon in scalars["train/epsilon"])
+    assert [step for step, _ in scalars["train/env_steps_per_second"]] == steps
 
 
 def test_the_2nd_editions_q_network_and_agent(short_run):
@@ -166,36 +197,18 @@ def test_the_cli_keeps_logging_the_metrics_after_a_checkpoint(tmp_path, caplog):
 
     from homl_rl.cli import main
 
-    caplog.set_level(logging.INFO)
-    assert main(["breakout-tf-agents", "train", "--checkpoint-dir", str(tmp_path),
-                 "--iterations", "3", "--replay-capacity", "300", "--initial-collect-steps", "100",
-                 "--checkpoint-interval", "1", "--log-interval", "1", "--quiet"]) == 0
-    assert caplog.text.count("EnvironmentSteps = ") == 3
-    assert [h["end_step"] for h in load_histories(tmp_path)] == [3]
-
-
-def test_the_cli_logdir_writes_the_metrics_for_tensorboard(tmp_path):
-    from homl_rl.cli import main
     from homl_rl.summaries import read_scalars
 
+    caplog.set_level(logging.INFO)
     assert main(["breakout-tf-agents", "train", "--checkpoint-dir", str(tmp_path / "run"),
-                 "--logdir", str(tmp_path / "tb"), "--iterations", "4", "--replay-capacity",
-                 "300", "--initial-collect-steps", "100", "--log-interval", "2", "--quiet"]) == 0
-    [history] = load_histories(tmp_path / "run")
-    scalars = read_scalars(tmp_path / "tb")
-    assert set(scalars) == {"train/loss", "train/epsilon", "train/number_of_episodes",
-                            "train/environment_steps", "train/average_return",
-                            "train/average_episode_length", "train/env_steps_per_second"}
-    steps = [metrics["train_step"] for metrics in history["metrics"]]
-    assert steps == [1, 3, 4]  # iterations 0 and 2 (every 2nd), and the last
-    assert scalars["train/environment_steps"] == [
-        (metrics["train_step"], metrics["EnvironmentSteps"]) for metrics in history["metrics"]]
-    losses = history["losses"]
-    assert scalars["train/loss"] == [
-        (1, pytest.approx(losses[0], rel=1e-6)), (3, pytest.approx(np.mean(losses[1:3]), rel=1e-6)),
-        (4, pytest.approx(losses[3], rel=1e-6))]
-    assert [step for step, _ in scalars["train/epsilon"]] == steps
-    assert all(0.99 < epsilon <= 1.0 for _, epsilon in scalars["train/epsilon"])
+                 "--iterations", "3", "--replay-capacity", "300", "--initial-collect-steps", "100",
+                 "--checkpoint-interval", "1", "--log-interval", "1", "--quiet",
+                 "--logdir", str(tmp_path / "tb")]) == 0
+    assert caplog.text.count("EnvironmentSteps = ") == 3
+    assert [h["end_step"] for h in load_histories(tmp_path / "run")] == [3]
+    # --logdir: the same metrics, for TensorBoard, at each training step
+    assert read_scalars(tmp_path / "tb")["train/environment_steps"] == [
+        (1, 4.0), (2, 8.0), (3, 12.0)]
 
 
 def test_the_committed_long_run_files_are_agent_runs():
