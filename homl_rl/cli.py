@@ -287,12 +287,12 @@ def _config(module, name, **options):
     return lambda: (getattr(importlib.import_module(module), name), options)
 
 
-def _logdir_option(parser, what="train: "):
+def _logdir_option(parser, what="train: write TensorBoard scalars there as the run goes"):
     """``--logdir DIR``: TensorBoard's folder for a long run (not a hyper-parameter: it is
     no config field and never enters a run's cache key)."""
     parser.add_argument("--logdir", metavar="DIR", type=writable_dir, default=None,
-                        help=f"{what}write TensorBoard scalars there as the run goes "
-                             "(view them with `tensorboard --logdir DIR`; default: none)")
+                        help=f"{what} (view them with `tensorboard --logdir DIR`; "
+                             "default: none)")
 
 
 def _figures_options(parser):
@@ -315,7 +315,8 @@ def _studies_options(parser):
                         help="parallel processes (default: one per core)")
     parser.add_argument("--out", metavar="DIR", type=writable_dir, default=None,
                         help="output directory (default: ./figures)")
-    _logdir_option(parser, "each run's curve and score, one sub-folder per study and run: ")
+    _logdir_option(parser, "write each run's TensorBoard scalars (its curve and score) in a "
+                           "sub-folder there as the run finishes")
 
 
 def _tutorial_options(parser):
