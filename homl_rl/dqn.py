@@ -191,6 +191,14 @@ class DQN:
         """``model.predict(inputs, verbose=0)``, as the engine computes it."""
         return self.engine.predict(model, inputs)
 
+    def apply_gradients(self, grads_and_vars):
+        """``optimizer.apply_gradients(grads_and_vars)``, as the engine computes it (an engine
+        of one's own without ``apply_gradients``: the optimizer's own)."""
+        apply_gradients = getattr(self.engine, "apply_gradients", None)
+        if apply_gradients is None:
+            return self.optimizer.apply_gradients(grads_and_vars)
+        return apply_gradients(self.optimizer, grads_and_vars)
+
     def max_next_Q_values(self, next_states):
         """Plain DQN: the online network's best Q-value at the next state."""
         next_Q_values = self.predict(self.model, next_states)
@@ -211,7 +219,7 @@ class DQN:
             loss = tf.reduce_mean(self.loss_fn(target_Q_values, Q_values))
 
         grads = tape.gradient(loss, self.model.trainable_variables)
-        self.optimizer.apply_gradients(zip(grads, self.model.trainable_variables))
+        self.apply_gradients(zip(grads, self.model.trainable_variables))
         self.engine.weights_changed(self.model)
         return loss
 
