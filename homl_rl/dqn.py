@@ -18,7 +18,9 @@ so it returns the same per-episode rewards list. Only who computes the forward p
 be chosen: ``engine="notebook"`` calls ``model.predict`` at every step, as the cells do
 (half an hour a run), and ``engine="fast"`` (the default) gets the same Q-values in
 seconds; both are in :mod:`homl_rl.engines.dqn`, which says why their numbers agree.
-The training step runs eagerly, as in the notebook, with both.
+The training step's forward pass and gradient run eagerly, as in the notebook, with both;
+the engine applies the optimizer's update (the fast one a plain ``Nadam``'s in NumPy, with
+the same bits as Keras' eager step: see :mod:`homl_rl.engines.dqn`).
 
 ``rewards`` records, as the notebook does, ``step``: the 0-based index of each episode's
 last step, one less than the episode's sum of rewards (a 200-step episode records 199).

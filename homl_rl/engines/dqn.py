@@ -16,13 +16,18 @@ the Q-values ``model.predict`` gives (the fast one decides an argmax in float64 
 where float32's rounding cannot have changed it), so a run takes the same actions and
 the same training steps with either.
 
-The training step is not an engine's: it runs eagerly, as in the notebook, with both.
-Compiling it would change the numbers twice over: graph mode fuses the Dense layers'
-operations (other float32 roundings), and Keras 2.15's Nadam keeps a Python-side
+The training step's forward pass and gradient tape run eagerly, as in the notebook, with
+both. Compiling them would change the numbers twice over: graph mode fuses the Dense
+layers' operations (other float32 roundings), and Keras 2.15's Nadam keeps a Python-side
 counter (``_u_product_counter``) that a ``tf.function`` freezes at trace time, so a
 compiled ``apply_gradients`` updates its momentum-decay product once per variable
 instead of once per step (measured: 0.0143 instead of 0.0590 after 4 steps on 2
-variables).
+variables). The optimizer's update is the engine's (``apply_gradients``): the notebook
+engine calls Keras' own; the fast one runs a plain Keras ``Nadam``'s eager update in
+NumPy (:class:`~homl_rl.engines.eager_replica.NadamReplica`: the same float32 operations,
+once over all variables instead of some twenty eager ops per variable), after
+:func:`nadam_replica_is_exact` has checked it against Keras on this machine (otherwise,
+with a warning, and for any other optimizer: Keras' own).
 """
 
 import functools
@@ -165,6 +170,9 @@ class DQNFastEngine:
     The NumPy weights are refreshed by :meth:`weights_changed`, which
     :class:`homl_rl.dqn.DQN` calls
     after each change it makes; call it yourself after ``model.set_weights``.
+
+    The training step's optimizer update (:meth:`apply_gradients`): a plain Keras ``Nadam``'s
+    by its NumPy replica (unless ``use_nadam_replica=False``), any other optimizer's by itself.
     """
     name = "fast"
 

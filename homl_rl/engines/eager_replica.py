@@ -21,6 +21,9 @@ iteration at once, with the same bits:
   and a fixed reduction tree), and a Dense stack's per-step gradients.
 - :func:`expf`, :func:`logf`, :func:`sigmoid`: the C library's ``expf``/``logf``,
   which Eigen's scalar path calls, and Eigen's scalar logistic.
+- :class:`NadamReplica`: Keras' eager ``Nadam.apply_gradients`` (elementwise IEEE
+  float32 operations, subnormal results flushed to zero as TF's kernels flush them),
+  for the DQN fast engine (:mod:`homl_rl.engines.dqn`).
 
 The kernels differ between CPUs (this machine's oneDNN runs AVX-512 code) and
 TensorFlow builds.
@@ -29,7 +32,9 @@ None of this is trusted blindly:
 :func:`homl_rl.engines.policy_gradients.fast_engine_is_exact` checks these
 replicas against TensorFlow itself (eager tape, same model) before the fast
 engine is used by default, and the notebook's engine is used when they
-disagree (another CPU, another TensorFlow build).
+disagree (another CPU, another TensorFlow build);
+:func:`homl_rl.engines.dqn.nadam_replica_is_exact` does the same for the Nadam
+replica, and Keras' own step is used when it disagrees.
 """
 
 import ctypes
