@@ -232,6 +232,9 @@ class DQNFastEngine:
         gradients, its :class:`~homl_rl.engines.eager_replica.NadamReplica` (same bits, a
         fraction of the eager step's cost) once :func:`nadam_replica_is_exact` has checked it
         here; for any other optimizer or gradient, the optimizer's own."""
+        grads_and_vars = list(grads_and_vars)
+        if not grads_and_vars:
+            return optimizer.apply_gradients(grads_and_vars)
         grads, variables = zip(*grads_and_vars)
         replica = self._nadam_replica(optimizer, variables) if self.use_nadam_replica else None
         if replica is None or not all(isinstance(grad, tf.Tensor) for grad in grads):

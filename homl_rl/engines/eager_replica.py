@@ -324,7 +324,7 @@ class NadamReplica:
         self.beta_1, self.beta_2, self.epsilon = (
             np.float32(value) for value in (optimizer.beta_1, optimizer.beta_2, optimizer.epsilon))
         self.step_count = None  # not read from the optimizer yet
-        self._read = None  # the compiled read, made on first use
+        self._read = self._write = None  # the compiled read and write, made on first use
 
     @staticmethod
     def supports(optimizer, variables):
@@ -348,7 +348,8 @@ class NadamReplica:
     def _read_state(self):
         """The optimizer's ``m``, ``v``, ``u_product`` and step count, concatenated."""
         optimizer = self.optimizer
-        optimizer.build(self.variables)  # creates m, v and u_product on first use, as Keras does
+        with tf.name_scope(optimizer.name or "optimizer"), tf.init_scope():
+            optimizer.build(self.variables)  # m, v and u_product on first use, named as Keras does
         index = [optimizer._index_dict[optimizer._var_key(variable)] for variable in self.variables]
         self.m = np.concatenate([optimizer._momentums[i].numpy().ravel() for i in index])
         self.v = np.concatenate([optimizer._velocities[i].numpy().ravel() for i in index])
@@ -357,8 +358,9 @@ class NadamReplica:
         if optimizer._u_product_counter != self.step_count + 1:
             raise RuntimeError("Nadam's u_product counter is out of step with its iterations "
                                f"({optimizer._u_product_counter} vs {self.step_count})")
-        slots = [(optimizer._momentums[i], optimizer._velocities[i]) for i in index]
-        self._write = self._compile_write(slots)
+        if self._write is None:
+            slots = [(optimizer._momentums[i], optimizer._velocities[i]) for i in index]
+            self._write = self._compile_write(slots)
 
     def _compile_read(self):
         """One compiled call reading the weights (concatenated), ``iterations`` and the learning
