@@ -18,7 +18,9 @@ so it returns the same per-episode rewards list. Only who computes the forward p
 be chosen: ``engine="notebook"`` calls ``model.predict`` at every step, as the cells do
 (half an hour a run), and ``engine="fast"`` (the default) gets the same Q-values in
 seconds; both are in :mod:`homl_rl.engines.dqn`, which says why their numbers agree.
-The training step runs eagerly, as in the notebook, with both.
+The training step's forward pass and gradient run eagerly, as in the notebook, with both;
+the engine applies the optimizer's update (the fast one a plain ``Nadam``'s in NumPy, with
+the same bits as Keras' eager step: see :mod:`homl_rl.engines.dqn`).
 
 ``rewards`` records, as the notebook does, ``step``: the 0-based index of each episode's
 last step, one less than the episode's sum of rewards (a 200-step episode records 199).
@@ -191,6 +193,14 @@ class DQN:
         """``model.predict(inputs, verbose=0)``, as the engine computes it."""
         return self.engine.predict(model, inputs)
 
+    def apply_gradients(self, grads_and_vars):
+        """``optimizer.apply_gradients(grads_and_vars)``, as the engine computes it (an engine
+        of one's own without ``apply_gradients``: the optimizer's own)."""
+        apply_gradients = getattr(self.engine, "apply_gradients", None)
+        if apply_gradients is None:
+            return self.optimizer.apply_gradients(grads_and_vars)
+        return apply_gradients(self.optimizer, grads_and_vars)
+
     def max_next_Q_values(self, next_states):
         """Plain DQN: the online network's best Q-value at the next state."""
         next_Q_values = self.predict(self.model, next_states)
@@ -211,7 +221,7 @@ class DQN:
             loss = tf.reduce_mean(self.loss_fn(target_Q_values, Q_values))
 
         grads = tape.gradient(loss, self.model.trainable_variables)
-        self.optimizer.apply_gradients(zip(grads, self.model.trainable_variables))
+        self.apply_gradients(zip(grads, self.model.trainable_variables))
         self.engine.weights_changed(self.model)
         return loss
 

@@ -8,7 +8,10 @@ import pytest
 from homl_rl.dqn import (DQN, VARIANTS, DoubleDQN, DQNConfig, FixedQTargetsDQN,
                          build_dueling_q_network, build_q_network, make_agent, soft_update, train,
                          train_dqn)
-from homl_rl.engines.dqn import DQNFastEngine, DQNNotebookEngine, make_dqn_engine, numpy_forward
+from homl_rl.engines import dqn as dqn_engines
+from homl_rl.engines.dqn import (DQNFastEngine, DQNNotebookEngine, make_dqn_engine,
+                                 nadam_replica_is_exact, numpy_forward)
+from homl_rl.engines.eager_replica import NadamReplica
 from homl_rl.environments import make_env
 from homl_rl.seeding import set_seeds
 from homl_rl.tf_setup import tf
@@ -582,3 +585,107 @@ def test_an_engine_is_chosen_by_name_or_given():
     assert DQN(model=linear_model(ONLINE), optimizer=None, engine=engine).engine is engine
     with pytest.raises(TypeError, match="an engine needs predict, greedy_action and weights_changed"):
         make_dqn_engine(object())
+
+
+# --- the fast engine's Nadam replica: Keras' eager step, bit for bit ---------------------
+
+def nadam_state(optimizer, variables):
+    """Everything a Nadam step reads and writes, as bytes: weights, m, v, u_product, iterations."""
+    index = [optimizer._index_dict[optimizer._var_key(variable)] for variable in variables]
+    arrays = [variable.numpy() for variable in variables]
+    arrays += [optimizer._momentums[i].numpy() for i in index]
+    arrays += [optimizer._velocities[i].numpy() for i in index]
+    arrays += [optimizer._u_product.numpy(), optimizer.iterations.numpy()]
+    return [array.tobytes() for array in arrays] + [optimizer._u_product_counter]
+
+
+def random_gradients(rng, variables, step):
+    """Gradients at scales from 1e-22 to 10, some zeros. Tiny ones every fourth step, from the
+    first: their squares (and from fresh moments, v) are subnormal, which TF flushes to zero."""
+    scale = 10.0 ** rng.uniform(-22, -19) if step % 4 == 0 else 10.0 ** rng.uniform(-4, 1)
+    grads = [(rng.normal(size=variable.shape) * scale).astype(np.float32) for variable in variables]
+    grads[step % len(grads)][..., ::3] = 0
+    return grads
+
+
+def test_the_nadam_replica_is_proven_exact_on_this_machine():
+    assert nadam_replica_is_exact()
+
+
+@pytest.mark.parametrize("builder, learning_rate", [(build_q_network, 1e-2),
+                                                    (build_dueling_q_network, 5e-3)])
+def test_nadam_replica_steps_equal_keras_nadam_bit_for_bit(builder, learning_rate):
+    set_seeds(0)
+    theirs, ours = builder(), builder()
+    ours.set_weights(theirs.get_weights())
+    keras_nadam, replica_nadam = (tf.keras.optimizers.Nadam(learning_rate=learning_rate)
+                                  for _ in range(2))
+    replica = NadamReplica(replica_nadam, ours.trainable_variables)
+    rng = np.random.default_rng(0)
+    for step in range(30):
+        grads = random_gradients(rng, ours.trainable_variables, step)
+        keras_nadam.apply_gradients(zip([tf.constant(g) for g in grads], theirs.trainable_variables))
+        replica.apply_gradients(grads)
+        assert (nadam_state(replica_nadam, ours.trainable_variables)
+                == nadam_state(keras_nadam, theirs.trainable_variables)), f"step {step}"
+
+
+def test_nadam_replica_takes_up_steps_keras_took_in_between():
+    set_seeds(0)
+    theirs, ours = build_q_network(), build_q_network()
+    ours.set_weights(theirs.get_weights())
+    keras_nadam, mixed_nadam = (tf.keras.optimizers.Nadam(learning_rate=1e-2) for _ in range(2))
+    engine = DQNFastEngine()
+    rng = np.random.default_rng(1)
+    for step in range(8):
+        grads = random_gradients(rng, ours.trainable_variables, step)
+        keras_nadam.apply_gradients(zip([tf.constant(g) for g in grads], theirs.trainable_variables))
+        mixed = zip([tf.constant(g) for g in grads], ours.trainable_variables)
+        if step in (2, 3, 6):  # Keras' own step, behind the replica's back
+            mixed_nadam.apply_gradients(mixed)
+        else:
+            engine.apply_gradients(mixed_nadam, mixed)
+    assert engine.n_replica_steps == 5
+    assert (nadam_state(mixed_nadam, ours.trainable_variables)
+            == nadam_state(keras_nadam, theirs.trainable_variables))
+
+
+@pytest.mark.parametrize("optimizer", [
+    lambda: tf.keras.optimizers.Adam(learning_rate=1e-3),
+    lambda: tf.keras.optimizers.Nadam(learning_rate=1e-2, clipnorm=1.0),
+    lambda: tf.keras.optimizers.Nadam(
+        learning_rate=tf.keras.optimizers.schedules.ExponentialDecay(1e-2, 10, 0.5)),
+], ids=["adam", "nadam_clipnorm", "nadam_schedule"])
+def test_other_optimizers_take_their_own_eager_step(optimizer):
+    set_seeds(0)
+    theirs, ours = build_q_network(), build_q_network()
+    ours.set_weights(theirs.get_weights())
+    their_optimizer, our_optimizer = optimizer(), optimizer()
+    engine = DQNFastEngine()
+    rng = np.random.default_rng(2)
+    for step in range(3):
+        grads = [tf.constant(g) for g in random_gradients(rng, ours.trainable_variables, step)]
+        their_optimizer.apply_gradients(zip(grads, theirs.trainable_variables))
+        engine.apply_gradients(our_optimizer, zip(grads, ours.trainable_variables))
+    assert engine.n_replica_steps == 0
+    for a, b in zip(ours.get_weights(), theirs.get_weights()):
+        assert a.tobytes() == b.tobytes()
+
+
+def test_a_training_run_steps_through_the_nadam_replica():
+    rewards, agent = train_dqn("double_dqn", 53, progress=False, return_agent=True)
+    assert rewards == PINNED["double_dqn"][:53]
+    assert agent.engine.n_replica_steps == 2  # the training steps after episodes 51 and 52
+    assert int(agent.optimizer.iterations.numpy()) == 2
+
+
+def test_without_an_exact_replica_the_run_warns_and_keeps_the_notebooks_numbers(monkeypatch):
+    monkeypatch.setattr(dqn_engines, "nadam_replica_is_exact", lambda: False)
+    dqn_engines.nadam_replica_is_usable.cache_clear()
+    try:
+        with pytest.warns(RuntimeWarning, match="replica of Keras' Nadam does not match"):
+            rewards, agent = train_dqn("dqn", 53, progress=False, return_agent=True)
+    finally:
+        dqn_engines.nadam_replica_is_usable.cache_clear()
+    assert rewards == PINNED["dqn"][:53]
+    assert agent.engine.n_replica_steps == 0

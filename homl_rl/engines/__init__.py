@@ -9,14 +9,16 @@ about it:
   at every step, as the cells do) and :class:`~.dqn.DQNFastEngine` (a float64 NumPy
   forward pass for the greedy action, trusted only outside a proven bound on float32's
   rounding error, and a graph-compiled call, bit-identical to ``predict``, otherwise and
-  for the batched next-state values).
+  for the batched next-state values; a NumPy replica of Keras' eager Nadam update,
+  checked against Keras before it is used).
 - :mod:`.policy_gradients` — for :mod:`homl_rl.policy_gradients`:
   :class:`~.policy_gradients.ReinforceNotebookEngine` (the cell's own eager
   ``play_multiple_episodes``) and :class:`~.policy_gradients.ReinforceFastEngine` (the
   same eager arithmetic and random stream replayed in NumPy, checked against TensorFlow
   before it is used by default).
 - :mod:`.eager_replica` — the NumPy replicas of TensorFlow's eager CPU kernels and
-  Philox random stream that the REINFORCE fast engine runs on.
+  Philox random stream that the REINFORCE fast engine runs on, and of Keras' eager
+  ``Nadam`` update that the DQN fast engine runs on.
 
 Engines import foundations (:mod:`homl_rl.tf_setup`, :mod:`homl_rl.checks`) and a few
 input checks of the section modules, never the section modules' training code: each

@@ -16,19 +16,27 @@ the Q-values ``model.predict`` gives (the fast one decides an argmax in float64 
 where float32's rounding cannot have changed it), so a run takes the same actions and
 the same training steps with either.
 
-The training step is not an engine's: it runs eagerly, as in the notebook, with both.
-Compiling it would change the numbers twice over: graph mode fuses the Dense layers'
-operations (other float32 roundings), and Keras 2.15's Nadam keeps a Python-side
+The training step's forward pass and gradient tape run eagerly, as in the notebook, with
+both. Compiling them would change the numbers twice over: graph mode fuses the Dense
+layers' operations (other float32 roundings), and Keras 2.15's Nadam keeps a Python-side
 counter (``_u_product_counter``) that a ``tf.function`` freezes at trace time, so a
 compiled ``apply_gradients`` updates its momentum-decay product once per variable
 instead of once per step (measured: 0.0143 instead of 0.0590 after 4 steps on 2
-variables).
+variables). The optimizer's update is the engine's (``apply_gradients``): the notebook
+engine calls Keras' own; the fast one runs a plain Keras ``Nadam``'s eager update in
+NumPy (:class:`~homl_rl.engines.eager_replica.NadamReplica`: the same float32 operations,
+once over all variables instead of some twenty eager ops per variable), after
+:func:`nadam_replica_is_exact` has checked it against Keras on this machine (otherwise,
+with a warning, and for any other optimizer: Keras' own).
 """
 
+import functools
+import warnings
 import weakref
 
 import numpy as np
 
+from homl_rl.engines.eager_replica import NadamReplica
 from homl_rl.tf_setup import tf
 
 _DUELING_LAYERS = weakref.WeakKeyDictionary()
@@ -54,6 +62,10 @@ class DQNNotebookEngine:
 
     def weights_changed(self, model):
         """Nothing cached."""
+
+    def apply_gradients(self, optimizer, grads_and_vars):
+        """The cell's ``optimizer.apply_gradients(grads_and_vars)``."""
+        return optimizer.apply_gradients(grads_and_vars)
 
 
 FLOAT32_UNIT_ROUNDOFF = 2.0 ** -24
@@ -159,13 +171,20 @@ class DQNFastEngine:
     The NumPy weights are refreshed by :meth:`weights_changed`, which
     :class:`homl_rl.dqn.DQN` calls
     after each change it makes; call it yourself after ``model.set_weights``.
+
+    The training step's optimizer update (:meth:`apply_gradients`): a plain Keras ``Nadam``'s
+    by its NumPy replica (unless ``use_nadam_replica=False``), any other optimizer's by itself.
     """
     name = "fast"
 
-    def __init__(self, use_numpy=True):
+    def __init__(self, use_numpy=True, use_nadam_replica=True):
         self.use_numpy = use_numpy
+        self.use_nadam_replica = use_nadam_replica
         self._compiled = {}  # id(model) -> (model, compiled call)
         self._numpy = {}  # id(model) -> (model, forward or None)
+        self._replicas = {}  # id(optimizer) -> (optimizer, variables, NadamReplica)
+        self.n_replica_steps = 0
+        """training steps the Nadam replica computed (the others: the optimizer's own)"""
         self.n_greedy_actions = 0
         """greedy actions taken, and how many of them the compiled call decided:"""
         self.n_fallbacks = 0
@@ -208,6 +227,90 @@ class DQNFastEngine:
 
     def weights_changed(self, model):
         self._numpy.pop(id(model), None)
+
+    def apply_gradients(self, optimizer, grads_and_vars):
+        """``optimizer.apply_gradients(grads_and_vars)``: for a plain Keras ``Nadam`` and dense
+        gradients, its :class:`~homl_rl.engines.eager_replica.NadamReplica` (same bits, a
+        fraction of the eager step's cost) once :func:`nadam_replica_is_exact` has checked it
+        here; for any other optimizer or gradient, the optimizer's own."""
+        grads_and_vars = list(grads_and_vars)
+        if not grads_and_vars:
+            return optimizer.apply_gradients(grads_and_vars)
+        grads, variables = zip(*grads_and_vars)
+        replica = self._nadam_replica(optimizer, variables) if self.use_nadam_replica else None
+        if replica is None or not all(isinstance(grad, tf.Tensor) for grad in grads):
+            return optimizer.apply_gradients(zip(grads, variables))
+        replica.apply_gradients([grad.numpy() for grad in grads])
+        self.n_replica_steps += 1
+        return optimizer.iterations
+
+    def _nadam_replica(self, optimizer, variables):
+        """The replica of ``optimizer`` on ``variables``, or ``None`` where there is none."""
+        entry = self._replicas.get(id(optimizer))
+        if entry is None or entry[0] is not optimizer or entry[1] != [id(v) for v in variables]:
+            replica = None
+            if NadamReplica.supports(optimizer, variables) and nadam_replica_is_usable():
+                replica = NadamReplica(optimizer, variables)
+            entry = (optimizer, [id(v) for v in variables], replica)
+            self._replicas[id(optimizer)] = entry
+        return entry[2]
+
+
+# --- proof that the Nadam replica is Keras' eager step, here ---------------------------
+
+@functools.lru_cache(maxsize=None)
+def nadam_replica_is_exact(n_steps=16, seed=1234):
+    """Whether :class:`~homl_rl.engines.eager_replica.NadamReplica` gives Keras' eager
+    ``Nadam.apply_gradients`` bit for bit on this machine and stack.
+
+    Two copies of three variables (a kernel, a bias and a scalar-like one) take ``n_steps``
+    steps from the same random weights and gradients, one through Keras' ``Nadam``, one through
+    the replica; every weight and both moments must agree to the bit after every step. The
+    gradients' scales range from 1e-22 to 10, some are exactly zero, and the first step's are
+    tiny: their squares, and so the fresh second moments, are subnormal, which TF's kernels
+    flush to zero. A Keras whose ``Nadam`` keeps other internals fails the check too. Draws
+    no TensorFlow random number and touches no global random state, so it may run in the
+    middle of a training run.
+    """
+    try:
+        return _nadam_replica_steps_are_kerass(n_steps, seed)
+    except (AttributeError, KeyError, TypeError, RuntimeError):  # another Keras' internals
+        return False
+
+
+def _nadam_replica_steps_are_kerass(n_steps, seed):
+    rng = np.random.default_rng(seed)
+    shapes = [(5, 7), (7,), (1,)]
+    initial = [rng.normal(scale=0.3, size=shape).astype(np.float32) for shape in shapes]
+    theirs, ours = ([tf.Variable(value) for value in initial] for _ in range(2))
+    keras_nadam = tf.keras.optimizers.Nadam(learning_rate=1e-2)
+    replica = NadamReplica(tf.keras.optimizers.Nadam(learning_rate=1e-2), ours)
+    for step in range(n_steps):
+        scale = 10.0 ** rng.uniform(-22, -19) if step % 4 == 0 else 10.0 ** rng.uniform(-4, 1)
+        grads = [(rng.normal(size=shape) * scale).astype(np.float32) for shape in shapes]
+        if step % 5 == 2:
+            grads[1][::2] = 0
+        keras_nadam.apply_gradients(zip([tf.constant(grad) for grad in grads], theirs))
+        replica.apply_gradients(grads)
+        pairs = [(ours_variable.numpy(), their_variable.numpy())
+                 for ours_variable, their_variable in zip(ours, theirs)]
+        pairs += [(replica.m, np.concatenate([m.numpy().ravel() for m in keras_nadam._momentums])),
+                  (replica.v, np.concatenate([v.numpy().ravel() for v in keras_nadam._velocities]))]
+        if not all(a.tobytes() == b.tobytes() for a, b in pairs):
+            return False
+    return True
+
+
+@functools.lru_cache(maxsize=None)
+def nadam_replica_is_usable():
+    """:func:`nadam_replica_is_exact`, warning once when it is not (the optimizer's own step
+    is then used: the same numbers as the notebook, more slowly)."""
+    if nadam_replica_is_exact():
+        return True
+    warnings.warn("the NumPy replica of Keras' Nadam does not match TensorFlow's eager kernels "
+                  "on this machine; the DQN's training steps use Keras' own (slower) Nadam",
+                  RuntimeWarning, stacklevel=2)
+    return False
 
 
 DQN_ENGINES = {"notebook": DQNNotebookEngine, "fast": DQNFastEngine}

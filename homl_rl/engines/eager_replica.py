@@ -21,6 +21,9 @@ iteration at once, with the same bits:
   and a fixed reduction tree), and a Dense stack's per-step gradients.
 - :func:`expf`, :func:`logf`, :func:`sigmoid`: the C library's ``expf``/``logf``,
   which Eigen's scalar path calls, and Eigen's scalar logistic.
+- :class:`NadamReplica`: Keras' eager ``Nadam.apply_gradients`` (elementwise IEEE
+  float32 operations, subnormal results flushed to zero as TF's kernels flush them),
+  for the DQN fast engine (:mod:`homl_rl.engines.dqn`).
 
 The kernels differ between CPUs (this machine's oneDNN runs AVX-512 code) and
 TensorFlow builds.
@@ -29,7 +32,9 @@ None of this is trusted blindly:
 :func:`homl_rl.engines.policy_gradients.fast_engine_is_exact` checks these
 replicas against TensorFlow itself (eager tape, same model) before the fast
 engine is used by default, and the notebook's engine is used when they
-disagree (another CPU, another TensorFlow build).
+disagree (another CPU, another TensorFlow build);
+:func:`homl_rl.engines.dqn.nadam_replica_is_exact` does the same for the Nadam
+replica, and Keras' own step is used when it disagrees.
 """
 
 import ctypes
@@ -255,3 +260,166 @@ def sigmoid(z):
     """TF's ``Sigmoid`` on a batch of one (Eigen's scalar path): ``e / (1 + e)``, ``e = exp(min(z, hi))``."""
     e = expf(np.minimum(np.asarray(z, np.float32), SIGMOID_EXP_HI))
     return (e / (np.float32(1) + e)).astype(np.float32)
+
+
+# --- Keras' Nadam, as its eager apply_gradients computes it -------------------
+
+SMALLEST_NORMAL32 = np.float32(2.0 ** -126)
+"""float32's smallest normal number: TF's CPU kernels flush results below it to zero"""
+
+
+def flush_subnormals(x):
+    """``x`` (a float32 array, changed in place) with its subnormal numbers flushed to zero,
+    sign kept: TensorFlow runs its CPU kernels with flush-to-zero and denormals-are-zero set."""
+    small = np.abs(x) < SMALLEST_NORMAL32
+    if small.any():
+        x[small] *= np.float32(0)
+    return x
+
+
+_SCALAR_POWERS = {}
+"""``(base, exponent) -> tf.pow(base, exponent)``, float32 scalars: TF's scalar ``Pow`` kernel
+(the C library's ``powf`` here) computed once per step number and reused"""
+
+
+def scalar_pow(base, exponent):
+    """``tf.pow(base, exponent)`` on float32 scalars, as a NumPy float32 (TF computes it, once)."""
+    key = (np.float32(base).tobytes(), np.float32(exponent).tobytes())
+    power = _SCALAR_POWERS.get(key)
+    if power is None:
+        power = tf.pow(tf.constant(base, tf.float32), tf.constant(exponent, tf.float32)).numpy()
+        _SCALAR_POWERS[key] = power
+    return power
+
+
+class NadamReplica:
+    """Keras' ``Nadam.apply_gradients`` (Keras 2.15 and tf_keras 2.21, same code), eager, dense
+    float32 gradients, in NumPy: the same float32 operations in the same order, once over all
+    the variables concatenated instead of once per variable (the update is elementwise).
+
+    Keras' ``update_step``, per variable, at step ``t = iterations + 1``::
+
+        u_t = beta_1 * (1 - 0.5 * 0.96 ** t);  u_t_1 = beta_1 * (1 - 0.5 * 0.96 ** (t + 1))
+        u_product *= u_t                       (once a step: the first variable's update)
+        u_product_t_1 = u_product * u_t_1;  beta_2_power = beta_2 ** t
+        m += (g - m) * (1 - beta_1);  v += (g * g - v) * (1 - beta_2)
+        m_hat = u_t_1 * m / (1 - u_product_t_1) + (1 - u_t) * g / (1 - u_product)
+        v_hat = v / (1 - beta_2_power)
+        variable -= (m_hat * lr) / (sqrt(v_hat) + epsilon)
+
+    Each TF operation rounds to float32 once (IEEE: +, -, *, /, sqrt), and its result is
+    flushed to zero where subnormal, as TF's kernels do; the scalar powers come from TF's
+    own ``Pow`` (:func:`scalar_pow`). The state (``m``, ``v``, ``u_product``, the step
+    count) is read from the optimizer when the replica's step count is not the optimizer's
+    ``iterations`` and written back after every step, so the optimizer is left as its own
+    ``apply_gradients`` would leave it. :func:`homl_rl.engines.dqn.nadam_replica_is_exact`
+    checks it against Keras before a training run uses it.
+    """
+
+    def __init__(self, optimizer, variables):
+        self.optimizer = optimizer
+        self.variables = list(variables)
+        self.shapes = [tuple(variable.shape) for variable in self.variables]
+        self.offsets = np.cumsum([0] + [int(np.prod(shape)) for shape in self.shapes])
+        self.beta_1, self.beta_2, self.epsilon = (
+            np.float32(value) for value in (optimizer.beta_1, optimizer.beta_2, optimizer.epsilon))
+        self.step_count = None  # not read from the optimizer yet
+        self._read = self._write = None  # the compiled read and write, made on first use
+
+    @staticmethod
+    def supports(optimizer, variables):
+        """Whether the replica computes ``optimizer.apply_gradients`` on ``variables``: a
+        plain Keras ``Nadam`` (no weight decay, clipping, EMA, XLA, schedule or strategy) on
+        float32 variables without constraints."""
+        if type(optimizer) is not tf.keras.optimizers.Nadam:
+            return False
+        plain = (optimizer.weight_decay is None and optimizer.clipnorm is None
+                 and optimizer.clipvalue is None and optimizer.global_clipnorm is None
+                 and not optimizer.use_ema and not optimizer.jit_compile
+                 and isinstance(optimizer._learning_rate, tf.Variable)
+                 and not getattr(optimizer, "_mesh", None)
+                 and not getattr(optimizer, "_run_with_dtensor", False)
+                 and not tf.distribute.has_strategy()
+                 and all(isinstance(value, (int, float))
+                         for value in (optimizer.beta_1, optimizer.beta_2, optimizer.epsilon)))
+        return plain and all(variable.dtype == tf.float32 and variable.constraint is None
+                             for variable in variables)
+
+    def _read_state(self):
+        """The optimizer's ``m``, ``v``, ``u_product`` and step count, concatenated."""
+        optimizer = self.optimizer
+        with tf.name_scope(optimizer.name or "optimizer"), tf.init_scope():
+            optimizer.build(self.variables)  # m, v and u_product on first use, named as Keras does
+        index = [optimizer._index_dict[optimizer._var_key(variable)] for variable in self.variables]
+        self.m = np.concatenate([optimizer._momentums[i].numpy().ravel() for i in index])
+        self.v = np.concatenate([optimizer._velocities[i].numpy().ravel() for i in index])
+        self.u_product = optimizer._u_product.numpy()
+        self.step_count = int(optimizer.iterations.numpy())
+        if optimizer._u_product_counter != self.step_count + 1:
+            raise RuntimeError("Nadam's u_product counter is out of step with its iterations "
+                               f"({optimizer._u_product_counter} vs {self.step_count})")
+        if self._write is None:
+            slots = [(optimizer._momentums[i], optimizer._velocities[i]) for i in index]
+            self._write = self._compile_write(slots)
+
+    def _compile_read(self):
+        """One compiled call reading the weights (concatenated), ``iterations`` and the learning
+        rate: copies only, so compiling changes no bit (one call instead of eight eager ones)."""
+        variables, optimizer = self.variables, self.optimizer
+
+        def read():
+            weights = tf.concat([tf.reshape(variable, [-1]) for variable in variables], axis=0)
+            return weights, optimizer.iterations.read_value(), optimizer._learning_rate.read_value()
+
+        return tf.function(read)
+
+    def _compile_write(self, slots):
+        """One compiled call writing the new weights, ``m``, ``v`` (concatenated) and
+        ``u_product`` back, and counting the step in ``iterations``: copies only."""
+        n = int(self.offsets[-1])
+        pieces = list(zip(self.offsets[:-1], self.offsets[1:], self.shapes, self.variables, slots))
+        optimizer = self.optimizer
+
+        def write(weights, m, v, u_product):
+            for start, stop, shape, variable, (m_slot, v_slot) in pieces:
+                variable.assign(tf.reshape(weights[start:stop], shape))
+                m_slot.assign(tf.reshape(m[start:stop], shape))
+                v_slot.assign(tf.reshape(v[start:stop], shape))
+            optimizer._u_product.assign(u_product)
+            optimizer.iterations.assign_add(1)
+
+        vector = tf.TensorSpec([n], tf.float32)
+        return tf.function(write, input_signature=[vector, vector, vector,
+                                                   tf.TensorSpec([], tf.float32)])
+
+    def apply_gradients(self, grads):
+        """One ``optimizer.apply_gradients(zip(grads, variables))``; ``grads`` dense, in order.
+        Returns the new weights, concatenated."""
+        optimizer = self.optimizer
+        if self._read is None:
+            self._read = self._compile_read()
+        w, iterations, lr = (value.numpy() for value in self._read())
+        if self.step_count is None or self.step_count != int(iterations):
+            self._read_state()
+        f32, flush = np.float32, flush_subnormals
+        one, half = f32(1), f32(0.5)
+        g = np.concatenate([np.asarray(grad, f32).ravel() for grad in grads])
+        t = self.step_count + 1
+        beta_1, beta_2, decay = self.beta_1, self.beta_2, f32(0.96)
+        u_t = beta_1 * (one - half * scalar_pow(decay, t))
+        u_t_1 = beta_1 * (one - half * scalar_pow(decay, t + 1))
+        u_product_t = self.u_product * u_t
+        u_product_t_1 = u_product_t * u_t_1
+        beta_2_power = scalar_pow(beta_2, t)
+
+        m = flush(self.m + flush(flush(g - self.m) * (one - beta_1)))
+        v = flush(self.v + flush(flush(flush(g * g) - self.v) * (one - beta_2)))
+        m_hat = flush(flush(flush(u_t_1 * m) / (one - u_product_t_1))
+                      + flush(flush((one - u_t) * g) / (one - u_product_t)))
+        v_hat = flush(v / (one - beta_2_power))
+        w = flush(w - flush(flush(m_hat * lr) / (np.sqrt(v_hat) + self.epsilon)))
+
+        self.m, self.v, self.u_product, self.step_count = m, v, u_product_t, t
+        self._write(w, m, v, u_product_t)
+        optimizer._u_product_counter += 1
+        return w
