@@ -22,6 +22,7 @@ unpacks as the notebook's list does). The buffers:
   it is given, the one the Breakout loop acts with.
 """
 
+import random
 from collections import deque
 from typing import NamedTuple
 
@@ -191,10 +192,20 @@ class NumpyReplayBuffer:
                              f"{indices.min()}..{indices.max()}")
         return self._gather(indices)
 
-    def sample(self, batch_size):
-        """The notebook's ``sample_experiences``: same draw, same batch, no Python loop."""
+    def sample(self, batch_size, replace=True):
+        """The notebook's ``sample_experiences``: same draw, same batch, no Python loop.
+
+        With ``replace=False``, ``batch_size`` distinct experiences drawn by Python's
+        ``random.sample`` (as keras-rl2's memory draws); the buffer must hold that many.
+        """
         _check_can_sample(self.size, batch_size)
-        indices = np.random.randint(self.size, size=batch_size)
+        if replace:
+            indices = np.random.randint(self.size, size=batch_size)
+        elif batch_size > self.size:
+            raise ValueError(f"cannot sample {batch_size} distinct experiences from a replay "
+                             f"buffer of {self.size}")
+        else:
+            indices = np.array(random.sample(range(self.size), batch_size))
         return self._gather(indices)
 
     def __getitem__(self, index):
