@@ -40,6 +40,7 @@ from collections import deque
 import numpy as np
 
 from homl_rl.checks import check_non_negative_int, check_positive_int, check_unit_interval
+from homl_rl.environments import make_env
 from homl_rl.per_step_dqn import PerStepDQN, PerStepDQNConfig, dueling_head
 from homl_rl.progress import progress_bar
 from homl_rl.replay_buffers import Experiences
@@ -154,18 +155,18 @@ class SequentialMemory:
         return np.stack(state)
 
     def _stack(self, last):
-        """States of ``window_length`` rows ending at logical rows ``last`` (stopping at the
-        previous episode's end, zero-padded)."""
+        """States of ``window_length`` rows ending at logical rows ``last``, zero-padded: a row
+        is left out (with those before it) when the row before it ended an episode — that
+        row's successor is the episode's last observation, stored by the extra ``backward``."""
         window = self.window_length
         states = np.zeros((len(last), window) + self.observations.shape[1:], np.float32)
         states[:, -1] = self.observations[self._slots(last)]
         alive = np.ones(len(last), bool)
         for offset in range(1, window):
-            row = last - offset
+            row = last - offset  # included unless the row before it ended an episode
+            alive &= row >= 0
             if not self.ignore_episode_boundaries:
-                alive &= (row >= 0) & ~self.terminals[self._slots(np.maximum(row, 0))]
-            else:
-                alive &= row >= 0
+                alive &= (row >= 1) & ~self.terminals[self._slots(np.maximum(row - 1, 0))]
             states[alive, -1 - offset] = self.observations[self._slots(row[alive])]
         return states
 
@@ -186,6 +187,16 @@ class SequentialMemory:
             while self.terminals[self._slots(idx - 2)]:  # the state starts a new episode: redraw
                 idx = sample_batch_indexes(self.window_length + 1, self.nb_entries, size=1)[0]
             idxs[position] = idx
+        return self.get(idxs)
+
+    def get(self, idxs):
+        """The :class:`Experiences` ending at logical rows ``idxs`` (each in
+        ``[window_length + 1, nb_entries)``): row ``idx - 1``'s state (its window), action,
+        reward and end, and the next state (the window shifted to row ``idx``)."""
+        idxs = np.asarray(idxs)
+        if idxs.min() < self.window_length + 1 or idxs.max() >= self.nb_entries:
+            raise IndexError(f"memory rows must be in [{self.window_length + 1}, {self.nb_entries})")
+        batch_size = len(idxs)
         states0 = self._stack(idxs - 1)
         next_obs = self.observations[self._slots(idxs)]
         states1 = np.concatenate([states0[:, 1:], next_obs[:, None]], axis=1)
@@ -525,3 +536,37 @@ def _make_train_logger(verbose, nb_steps, metrics_names, log_interval):
         raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}")
     logger = {0: _Logger, 1: _IntervalLogger, 2: _EpisodeLogger}[verbose]
     return logger(nb_steps, metrics_names, check_positive_int("log_interval", log_interval))
+
+
+# --- lecture 002's run -------------------------------------------------------------------------
+
+def lecture_cartpole(seed=0, nb_steps=5000, verbose=0, n_test_episodes=5):
+    """Lecture 002's "Cartpole and DQN" cells (``examples/keras_rl_cartpole.py`` is the
+    reader's script of them) at ``seed``: ``tf.keras.utils.set_random_seed(seed)``, CartPole-v0
+    first reset with ``seed``, the 3x16 ReLU model behind ``Flatten(input_shape=(1, 4))``,
+    ``SequentialMemory(50000, window_length=1)``, ``nb_steps_warmup=10``,
+    ``target_model_update=1e-2``, ``EpsGreedyQPolicy()``, ``Adam(1e-3)``; five test episodes,
+    ``fit`` for ``nb_steps``, five test episodes. Returns the three histories' ``history``
+    dicts: ``{"test_before": ..., "fit": ..., "test_after": ...}``."""
+    tf.keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+    env = make_env("CartPole-v0", render_mode=None)
+    env.reset(seed=seed)
+    nb_actions = env.action_space.n
+    model = tf.keras.Sequential([
+        tf.keras.layers.Flatten(input_shape=(1,) + env.observation_space.shape),
+        tf.keras.layers.Dense(16, activation="relu"),
+        tf.keras.layers.Dense(16, activation="relu"),
+        tf.keras.layers.Dense(16, activation="relu"),
+        tf.keras.layers.Dense(nb_actions)])
+    memory = SequentialMemory(limit=50000, window_length=1)
+    dqn = DQNAgent(model=model, nb_actions=nb_actions, memory=memory, nb_steps_warmup=10,
+                   target_model_update=1e-2, policy=EpsGreedyQPolicy())
+    dqn.compile(tf.keras.optimizers.Adam(learning_rate=1e-3), metrics=["mae"])
+    try:
+        before = dqn.test(env, nb_episodes=n_test_episodes, visualize=False, verbose=verbose)
+        fit = dqn.fit(env, nb_steps=nb_steps, visualize=False, verbose=verbose)
+        after = dqn.test(env, nb_episodes=n_test_episodes, visualize=False, verbose=verbose)
+    finally:
+        env.close()
+    return {"test_before": before.history, "fit": fit.history, "test_after": after.history}

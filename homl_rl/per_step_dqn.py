@@ -96,7 +96,7 @@ class PerStepDQNConfig:
     dueling: bool = False
     """dueling head: ``Q = V + A - mean(A)`` in place of the last Dense layer"""
     sample_with_replacement: bool = True
-    """draw a batch with replacement (else without, as ``random.sample``)"""
+    """draw a batch with replacement (else without, by ``random.sample``, once the buffer holds a batch)"""
     truncation_is_terminal: bool = False
     """no bootstrap after a time-limit cut either (gym < 0.26 and keras-rl2 read it as an end)"""
     loss: str = "huber"
@@ -271,15 +271,18 @@ class PerStepDQN:
         """Store one experience in the replay buffer."""
         self.replay_buffer.append((state, action, reward, next_state, done, truncated))
 
-    def _train_step_graph(self, states, actions, rewards, next_states, ends):
-        config = self.config
+    def _targets_graph(self, rewards, next_states, ends):
         next_target_q = self.target(next_states)
-        if config.double:
+        if self.config.double:
             best_next = tf.argmax(self.model(next_states), axis=1, output_type=tf.int32)
             next_values = tf.gather(next_target_q, best_next, axis=1, batch_dims=1)
         else:
             next_values = tf.reduce_max(next_target_q, axis=1)
-        targets = rewards + config.gamma * (1.0 - ends) * next_values
+        return rewards + self.config.gamma * (1.0 - ends) * next_values
+
+    def _train_step_graph(self, states, actions, rewards, next_states, ends):
+        config = self.config
+        targets = self._targets_graph(rewards, next_states, ends)
         mask = tf.one_hot(actions, self.n_actions)
         with tf.GradientTape() as tape:
             all_q = self.model(states, training=True)
@@ -296,19 +299,27 @@ class PerStepDQN:
         mean_q = tf.reduce_mean(tf.reduce_max(all_q, axis=1))
         return loss, mae, mean_q
 
-    def train_on(self, experiences):
-        """One compiled training step on a batch of :class:`Experiences`; returns
-        ``(loss, mae, mean_q)`` (keras-rl2's metrics, before the update)."""
+    def _tensors(self, experiences):
         states, actions, rewards, next_states, dones, truncateds = experiences
         ends = np.asarray(dones, bool)
         if self.config.truncation_is_terminal:
             ends = ends | np.asarray(truncateds, bool)
-        metrics = self._train_step(
-            tf.convert_to_tensor(np.asarray(states, np.float32)),
-            tf.convert_to_tensor(np.asarray(actions, np.int32)),
-            tf.convert_to_tensor(np.asarray(rewards, np.float32)),
-            tf.convert_to_tensor(np.asarray(next_states, np.float32)),
-            tf.convert_to_tensor(ends.astype(np.float32)))
+        return (tf.convert_to_tensor(np.asarray(states, np.float32)),
+                tf.convert_to_tensor(np.asarray(actions, np.int32)),
+                tf.convert_to_tensor(np.asarray(rewards, np.float32)),
+                tf.convert_to_tensor(np.asarray(next_states, np.float32)),
+                tf.convert_to_tensor(ends.astype(np.float32)))
+
+    def td_targets(self, experiences):
+        """The targets ``r + gamma * (1 - end) * Q_target(s', a*)`` of a batch (``a*``: the
+        target's argmax, or the online network's with ``double``), as a NumPy array."""
+        _, _, rewards, next_states, ends = self._tensors(experiences)
+        return self._targets_graph(rewards, next_states, ends).numpy()
+
+    def train_on(self, experiences):
+        """One compiled training step on a batch of :class:`Experiences`; returns
+        ``(loss, mae, mean_q)`` (keras-rl2's metrics, before the update)."""
+        metrics = self._train_step(*self._tensors(experiences))
         self.training_steps += 1
         return tuple(float(metric) for metric in metrics)
 

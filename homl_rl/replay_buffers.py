@@ -196,14 +196,12 @@ class NumpyReplayBuffer:
         """The notebook's ``sample_experiences``: same draw, same batch, no Python loop.
 
         With ``replace=False``, ``batch_size`` distinct experiences drawn by Python's
-        ``random.sample`` (as keras-rl2's memory draws); the buffer must hold that many.
+        ``random.sample`` once the buffer holds that many (with replacement before, as
+        keras-rl2's memory draws).
         """
         _check_can_sample(self.size, batch_size)
-        if replace:
+        if replace or batch_size > self.size:
             indices = np.random.randint(self.size, size=batch_size)
-        elif batch_size > self.size:
-            raise ValueError(f"cannot sample {batch_size} distinct experiences from a replay "
-                             f"buffer of {self.size}")
         else:
             indices = np.array(random.sample(range(self.size), batch_size))
         return self._gather(indices)
