@@ -307,7 +307,11 @@ PER_STEP_VARIANTS = {variant.name: variant for variant in (
     _per_step_variant("keras_rl_dqn", "keras-rl2's DQNAgent (lecture 002)",
                       PRESETS["keras_rl_cartpole"], "CartPole-v0", 5000),
 )}
-"""The per-step agents of the other texts, as rows of the same table."""
+"""The per-step agents of the other texts, as rows of the same table. ``train_dqn(name)`` runs
+a row's preset through :func:`homl_rl.per_step_dqn.train_per_step` (a
+:class:`~homl_rl.replay_buffers.NumpyReplayBuffer`); ``keras_rl_dqn`` has keras-rl2's
+settings, but keras-rl2's own loop (its extra update at each episode's end, its memory) is
+:class:`homl_rl.keras_rl.DQNAgent`, which the lecture's script uses."""
 
 VARIANTS = {**CHAPTER_VARIANTS, **PER_STEP_VARIANTS}
 """The one table of DQN agents: the chapter's four (:data:`CHAPTER_VARIANTS`), then the
