@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from homl_rl.dqn import VARIANTS, train_dqn  # noqa: E402
+from homl_rl.dqn import CHAPTER_VARIANTS as VARIANTS, train_dqn  # noqa: E402
 from homl_rl.engines.dqn import DQNFastEngine  # noqa: E402
 from homl_rl.stack import cpu_model  # noqa: E402
 from homl_rl.tf_setup import tf  # noqa: E402

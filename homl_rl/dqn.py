@@ -27,7 +27,7 @@ last step, one less than the episode's sum of rewards (a 200-step episode record
 """
 
 from collections import deque
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Callable
 
 import numpy as np
@@ -36,6 +36,8 @@ from homl_rl.checks import (
     check_non_negative_int, check_positive_int, check_positive_number, check_unit_interval)
 from homl_rl.engines.dqn import make_dqn_engine, remember_dueling_layers
 from homl_rl.environments import check_discrete_actions, make_env
+from homl_rl.per_step_dqn import (
+    PRESETS, PerStepDQN, PerStepDQNConfig, build_per_step_q_network, train_per_step_dqn)
 from homl_rl.progress import progress_bar
 from homl_rl.replay_buffers import NumpyReplayBuffer, sample_experiences
 from homl_rl.seeding import set_seeds
@@ -267,34 +269,71 @@ class DoubleDQN(FixedQTargetsDQN):
 
 @dataclass(frozen=True)
 class Variant:
-    """One of the chapter's DQN variants: what its cells build and how they train it."""
+    """One DQN agent of the table: one of the chapter's four variants (what its cells build and
+    how they train it), or a per-step agent of another text (a :class:`PerStepDQNConfig`)."""
     name: str
     """the variant's id: ``train_dqn(name)``, figure ids, the command line"""
     title: str
     """its section's name, for reports and figure descriptions"""
     agent: type
-    """the agent class: :class:`DQN` or the subclass with the variant's ``max_next_Q_values``"""
+    """the agent class: :class:`DQN` or the subclass with the variant's ``max_next_Q_values``;
+    :class:`homl_rl.per_step_dqn.PerStepDQN` for a per-step row"""
     build_model: Callable
     """``build_model(input_shape, n_outputs)``: the Q-network its cell builds"""
     learning_rate: float
-    """the Nadam learning rate its cell uses"""
+    """the learning rate of its optimizer (Nadam for the chapter's rows)"""
+    preset: PerStepDQNConfig = None
+    """a per-step row's settings (:mod:`homl_rl.per_step_dqn`); ``None`` for the chapter's rows"""
+    env_id: str = "CartPole-v1"
+    """the environment it trains on"""
+    n_steps: int = None
+    """a per-step row's default training length, in environment steps"""
+
+    @property
+    def per_step(self):
+        """Whether it is a per-step row (trained by :func:`homl_rl.per_step_dqn.train_per_step`)."""
+        return self.preset is not None
 
 
-VARIANTS = {variant.name: variant for variant in (
+CHAPTER_VARIANTS = {variant.name: variant for variant in (
     Variant("dqn", "DQN", DQN, build_q_network, 1e-2),
     Variant("fixed_q_targets", "fixed Q-value targets", FixedQTargetsDQN, build_q_network, 1e-2),
     Variant("double_dqn", "Double DQN", DoubleDQN, build_q_network, 1e-2),
     Variant("dueling_double_dqn", "Dueling Double DQN", DoubleDQN, build_dueling_q_network, 5e-3),
 )}
-"""The chapter's four variants, in its order: the one table that training, the
-cross-check, the comparison and the command line read."""
+"""The chapter's four variants, in its order: what training by episodes, the cross-check,
+the comparison, the figures and the command line mean by "the DQN variants"."""
 
 
-def variant_named(name):
-    """``VARIANTS[name]``, or a ``ValueError`` listing the valid names."""
-    if name not in VARIANTS:
-        raise ValueError(f"variant must be one of {', '.join(map(repr, VARIANTS))}, got {name!r}")
-    return VARIANTS[name]
+def _per_step_variant(name, title, preset, env_id, n_steps):
+    def build_model(input_shape, n_outputs):
+        return build_per_step_q_network(input_shape, n_outputs, preset)
+    build_model.__name__ = build_model.__qualname__ = f"build_{name}_q_network"
+    return Variant(name, title, PerStepDQN, build_model, preset.learning_rate, preset=preset,
+                   env_id=env_id, n_steps=n_steps)
+
+
+PER_STEP_VARIANTS = {variant.name: variant for variant in (
+    _per_step_variant("keras_rl_dqn", "keras-rl2's DQNAgent (lecture 002)",
+                      PRESETS["keras_rl_cartpole"], "CartPole-v0", 5000),
+)}
+"""The per-step agents of the other texts, as rows of the same table. ``train_dqn(name)`` runs
+a row's preset through :func:`homl_rl.per_step_dqn.train_per_step` (a
+:class:`~homl_rl.replay_buffers.NumpyReplayBuffer`); ``keras_rl_dqn`` has keras-rl2's
+settings, but keras-rl2's own loop (its extra update at each episode's end, its memory) is
+:class:`homl_rl.keras_rl.DQNAgent`, which the lecture's script uses."""
+
+VARIANTS = {**CHAPTER_VARIANTS, **PER_STEP_VARIANTS}
+"""The one table of DQN agents: the chapter's four (:data:`CHAPTER_VARIANTS`), then the
+per-step rows (:data:`PER_STEP_VARIANTS`)."""
+
+
+def variant_named(name, table=None):
+    """``table[name]`` (default :data:`VARIANTS`), or a ``ValueError`` listing the valid names."""
+    table = VARIANTS if table is None else table
+    if name not in table:
+        raise ValueError(f"variant must be one of {', '.join(map(repr, table))}, got {name!r}")
+    return table[name]
 
 
 def clone_target(model):
@@ -397,7 +436,7 @@ def make_agent(variant, env, config=DQNConfig(), engine=None, seed=42):
     training (it continues the random state of the cells before it); we do, as for the
     other variants.
     """
-    spec = variant_named(variant)
+    spec = variant_named(variant, CHAPTER_VARIANTS)
     input_shape, n_outputs = _check_env(env)
     set_seeds(seed)  # the notebook's tf.random.set_seed(42), read as set_random_seed
     model = spec.build_model(input_shape, n_outputs)
@@ -424,7 +463,11 @@ def train_dqn(variant="dqn", n_episodes=600, *, seed=42, engine=None, progress=T
     """Train one of the chapter's DQN variants as its notebook cells do.
 
     ``variant``: ``"dqn"``, ``"fixed_q_targets"``, ``"double_dqn"`` or
-    ``"dueling_double_dqn"``. ``hyperparameters``: any :class:`DQNConfig` field
+    ``"dueling_double_dqn"`` — or a per-step row of :data:`VARIANTS` (e.g. ``"keras_rl_dqn"``),
+    trained by :func:`homl_rl.per_step_dqn.train_per_step` on the row's environment for at most
+    ``n_episodes`` episodes and ``n_steps`` steps (a hyper-parameter; default: the row's), its
+    ``hyperparameters`` being :class:`PerStepDQNConfig` fields; it returns the episodes' sums
+    of rewards (not the chapter's ``step``). ``hyperparameters``: any :class:`DQNConfig` field
     (``n_max_steps``, ``batch_size``, ``learning_rate``, ``soft_target_update``, ...).
     ``engine``: ``"notebook"`` (``model.predict`` per step, as the cells), ``"fast"``, or
     ``None`` (the default, ``"fast"``: same numbers). ``env``: CartPole-v1 by default.
@@ -438,6 +481,10 @@ def train_dqn(variant="dqn", n_episodes=600, *, seed=42, engine=None, progress=T
     ``tf.keras.utils.set_random_seed(42)``) before training as the other variants do; the
     notebook's cell does not. It trains with the Double-DQN target, as in the notebook.
     """
+    spec = variant_named(variant)
+    if spec.per_step:
+        return _train_per_step_variant(spec, n_episodes, seed=seed, progress=progress, env=env,
+                                       return_agent=return_agent, **hyperparameters)
     valid = {field.name for field in fields(DQNConfig)}
     unknown = sorted(set(hyperparameters) - valid)
     if unknown:
@@ -456,3 +503,18 @@ def train_dqn(variant="dqn", n_episodes=600, *, seed=42, engine=None, progress=T
         if own_env:
             env.close()
     return (rewards, agent) if return_agent else (rewards, agent.model)
+
+
+def _train_per_step_variant(spec, n_episodes, *, seed, progress, env, return_agent,
+                            n_steps=None, **hyperparameters):
+    """``train_dqn`` of a per-step row: ``(episode_returns, model)`` (or the agent)."""
+    valid = {field.name for field in fields(PerStepDQNConfig)}
+    unknown = sorted(set(hyperparameters) - valid)
+    if unknown:
+        raise TypeError(f"unknown hyper-parameter(s) {', '.join(unknown)}; "
+                        f"valid: n_steps, {', '.join(sorted(valid))}")
+    config = replace(spec.preset, **hyperparameters)
+    history, agent = train_per_step_dqn(
+        config, spec.env_id, n_steps=spec.n_steps if n_steps is None else n_steps,
+        n_episodes=n_episodes, seed=seed, progress=progress, env=env)
+    return (history.episode_returns, agent) if return_agent else (history.episode_returns, agent.model)

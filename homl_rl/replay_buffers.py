@@ -22,6 +22,7 @@ unpacks as the notebook's list does). The buffers:
   it is given, the one the Breakout loop acts with.
 """
 
+import random
 from collections import deque
 from typing import NamedTuple
 
@@ -191,10 +192,18 @@ class NumpyReplayBuffer:
                              f"{indices.min()}..{indices.max()}")
         return self._gather(indices)
 
-    def sample(self, batch_size):
-        """The notebook's ``sample_experiences``: same draw, same batch, no Python loop."""
+    def sample(self, batch_size, replace=True):
+        """The notebook's ``sample_experiences``: same draw, same batch, no Python loop.
+
+        With ``replace=False``, ``batch_size`` distinct experiences drawn by Python's
+        ``random.sample`` once the buffer holds that many (with replacement before, as
+        keras-rl2's memory draws).
+        """
         _check_can_sample(self.size, batch_size)
-        indices = np.random.randint(self.size, size=batch_size)
+        if replace or batch_size > self.size:
+            indices = np.random.randint(self.size, size=batch_size)
+        else:
+            indices = np.array(random.sample(range(self.size), batch_size))
         return self._gather(indices)
 
     def __getitem__(self, index):

@@ -32,10 +32,11 @@ from typing import Callable
 
 import numpy as np
 
-from homl_rl import breakout, dqn, nn_policy, policy_gradients
+from homl_rl import breakout, dqn, keras_rl, nn_policy, per_step_dqn, policy_gradients
 from homl_rl.breakout import BreakoutConfig, train_breakout
-from homl_rl.dqn import VARIANTS, DQNConfig, make_agent, train_dqn
+from homl_rl.dqn import CHAPTER_VARIANTS, DQNConfig, make_agent, train_dqn
 from homl_rl.environments import make_env
+from homl_rl.keras_rl import lecture_cartpole
 from homl_rl.io import atomic_write, read_json, to_jsonable, write_json
 from homl_rl.progress import progress_bar
 from homl_rl.nn_policy import ImitationConfig, policy_net, train_to_imitate_basic_policy
@@ -263,7 +264,7 @@ def dqn_config(variant, **hyperparameters):
     """The config of ``train_dqn(variant)`` with its defaults (the variant's learning rate)."""
     config = asdict(DQNConfig(**hyperparameters))
     if config["learning_rate"] is None:
-        config["learning_rate"] = VARIANTS[variant].learning_rate
+        config["learning_rate"] = CHAPTER_VARIANTS[variant].learning_rate
     return dict(config, variant=variant, seed=42, engine="fast")
 
 
@@ -292,6 +293,21 @@ def load_policy(data, arrays, config):
 def pg_config(lander=False):
     """The default CartPole run's config, or exercise 8's lander run's (fast engine)."""
     return dict(asdict(LANDER_CONFIG if lander else PolicyGradientsConfig()), engine="fast")
+
+
+def train_keras_rl_run(config, progress):
+    """Lecture 002's keras-rl2 cells (:func:`homl_rl.keras_rl.lecture_cartpole`): the three
+    histories (test before, fit, test after)."""
+    return to_jsonable(lecture_cartpole(seed=config["seed"], nb_steps=config["nb_steps"]))
+
+
+def dump_json_only(result):
+    """A result that is JSON data only: no arrays."""
+    return result, {}
+
+
+def load_json_only(data, arrays, config):
+    return data
 
 
 def train_imitation_run(config, progress):
@@ -373,13 +389,15 @@ def _tf_agents_config(name):
 
 RUNS = {spec.name: spec for spec in [
     *(RunSpec(variant, train_dqn_run, dqn_config(variant), (dqn,), dump_dqn, load_dqn)
-      for variant in VARIANTS),
+      for variant in CHAPTER_VARIANTS),
     RunSpec("policy_gradients", train_policy_gradients_run, pg_config(), (policy_gradients,),
             dump_policy, load_policy),
     RunSpec("lander", train_policy_gradients_run, pg_config(lander=True), (policy_gradients,),
             dump_policy, load_policy),
     RunSpec("imitation", train_imitation_run, asdict(ImitationConfig()), (nn_policy,),
             dump_imitation, load_imitation),
+    RunSpec("keras_rl_cartpole", train_keras_rl_run, {"seed": 0, "nb_steps": 5000},
+            (keras_rl, per_step_dqn), dump_json_only, load_json_only),
     RunSpec("breakout_short", train_breakout_run, breakout_short_config(), (breakout,)),
     *(RunSpec(f"{parameter}_study", train_study_run,
               functools.partial(study_config, parameter))
@@ -391,6 +409,7 @@ RUNS = {spec.name: spec for spec in [
             functools.partial(_tf_agents_config, "breakout_tf_agents_long")),
 ]}
 """The named runs, ``{name: RunSpec}``: the four DQN variants (by their names),
-``policy_gradients``, ``lander``, ``imitation``, the three DQN studies
+``policy_gradients``, ``lander``, ``imitation``, ``keras_rl_cartpole`` (lecture 002's
+keras-rl2 cells, seed 0), the three DQN studies
 (``<parameter>_study``), ``breakout_short``, ``tf_agents_tutorial``,
 ``comparison`` and ``breakout_tf_agents_long`` (TF-Agents' configs are read when run)."""

@@ -5,7 +5,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from homl_rl.dqn import (DQN, VARIANTS, DoubleDQN, DQNConfig, FixedQTargetsDQN,
+from homl_rl.dqn import (CHAPTER_VARIANTS, DQN, DoubleDQN, DQNConfig, FixedQTargetsDQN,
                          build_dueling_q_network, build_q_network, make_agent, soft_update, train,
                          train_dqn)
 from homl_rl.engines import dqn as dqn_engines
@@ -464,7 +464,7 @@ def test_a_bad_env_step_budget_is_a_clear_error():
 
 # --- pinned runs: fast engine == exact engine == the notebook's cells ---------------------
 
-@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("variant", CHAPTER_VARIANTS)
 def test_first_100_episodes_are_the_pinned_ones(variant):
     assert run(variant, 100) == PINNED[variant][:100]
 
@@ -474,7 +474,7 @@ def test_fast_engine_equals_notebook_engine_once_training_starts():
     assert run("dueling_double_dqn", 53, engine="notebook") == PINNED["dueling_double_dqn"][:53]
 
 
-@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("variant", CHAPTER_VARIANTS)
 def test_fast_and_notebook_engines_take_bit_identical_training_steps(variant):
     env = make_env("CartPole-v1", render_mode=None)
     agents = [make_agent(variant, env, engine=engine) for engine in ("notebook", "fast")]
@@ -497,20 +497,20 @@ def test_fast_and_notebook_engines_take_bit_identical_training_steps(variant):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("variant", CHAPTER_VARIANTS)
 def test_notebook_engine_first_100_episodes_are_the_pinned_ones(variant):
     assert run(variant, 100, engine="notebook") == PINNED[variant][:100]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("variant", CHAPTER_VARIANTS)
 def test_full_600_episode_run_is_the_pinned_one(variant):
     rewards, model = train_dqn(variant, progress=False)
     assert rewards == PINNED[variant]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("variant", CHAPTER_VARIANTS)
 def test_numpy_shortcut_never_changes_an_action_in_a_full_run(variant):
     engine = DQNFastEngine(use_numpy=False)  # the compiled call decides every greedy action
     assert run(variant, 600, engine=engine) == PINNED[variant]

@@ -27,6 +27,7 @@ def tiny_configs():
     configs["lander"] = dict(pg_config(lander=True), n_iterations=1, n_episodes_per_update=1,
                              n_max_steps=30)
     configs["imitation"] = {"n_environments": 3, "n_iterations": 4, "seed": 42}
+    configs["keras_rl_cartpole"] = {"seed": 0, "nb_steps": 60}
     for parameter in ("replay_buffer_size", "target_update_period", "batch_size"):
         configs[f"{parameter}_study"] = {"parameter": parameter, "values": [8, 16],
                                          "seeds": [0], "n_episodes": 12, "seed": None}

@@ -114,9 +114,9 @@ def test_cli_refuses_a_bad_budget_with_exit_code_2(capsys):
 
 def test_the_submodule_is_not_shadowed_and_the_agents_are_the_variant_table():
     import homl_rl.tf_agents_pipeline.compare as compare_module
-    from homl_rl.dqn import VARIANTS
+    from homl_rl.dqn import CHAPTER_VARIANTS
 
     assert compare_module.__name__ == "homl_rl.tf_agents_pipeline.compare"
     assert callable(compare_module.compare_agents)
-    assert compare_module.AGENTS == ("tf_agents", *VARIANTS)
+    assert compare_module.AGENTS == ("tf_agents", *CHAPTER_VARIANTS)
     assert set(compare_module.LABELS) == set(compare_module.AGENTS)

@@ -110,6 +110,9 @@ def _specs():
             f"one episode of the trained {title.split(': ')[-1]} agent (greedy, seed 42)",
             "animation", F + "dqn", "animation", (variant,)))
     specs += [
+        FigureSpec("keras_rl_dqn_plot", "lecture 002: keras-rl2's DQNAgent on CartPole-v0, "
+                   "training episode rewards and the five test episodes before and after fit "
+                   "(seed 0)", "figure", F + "keras_rl", "keras_rl_dqn_plot", ("keras_rl_cartpole",)),
         FigureSpec("bandit_posteriors_plot",
                    "Thompson sampling's Beta posteriors of the 3 arms after 20 and 1,000 pulls",
                    "figure", F + "bandits", "bandit_posteriors_plot"),

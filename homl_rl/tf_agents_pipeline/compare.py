@@ -41,7 +41,7 @@ import numpy as np
 
 from homl_rl import dqn
 from homl_rl.checks import check_positive_int
-from homl_rl.dqn import VARIANTS, DQNConfig, make_agent, train
+from homl_rl.dqn import CHAPTER_VARIANTS, DQNConfig, make_agent, train
 from homl_rl.environments import make_env
 from homl_rl.seeding import set_seeds
 from homl_rl.tf_agents_pipeline.cartpole import TutorialConfig, TutorialPipeline
@@ -53,9 +53,9 @@ from homl_rl.runs import RunResult, run_study
 from homl_rl.stack import stack_line
 from homl_rl.tf_agents_pipeline import cartpole
 
-AGENTS = ("tf_agents", *VARIANTS)
+AGENTS = ("tf_agents", *CHAPTER_VARIANTS)
 """What the comparison trains: the TF-Agents tutorial, then our Keras variants
-(:data:`homl_rl.dqn.VARIANTS`, in the chapter's order)."""
+(:data:`homl_rl.dqn.CHAPTER_VARIANTS`, in the chapter's order)."""
 
 LABELS = {"tf_agents": "TF-Agents DQN (tutorial)", "dqn": "Keras DQN",
           "fixed_q_targets": "Keras fixed Q-targets", "double_dqn": "Keras Double DQN",

@@ -1,6 +1,6 @@
 """Checks of sections "Deep Q-Network" to "Dueling Double DQN" (:mod:`homl_rl.dqn`).
 
-Our side is the variant's agent from :data:`homl_rl.dqn.VARIANTS`, run with the
+Our side is the variant's agent from :data:`homl_rl.dqn.CHAPTER_VARIANTS`, run with the
 notebook's engine (``model.predict`` at every forward pass, as the cells do).
 """
 
@@ -16,7 +16,7 @@ from homl_rl.crosscheck.checks.base import (
 from homl_rl.crosscheck.diff import compare
 from homl_rl.crosscheck.mutate import assignments, mutated_class
 from homl_rl.crosscheck.report import PASS, SKIPPED, CheckResult, failure
-from homl_rl.dqn import VARIANTS, clone_target
+from homl_rl.dqn import CHAPTER_VARIANTS, clone_target
 from homl_rl.seeding import set_seeds
 from homl_rl.tf_setup import tf
 
@@ -30,12 +30,12 @@ MAX_EPISODE_STEPS = 500
 
 def _q_network(variant="dqn", seed=42):
     set_seeds(seed)
-    return VARIANTS[variant].build_model((4,), N_OUTPUTS)
+    return CHAPTER_VARIANTS[variant].build_model((4,), N_OUTPUTS)
 
 
 def _agent(model, variant="dqn", agent_class=None, **fields):
     """Our agent for ``variant`` (or ``agent_class``), on the notebook's engine."""
-    agent_class = agent_class or VARIANTS[variant].agent
+    agent_class = agent_class or CHAPTER_VARIANTS[variant].agent
     return agent_class(model=model, n_outputs=N_OUTPUTS, engine="notebook", **fields)
 
 
@@ -65,7 +65,7 @@ def check_epsilon_greedy_policy(ctx):
 
     def mutated_policy(*mutations):
         return lambda: policy(_agent(model, optimizer=None, agent_class=mutated_class(
-            VARIANTS["dqn"].agent, "epsilon_greedy_policy", *mutations)))
+            CHAPTER_VARIANTS["dqn"].agent, "epsilon_greedy_policy", *mutations)))
 
     return compare_seeds("epsilon_greedy_policy", ours, [a["results"] for a in answers], [
         (hints.EPSILON_TEST_REVERSED, mutated_policy(hints.EPSILON_TEST_REVERSED_MUTATION)),
@@ -83,26 +83,26 @@ def _training_step_variant(definition):
 
 def _mistaken_agent_class(variant, mistake):
     """The agent class of a known ``training_step`` mistake (see :mod:`homl_rl.crosscheck.hints`)."""
-    agent_class = VARIANTS[mistake.agent or variant].agent
+    agent_class = CHAPTER_VARIANTS[mistake.agent or variant].agent
     if mistake.method is None:
         return agent_class
     return mutated_class(agent_class, mistake.method, mistake.mutation)
 
 
 def _check_training_step(ctx, variant):
-    name = f"training_step ({VARIANTS[variant].title})"
+    name = f"training_step ({CHAPTER_VARIANTS[variant].title})"
     wanted = "double_dqn" if variant == "dueling_double_dqn" else variant
     versions = [d for d in ctx.loaded.versions("training_step")
                 if d.kind == "def" and _training_step_variant(d) == wanted]
     if not versions:
-        return CheckResult(name, SKIPPED, detail=f"no training_step for {VARIANTS[wanted].title} "
+        return CheckResult(name, SKIPPED, detail=f"no training_step for {CHAPTER_VARIANTS[wanted].title} "
                                                  "(told apart by the names it uses: target, argmax)")
     model = _q_network(variant)
     rng = np.random.default_rng(0)
     target = clone_target(model)  # a target that differs from the model, or no check could tell
     target.set_weights([w + rng.normal(0, 0.1, w.shape).astype(w.dtype) for w in model.get_weights()])
     replayed = experiences(64)
-    learning_rate = VARIANTS[variant].learning_rate
+    learning_rate = CHAPTER_VARIANTS[variant].learning_rate
 
     def optimizer():
         return tf.keras.optimizers.Nadam(learning_rate=learning_rate)
@@ -130,7 +130,7 @@ def _check_training_step(ctx, variant):
     theirs = [answer["collected"]["model"] for answer in answers]
     worst = 0.0
     for seed, answer in zip(seeds(), answers):
-        loss, ours = train_one_step(VARIANTS[variant].agent, variant != "dqn", seed)
+        loss, ours = train_one_step(CHAPTER_VARIANTS[variant].agent, variant != "dqn", seed)
         diff = compare(ours, answer["collected"]["model"], where=f"seed {seed}, updated weights")
         returned = answer["results"][0]
         if diff.ok and returned is not None:  # the notebook returns nothing; a loss is welcome
@@ -150,8 +150,8 @@ def _check_training_step(ctx, variant):
     return failure(name, diff, first_matching_hint(theirs, candidates))
 
 
-for _variant in VARIANTS:
-    check(f"training_step ({VARIANTS[_variant].title})", "training_step")(
+for _variant in CHAPTER_VARIANTS:
+    check(f"training_step ({CHAPTER_VARIANTS[_variant].title})", "training_step")(
         lambda ctx, _variant=_variant: _check_training_step(ctx, _variant))
 
 
@@ -215,7 +215,7 @@ DUELING_FORMULA = ("advantages", "Q_values")
 
 def _dueling_formula(state_values, raw_advantages, *mutations):
     """Our dueling builder's formula lines (mutated), run on the given tensors: ``Q_values``."""
-    code = assignments(VARIANTS["dueling_double_dqn"].build_model, DUELING_FORMULA, *mutations)
+    code = assignments(CHAPTER_VARIANTS["dueling_double_dqn"].build_model, DUELING_FORMULA, *mutations)
     namespace = {"tf": tf, "state_values": tf.constant(state_values),
                  "raw_advantages": tf.constant(raw_advantages)}
     exec(code, namespace)

@@ -1,0 +1,572 @@
+"""keras-rl2's ``DQNAgent`` API on Gymnasium, as a thin layer over the per-step DQN core.
+
+Lecture 002 ("Cartpole and DQN") trains ``rl.agents.dqn.DQNAgent`` from keras-rl2, which
+no longer imports on TensorFlow 2.15 and speaks the old ``gym`` step API. This module
+gives the names the lecture imports — :class:`DQNAgent`, :class:`SequentialMemory`,
+:class:`EpsGreedyQPolicy`, :class:`GreedyQPolicy` — with keras-rl2's semantics; the
+learning itself is :class:`homl_rl.per_step_dqn.PerStepDQN`:
+
+- ``target_model_update`` < 1: soft update with that tau after every training step; >= 1:
+  hard copy every ``int(target_model_update)`` steps.
+- ``nb_steps_warmup``: train only after steps of 0-based index ``> nb_steps_warmup``;
+  ``train_interval``; ``memory_interval``; ``gamma``; ``batch_size``; ``delta_clip``
+  (Huber threshold, ``inf``: the loss is ``0.5 * error ** 2``).
+- ``enable_double_dqn`` (``False`` by default, as in keras-rl2 1.0.4's source — its old
+  documentation page says ``True``) and ``enable_dueling_network`` (the ``"avg"`` head).
+- ``SequentialMemory(limit, window_length)``: one row per step; a state is the last
+  ``window_length`` observations of an episode, zero-padded at its start, so the model's
+  input is ``(batch, window_length, *observation_shape)``. A batch is drawn without
+  replacement once the memory holds enough entries, with replacement (and a warning)
+  before; a transition whose state starts after an episode's end is redrawn.
+- ``fit`` and ``test`` take a Gymnasium environment (``done = terminated or truncated``,
+  a time-limit cut read as the end, as old gym did), and after each episode, one more
+  ``forward``/``backward(0., terminal=False)`` call, as keras-rl2 does. ``test`` acts with
+  ``test_policy`` (greedy by default). Both return a Keras ``History``: ``fit``'s has
+  ``episode_reward``, ``nb_episode_steps``, ``nb_steps`` (steps so far), ``test``'s
+  ``episode_reward`` and ``nb_steps`` (the episode's steps), as keras-rl2's.
+- ``verbose=2`` prints keras-rl2's line per episode; ``verbose=1`` a progress bar per
+  ``log_interval`` steps and keras-rl2's interval summary.
+
+Not supported (a ``ValueError`` says so): callbacks, random start steps, dueling types other
+than ``"avg"``, metrics other than ``"mae"``, models with several inputs, processors.
+"""
+
+import math
+import random
+import timeit
+import warnings
+from collections import deque
+
+import numpy as np
+
+from homl_rl.checks import check_non_negative_int, check_positive_int, check_unit_interval
+from homl_rl.environments import make_env
+from homl_rl.per_step_dqn import PerStepDQN, PerStepDQNConfig, dueling_head
+from homl_rl.progress import progress_bar
+from homl_rl.replay_buffers import Experiences
+from homl_rl.tf_setup import tf
+
+METRICS = ("mae",)
+"""The metrics ``compile`` accepts (``mean_q`` is always reported, as in keras-rl2)."""
+
+
+# --- policies --------------------------------------------------------------------------------
+
+class EpsGreedyQPolicy:
+    """keras-rl2's epsilon-greedy policy: ``np.random.uniform() < eps`` -> a uniform random
+    action (``np.random.randint``), else the action of the highest Q-value."""
+
+    def __init__(self, eps=.1):
+        self.eps = check_unit_interval("eps", eps)
+
+    def select_action(self, q_values):
+        """The action for the 1-D array of one state's ``q_values``."""
+        q_values = np.asarray(q_values)
+        if q_values.ndim != 1:
+            raise ValueError(f"q_values must be 1-D, got shape {q_values.shape}")
+        if np.random.uniform() < self.eps:
+            return int(np.random.randint(0, q_values.shape[0]))
+        return int(np.argmax(q_values))
+
+
+class GreedyQPolicy:
+    """keras-rl2's greedy policy: the action of the highest Q-value."""
+
+    def select_action(self, q_values):
+        """The action for the 1-D array of one state's ``q_values``."""
+        q_values = np.asarray(q_values)
+        if q_values.ndim != 1:
+            raise ValueError(f"q_values must be 1-D, got shape {q_values.shape}")
+        return int(np.argmax(q_values))
+
+
+# --- the memory -------------------------------------------------------------------------------
+
+def sample_batch_indexes(low, high, size):
+    """keras-rl2's draw of ``size`` indexes in ``[low, high)``: without replacement
+    (``random.sample``) when the range holds enough, else with replacement and a warning."""
+    if high - low >= size:
+        return np.array(random.sample(range(low, high), size))
+    warnings.warn("Not enough entries to sample without replacement. Consider increasing "
+                  "your warm-up phase to avoid oversampling!")
+    return np.random.randint(low, high, size=size)
+
+
+class SequentialMemory:
+    """keras-rl2's replay memory: one row ``(observation, action, reward, terminal)`` per step,
+    ``terminal`` saying whether the step ended the episode; states of ``window_length``
+    observations are rebuilt when sampling. Samples :class:`Experiences` (the replay buffer
+    protocol of :mod:`homl_rl.replay_buffers`; ``truncateds`` all 0: an end is an end)."""
+
+    def __init__(self, limit, window_length=1, ignore_episode_boundaries=False):
+        self.limit = check_positive_int("limit", limit)
+        self.window_length = check_positive_int("window_length", window_length)
+        self.ignore_episode_boundaries = bool(ignore_episode_boundaries)
+        self.recent_observations = deque(maxlen=self.window_length)
+        self.recent_terminals = deque(maxlen=self.window_length)
+        self.observations = None
+        self.actions = np.zeros(self.limit, np.int64)
+        self.rewards = np.zeros(self.limit, np.float64)
+        self.terminals = np.zeros(self.limit, bool)
+        self.start = 0
+        """slot of the oldest row"""
+        self.nb_entries = 0
+        """rows stored"""
+
+    def __len__(self):
+        return self.nb_entries
+
+    def append(self, observation, action, reward, terminal, training=True):
+        """Record one step (its observation, action, reward and whether it ended the episode);
+        only the recent window when not ``training``."""
+        self.recent_observations.append(observation)
+        self.recent_terminals.append(terminal)
+        if not training:
+            return
+        observation = np.asarray(observation, np.float32)
+        if self.observations is None:
+            self.observations = np.zeros((self.limit,) + observation.shape, np.float32)
+        if self.nb_entries < self.limit:
+            slot = (self.start + self.nb_entries) % self.limit
+            self.nb_entries += 1
+        else:
+            slot = self.start
+            self.start = (self.start + 1) % self.limit
+        self.observations[slot] = observation
+        self.actions[slot], self.rewards[slot], self.terminals[slot] = action, reward, terminal
+
+    def _slots(self, indexes):
+        return (self.start + np.asarray(indexes)) % self.limit
+
+    def get_recent_state(self, current_observation):
+        """The state ending with ``current_observation``: the window's last observations of
+        this episode, zero-padded at the front, shape ``(window_length, *observation_shape)``."""
+        state = [np.asarray(current_observation, np.float32)]
+        idx = len(self.recent_observations) - 1
+        for offset in range(self.window_length - 1):
+            current_idx = idx - offset
+            current_terminal = (self.recent_terminals[current_idx - 1]
+                                if current_idx - 1 >= 0 else False)
+            if current_idx < 0 or (not self.ignore_episode_boundaries and current_terminal):
+                break
+            state.insert(0, np.asarray(self.recent_observations[current_idx], np.float32))
+        while len(state) < self.window_length:
+            state.insert(0, np.zeros_like(state[0]))
+        return np.stack(state)
+
+    def _stack(self, last):
+        """States of ``window_length`` rows ending at logical rows ``last``, zero-padded: a row
+        is left out (with those before it) when the row before it ended an episode — that
+        row's successor is the episode's last observation, stored by the extra ``backward``."""
+        window = self.window_length
+        states = np.zeros((len(last), window) + self.observations.shape[1:], np.float32)
+        states[:, -1] = self.observations[self._slots(last)]
+        alive = np.ones(len(last), bool)
+        for offset in range(1, window):
+            row = last - offset  # included unless the row before it ended an episode
+            alive &= row >= 0
+            if not self.ignore_episode_boundaries:
+                alive &= (row >= 1) & ~self.terminals[self._slots(np.maximum(row - 1, 0))]
+            states[alive, -1 - offset] = self.observations[self._slots(row[alive])]
+        return states
+
+    def sample(self, batch_size, replace=False):
+        """A batch of :class:`Experiences` drawn as keras-rl2 draws (``replace=True``: always
+        with replacement). Experience ``idx`` is row ``idx - 1`` (state, action, reward, end)
+        followed by row ``idx`` (the next observation)."""
+        batch_size = check_positive_int("batch_size", batch_size)
+        if self.nb_entries < self.window_length + 2:
+            raise ValueError(f"cannot sample: the memory holds {self.nb_entries} entries, "
+                             f"it needs at least window_length + 2 = {self.window_length + 2}")
+        if replace:
+            idxs = np.random.randint(self.window_length, self.nb_entries - 1, size=batch_size)
+        else:
+            idxs = sample_batch_indexes(self.window_length, self.nb_entries - 1, batch_size)
+        idxs = idxs + 1
+        for position, idx in enumerate(idxs):
+            while self.terminals[self._slots(idx - 2)]:  # the state starts a new episode: redraw
+                idx = sample_batch_indexes(self.window_length + 1, self.nb_entries, size=1)[0]
+            idxs[position] = idx
+        return self.get(idxs)
+
+    def get(self, idxs):
+        """The :class:`Experiences` ending at logical rows ``idxs`` (each in
+        ``[window_length + 1, nb_entries)``): row ``idx - 1``'s state (its window), action,
+        reward and end, and the next state (the window shifted to row ``idx``)."""
+        idxs = np.asarray(idxs)
+        if idxs.min() < self.window_length + 1 or idxs.max() >= self.nb_entries:
+            raise IndexError(f"memory rows must be in [{self.window_length + 1}, {self.nb_entries})")
+        batch_size = len(idxs)
+        states0 = self._stack(idxs - 1)
+        next_obs = self.observations[self._slots(idxs)]
+        states1 = np.concatenate([states0[:, 1:], next_obs[:, None]], axis=1)
+        slots = self._slots(idxs - 1)
+        return Experiences(states0, self.actions[slots], self.rewards[slots], states1,
+                           self.terminals[slots].astype(np.float32),
+                           np.zeros(batch_size, np.float32))
+
+
+# --- the agent --------------------------------------------------------------------------------
+
+def _target_update(target_model_update):
+    """keras-rl2's rule: < 1 soft (tau), >= 1 hard every ``int(.)`` steps."""
+    if (isinstance(target_model_update, bool)
+            or not isinstance(target_model_update, (int, float, np.integer, np.floating))
+            or not target_model_update > 0):
+        raise ValueError(f"target_model_update must be a positive number, got {target_model_update!r}")
+    if target_model_update >= 1:
+        return {"target_update": "steps", "target_update_period": int(target_model_update)}
+    return {"target_update": "soft", "tau": float(target_model_update)}
+
+
+class DQNAgent:
+    """keras-rl2's ``DQNAgent`` (see the module's docstring), training a
+    :class:`homl_rl.per_step_dqn.PerStepDQN` (``self.core``, built by :meth:`compile`)."""
+
+    def __init__(self, model, nb_actions, memory, policy=None, test_policy=None,
+                 enable_double_dqn=False, enable_dueling_network=False, dueling_type="avg",
+                 gamma=.99, batch_size=32, nb_steps_warmup=1000, train_interval=1,
+                 memory_interval=1, target_model_update=10000, delta_clip=np.inf):
+        self.nb_actions = check_positive_int("nb_actions", nb_actions)
+        if list(model.output.shape) != [None, self.nb_actions]:
+            raise ValueError(f"the model's output has shape {tuple(model.output.shape)}: DQN "
+                             f"expects one Q-value per action, (None, {self.nb_actions})")
+        if isinstance(model.input, (list, tuple)):
+            raise ValueError("models with several inputs are not supported")
+        if dueling_type != "avg":
+            raise ValueError(f"dueling_type must be 'avg' (the only one supported), got {dueling_type!r}")
+        if not isinstance(memory, SequentialMemory):
+            raise ValueError(f"memory must be a SequentialMemory, got {type(memory).__name__}")
+        self.settings = dict(
+            gamma=check_unit_interval("gamma", gamma), batch_size=check_positive_int("batch_size", batch_size),
+            buffer_capacity=memory.limit, warmup_steps=check_non_negative_int("nb_steps_warmup", nb_steps_warmup),
+            train_interval=check_positive_int("train_interval", train_interval),
+            double=bool(enable_double_dqn), dueling=bool(enable_dueling_network),
+            sample_with_replacement=False, truncation_is_terminal=True, loss="huber",
+            huber_delta=delta_clip, hidden_layers=(), **_target_update(target_model_update))
+        self.memory_interval = check_positive_int("memory_interval", memory_interval)
+        self.enable_double_dqn = bool(enable_double_dqn)
+        self.enable_dueling_network = bool(enable_dueling_network)
+        self.model = dueling_head(model) if enable_dueling_network else model
+        self.memory = memory
+        self.policy = EpsGreedyQPolicy() if policy is None else policy
+        self.test_policy = GreedyQPolicy() if test_policy is None else test_policy
+        self.core = None
+        self.compiled = False
+        self.training = False
+        self.step = 0
+        self.metrics_names = []
+        self.reset_states()
+
+    @property
+    def target_model(self):
+        """The target network (after :meth:`compile`)."""
+        return self.core.target
+
+    def compile(self, optimizer, metrics=()):
+        """Set the optimizer (a Keras optimizer object) and the metrics (``"mae"``); builds the
+        target network and the compiled training step."""
+        unknown = [metric for metric in metrics if metric not in METRICS]
+        if unknown:
+            raise ValueError(f"metrics must be among {', '.join(map(repr, METRICS))}, got {unknown!r}")
+        if not isinstance(optimizer, tf.keras.optimizers.Optimizer):
+            raise ValueError(f"optimizer must be a Keras optimizer, got {optimizer!r}")
+        learning_rate = float(tf.keras.backend.get_value(optimizer.learning_rate))
+        config = PerStepDQNConfig(optimizer=type(optimizer).__name__, learning_rate=learning_rate,
+                                  **self.settings)
+        self.core = PerStepDQN(config, model=self.model, optimizer=optimizer,
+                               replay_buffer=self.memory)
+        self.metrics_names = ["loss", *metrics, "mean_q"]
+        self._metric_columns = [0, *(1 for _ in metrics), 2]
+        self.compiled = True
+
+    def reset_states(self):
+        """Forget the last observation and action (at each episode's start)."""
+        self.recent_observation = None
+        self.recent_action = None
+
+    def forward(self, observation):
+        """The action for ``observation``: the policy (training) or test policy on the Q-values
+        of the state the memory's recent window makes."""
+        state = self.memory.get_recent_state(observation)
+        q_values = self.core.q_values(state[None])[0]
+        policy = self.policy if self.training else self.test_policy
+        action = policy.select_action(q_values)
+        self.recent_observation = observation
+        self.recent_action = action
+        return action
+
+    def backward(self, reward, terminal):
+        """Store the last step; when training, train and update the target as due. Returns the
+        metrics of this step (NaN when it did not train)."""
+        if self.step % self.memory_interval == 0:
+            self.memory.append(self.recent_observation, self.recent_action, reward, terminal,
+                               training=self.training)
+        metrics = [math.nan] * len(self.metrics_names)
+        if not self.training:
+            return metrics
+        trained = self.core.after_step(self.step)
+        if trained is not None:
+            metrics = [trained[column] for column in self._metric_columns]
+        return metrics
+
+    def _check_run(self, env, action_repetition, callbacks, nb_max_start_steps):
+        if not self.compiled:
+            raise RuntimeError("compile() the agent before fit() or test()")
+        check_positive_int("action_repetition", action_repetition)
+        if callbacks:
+            raise ValueError("callbacks are not supported")
+        if nb_max_start_steps:
+            raise ValueError("nb_max_start_steps is not supported")
+        if not hasattr(env, "action_space") or getattr(env.action_space, "n", None) != self.nb_actions:
+            raise ValueError(f"env must be a Gymnasium environment with {self.nb_actions} discrete actions")
+
+    def _act_in(self, env, action, action_repetition, visualize):
+        """Step ``env`` with ``action`` ``action_repetition`` times (stopping at the end)."""
+        reward, done = 0.0, False
+        for _ in range(action_repetition):
+            observation, r, terminated, truncated, _ = env.step(action)
+            if visualize:
+                env.render()
+            reward += r
+            done = terminated or truncated
+            if done:
+                break
+        return observation, reward, done
+
+    def fit(self, env, nb_steps, action_repetition=1, callbacks=None, verbose=1, visualize=False,
+            nb_max_start_steps=0, start_step_policy=None, log_interval=10000,
+            nb_max_episode_steps=None):
+        """Train for ``nb_steps`` environment steps; returns a Keras ``History`` of the episodes."""
+        self._check_run(env, action_repetition, callbacks, nb_max_start_steps)
+        nb_steps = check_positive_int("nb_steps", nb_steps)
+        self.training = True
+        logger = _make_train_logger(verbose, nb_steps, self.metrics_names, log_interval)
+        history = _new_history(self)
+        episode, self.step = 0, 0
+        observation = None
+        try:
+            while self.step < nb_steps:
+                if observation is None:
+                    episode_step, episode_reward = 0, 0.0
+                    self.reset_states()
+                    observation, _ = env.reset()
+                    logger.on_episode_begin()
+                action = self.forward(observation)
+                observation, reward, done = self._act_in(env, action, action_repetition, visualize)
+                if nb_max_episode_steps and episode_step >= nb_max_episode_steps - 1:
+                    done = True
+                metrics = self.backward(reward, terminal=done)
+                episode_reward += reward
+                logger.on_step_end(observation, reward, action, metrics)
+                episode_step += 1
+                self.step += 1
+                if done:
+                    self.forward(observation)
+                    self.backward(0., terminal=False)
+                    logs = {"episode_reward": episode_reward, "nb_episode_steps": episode_step,
+                            "nb_steps": self.step}
+                    logger.on_episode_end(episode, logs)
+                    history.on_epoch_end(episode, logs)
+                    episode += 1
+                    observation = None
+        except KeyboardInterrupt:
+            pass
+        logger.on_train_end()
+        return history
+
+    def test(self, env, nb_episodes=1, action_repetition=1, callbacks=None, visualize=False,
+             nb_max_episode_steps=None, nb_max_start_steps=0, start_step_policy=None, verbose=1):
+        """Play ``nb_episodes`` episodes with ``test_policy``, without learning; returns a Keras
+        ``History`` (``episode_reward``, ``nb_steps``); ``verbose >= 1`` prints each episode."""
+        self._check_run(env, action_repetition, callbacks, nb_max_start_steps)
+        nb_episodes = check_positive_int("nb_episodes", nb_episodes)
+        self.training = False
+        self.step = 0
+        history = _new_history(self)
+        if verbose >= 1:
+            print(f"Testing for {nb_episodes} episodes ...")
+        for episode in range(nb_episodes):
+            episode_reward, episode_step = 0.0, 0
+            self.reset_states()
+            observation, _ = env.reset()
+            done = False
+            while not done:
+                action = self.forward(observation)
+                observation, reward, done = self._act_in(env, action, action_repetition, visualize)
+                if nb_max_episode_steps and episode_step >= nb_max_episode_steps - 1:
+                    done = True
+                self.backward(reward, terminal=done)
+                episode_reward += reward
+                episode_step += 1
+                self.step += 1
+            self.forward(observation)
+            self.backward(0., terminal=False)
+            logs = {"episode_reward": episode_reward, "nb_steps": episode_step}
+            if verbose >= 1:
+                print(f"Episode {episode + 1}: reward: {episode_reward:.3f}, steps: {episode_step}")
+            history.on_epoch_end(episode, logs)
+        return history
+
+
+def _new_history(agent):
+    history = tf.keras.callbacks.History()
+    history.set_model(agent.model)
+    history.on_train_begin()
+    return history
+
+
+# --- the loggers ---------------------------------------------------------------------------------
+
+def episode_line(step, nb_steps, episode, duration, rewards, actions, metrics_names, metrics):
+    """keras-rl2's ``verbose=2`` line for one finished episode (``episode`` 0-based; ``metrics``:
+    one row per step, NaN where the step did not train; all-NaN columns print ``--``)."""
+    metrics = np.asarray(metrics, float).reshape(len(rewards), len(metrics_names))
+    parts = []
+    for index, name in enumerate(metrics_names):
+        column = metrics[:, index]
+        parts.append(f"{name}: --" if np.isnan(column).all()
+                     else f"{name}: {np.nanmean(column):f}")
+    digits = int(np.ceil(np.log10(nb_steps))) + 1
+    episode_steps = len(rewards)
+    return (f"{step:{digits}d}/{nb_steps}: episode: {episode + 1}, duration: {duration:.3f}s, "
+            f"episode steps: {episode_steps:3}, steps per second: {episode_steps / duration:3.0f}, "
+            f"episode reward: {np.sum(rewards):6.3f}, mean reward: {np.mean(rewards):6.3f} "
+            f"[{np.min(rewards):6.3f}, {np.max(rewards):6.3f}], mean action: "
+            f"{np.mean(actions):.3f} [{np.min(actions):.3f}, {np.max(actions):.3f}],  "
+            + ", ".join(parts))
+
+
+class _Logger:
+    """``verbose=0``: nothing."""
+
+    def __init__(self, nb_steps, metrics_names, log_interval=10000):
+        self.nb_steps, self.metrics_names, self.log_interval = nb_steps, metrics_names, log_interval
+        self.step = 0
+
+    def on_episode_begin(self):
+        pass
+
+    def on_step_end(self, observation, reward, action, metrics):
+        self.step += 1
+
+    def on_episode_end(self, episode, logs):
+        pass
+
+    def on_train_end(self):
+        pass
+
+
+class _EpisodeLogger(_Logger):
+    """``verbose=2``: keras-rl2's ``TrainEpisodeLogger``."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        print(f"Training for {self.nb_steps} steps ...")
+        self.train_start = timeit.default_timer()
+
+    def on_episode_begin(self):
+        self.episode_start = timeit.default_timer()
+        self.rewards, self.actions, self.metrics = [], [], []
+
+    def on_step_end(self, observation, reward, action, metrics):
+        super().on_step_end(observation, reward, action, metrics)
+        self.rewards.append(reward)
+        self.actions.append(action)
+        self.metrics.append(metrics)
+
+    def on_episode_end(self, episode, logs):
+        duration = timeit.default_timer() - self.episode_start
+        print(episode_line(self.step, self.nb_steps, episode, duration, self.rewards,
+                           self.actions, self.metrics_names, self.metrics))
+
+    def on_train_end(self):
+        print(f"done, took {timeit.default_timer() - self.train_start:.3f} seconds")
+
+
+class _IntervalLogger(_Logger):
+    """``verbose=1``: a progress bar per ``log_interval`` steps, then keras-rl2's summary line."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        print(f"Training for {self.nb_steps} steps ...")
+        self.train_start = timeit.default_timer()
+        self.bar = None
+        self.episode_rewards, self.metrics = [], []
+
+    def _summary(self):
+        if not self.episode_rewards:
+            return
+        text = (f"{len(self.episode_rewards)} episodes - episode_reward: "
+                f"{np.mean(self.episode_rewards):.3f} [{np.min(self.episode_rewards):.3f}, "
+                f"{np.max(self.episode_rewards):.3f}]")
+        metrics = np.asarray(self.metrics, float)
+        if metrics.size and not np.isnan(metrics).all():
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                means = np.nanmean(metrics, axis=0)
+            text += "".join(f" - {name}: {mean:.3f}" for name, mean in zip(self.metrics_names, means))
+        print(text)
+        print("")
+
+    def on_step_end(self, observation, reward, action, metrics):
+        if self.step % self.log_interval == 0:
+            if self.bar is not None:
+                self.bar.close()
+            self._summary()
+            self.episode_rewards, self.metrics = [], []
+            print(f"Interval {self.step // self.log_interval + 1} ({self.step} steps performed)")
+            self.bar = progress_bar(total=min(self.log_interval, self.nb_steps - self.step),
+                                    unit="step")
+        self.bar.update(1)
+        self.metrics.append(metrics)
+        super().on_step_end(observation, reward, action, metrics)
+
+    def on_episode_end(self, episode, logs):
+        self.episode_rewards.append(logs["episode_reward"])
+
+    def on_train_end(self):
+        if self.bar is not None:
+            self.bar.close()
+        print(f"done, took {timeit.default_timer() - self.train_start:.3f} seconds")
+
+
+def _make_train_logger(verbose, nb_steps, metrics_names, log_interval):
+    if verbose not in (0, 1, 2):
+        raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}")
+    logger = {0: _Logger, 1: _IntervalLogger, 2: _EpisodeLogger}[verbose]
+    return logger(nb_steps, metrics_names, check_positive_int("log_interval", log_interval))
+
+
+# --- lecture 002's run -------------------------------------------------------------------------
+
+def lecture_cartpole(seed=0, nb_steps=5000, verbose=0, n_test_episodes=5):
+    """Lecture 002's "Cartpole and DQN" cells (``examples/keras_rl_cartpole.py`` is the
+    reader's script of them) at ``seed``: ``tf.keras.utils.set_random_seed(seed)``, CartPole-v0
+    first reset with ``seed``, the 3x16 ReLU model behind ``Flatten(input_shape=(1, 4))``,
+    ``SequentialMemory(50000, window_length=1)``, ``nb_steps_warmup=10``,
+    ``target_model_update=1e-2``, ``EpsGreedyQPolicy()``, ``Adam(1e-3)``; five test episodes,
+    ``fit`` for ``nb_steps``, five test episodes. Returns the three histories' ``history``
+    dicts: ``{"test_before": ..., "fit": ..., "test_after": ...}``."""
+    tf.keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+    env = make_env("CartPole-v0", render_mode=None)
+    env.reset(seed=seed)
+    nb_actions = env.action_space.n
+    model = tf.keras.Sequential([
+        tf.keras.layers.Flatten(input_shape=(1,) + env.observation_space.shape),
+        tf.keras.layers.Dense(16, activation="relu"),
+        tf.keras.layers.Dense(16, activation="relu"),
+        tf.keras.layers.Dense(16, activation="relu"),
+        tf.keras.layers.Dense(nb_actions)])
+    memory = SequentialMemory(limit=50000, window_length=1)
+    dqn = DQNAgent(model=model, nb_actions=nb_actions, memory=memory, nb_steps_warmup=10,
+                   target_model_update=1e-2, policy=EpsGreedyQPolicy())
+    dqn.compile(tf.keras.optimizers.Adam(learning_rate=1e-3), metrics=["mae"])
+    try:
+        before = dqn.test(env, nb_episodes=n_test_episodes, visualize=False, verbose=verbose)
+        fit = dqn.fit(env, nb_steps=nb_steps, visualize=False, verbose=verbose)
+        after = dqn.test(env, nb_episodes=n_test_episodes, visualize=False, verbose=verbose)
+    finally:
+        env.close()
+    return {"test_before": before.history, "fit": fit.history, "test_after": after.history}

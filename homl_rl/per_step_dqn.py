@@ -1,0 +1,447 @@
+"""One DQN that trains every environment step: keras-rl2's ``DQNAgent``, lecture 003's agent
+and a TF-Agents-like ``DqnAgent`` are settings of it.
+
+The chapter's DQN (:mod:`homl_rl.dqn`) plays a whole episode, then trains once. The agents
+of the other texts train *during* the episode: after every ``train_interval``-th step past a
+warm-up, on one batch sampled from a replay buffer, with a target network refreshed by a
+hard copy (every N steps or every N episodes) or a soft update after each training step.
+:class:`PerStepDQNConfig` holds every such choice; :class:`PerStepDQN` is the agent (its
+Q-network, target network, replay buffer and compiled training step), and
+:func:`train_per_step` the one training loop::
+
+    agent = PerStepDQN(KERAS_RL_CARTPOLE, n_actions=2, input_shape=(4,))
+    history = train_per_step(agent, env, n_steps=5000, seed=0)
+
+The step rule (:meth:`PerStepDQN.after_step`) is keras-rl2's: after the step of 0-based
+index ``t`` has been stored, train when ``t > warmup_steps`` and ``t % train_interval == 0``,
+then (hard copy by steps) copy when ``t % target_update_period == 0``. A soft update runs
+inside the compiled training step, right after the optimizer's update, as keras-rl2's
+``AdditionalUpdatesOptimizer`` does.
+"""
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from homl_rl.checks import (
+    check_non_negative_int, check_positive_int, check_positive_number, check_unit_interval)
+from homl_rl.environments import make_env
+from homl_rl.progress import progress_bar
+from homl_rl.replay_buffers import Experiences, NumpyReplayBuffer
+from homl_rl.seeding import set_seeds
+from homl_rl.tf_setup import tf
+
+TARGET_UPDATES = ("steps", "episodes", "soft")
+"""How the target network follows the online one: a hard copy every ``target_update_period``
+steps, or episodes, or a soft update with ``tau`` after every training step."""
+
+LOSSES = ("huber", "mse")
+EPSILON_SCHEDULES = ("constant", "linear", "exponential")
+EPSILON_UNITS = ("steps", "episodes")
+
+
+def _check_choice(name, value, choices):
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
+    return value
+
+
+def _check_bool(name, value):
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def optimizer_names():
+    """The Keras optimizers one can name (lower case): ``adam``, ``nadam``, ``sgd``, ..."""
+    return sorted(name.lower() for name, cls in vars(tf.keras.optimizers).items()
+                  if isinstance(cls, type) and issubclass(cls, tf.keras.optimizers.Optimizer)
+                  and name != "Optimizer")
+
+
+def make_optimizer(name, learning_rate):
+    """A fresh Keras optimizer ``name`` (any case: ``"Adam"``, ``"rmsprop"``) at ``learning_rate``."""
+    check_positive_number("learning_rate", learning_rate)
+    classes = {key.lower(): cls for key, cls in vars(tf.keras.optimizers).items()
+               if isinstance(cls, type) and issubclass(cls, tf.keras.optimizers.Optimizer)
+               and key != "Optimizer"}
+    if not isinstance(name, str) or name.lower() not in classes:
+        raise ValueError(f"optimizer must be one of {', '.join(map(repr, sorted(classes)))}, "
+                         f"got {name!r}")
+    return classes[name.lower()](learning_rate=learning_rate)
+
+
+@dataclass(frozen=True)
+class PerStepDQNConfig:
+    """Every setting of the per-step DQN (the defaults are keras-rl2's ``DQNAgent``'s)."""
+    gamma: float = 0.99
+    """discount factor in the target ``r + gamma * Q_target(s', a*)``"""
+    batch_size: int = 32
+    """experiences sampled for each training step"""
+    buffer_capacity: int = 50_000
+    """experiences the replay buffer keeps (the oldest are overwritten)"""
+    warmup_steps: int = 1000
+    """no training until the step of 0-based index ``t > warmup_steps`` (keras-rl2's ``nb_steps_warmup``)"""
+    train_interval: int = 1
+    """train after every ``train_interval``-th step (``t % train_interval == 0``)"""
+    target_update: str = "steps"
+    """``"steps"`` or ``"episodes"`` (hard copy every ``target_update_period`` of them), or ``"soft"``"""
+    target_update_period: int = 10_000
+    """steps or episodes between hard copies (unused by ``"soft"``)"""
+    tau: float = 0.01
+    """soft update ``target = (1 - tau) * target + tau * online`` after each training step (``"soft"`` only)"""
+    double: bool = False
+    """Double DQN: the online network picks ``a*``, the target network evaluates it (else max of target)"""
+    dueling: bool = False
+    """dueling head: ``Q = V + A - mean(A)`` in place of the last Dense layer"""
+    sample_with_replacement: bool = True
+    """draw a batch with replacement (else without, by ``random.sample``, once the buffer holds a batch)"""
+    truncation_is_terminal: bool = False
+    """no bootstrap after a time-limit cut either (gym < 0.26 and keras-rl2 read it as an end)"""
+    loss: str = "huber"
+    """``"huber"`` (with ``huber_delta``) or ``"mse"``, averaged over the batch"""
+    huber_delta: float = 1.0
+    """Huber's threshold; ``math.inf`` gives ``0.5 * error ** 2`` (keras-rl2's default ``delta_clip``)"""
+    optimizer: str = "adam"
+    """any Keras optimizer by name (``"adam"``, ``"nadam"``, ``"rmsprop"``, ``"sgd"``, ...)"""
+    learning_rate: float = 1e-3
+    """the optimizer's learning rate"""
+    hidden_layers: tuple = (16, 16, 16)
+    """units of each hidden Dense layer of the Q-network"""
+    activation: str = "relu"
+    """activation of the hidden layers"""
+    epsilon_schedule: str = "constant"
+    """``"constant"`` (``epsilon_start``), ``"linear"`` (to ``epsilon_end`` over ``epsilon_decay``)
+    or ``"exponential"`` (``end + (start - end) * exp(-t / epsilon_decay)``)"""
+    epsilon_start: float = 0.1
+    """exploration rate at the start (keras-rl2's ``EpsGreedyQPolicy(eps=.1)``)"""
+    epsilon_end: float = 0.1
+    """exploration rate it decays to"""
+    epsilon_decay: float = 1.0
+    """decay length (linear) or time constant (exponential), in ``epsilon_unit``"""
+    epsilon_unit: str = "steps"
+    """what ``t`` counts in the schedule: ``"steps"`` or ``"episodes"``"""
+
+    def __post_init__(self):
+        check_unit_interval("gamma", self.gamma)
+        for name in ("batch_size", "buffer_capacity", "train_interval", "target_update_period"):
+            check_positive_int(name, getattr(self, name))
+        check_non_negative_int("warmup_steps", self.warmup_steps)
+        _check_choice("target_update", self.target_update, TARGET_UPDATES)
+        check_unit_interval("tau", self.tau, zero=False)
+        for name in ("double", "dueling", "sample_with_replacement", "truncation_is_terminal"):
+            _check_bool(name, getattr(self, name))
+        _check_choice("loss", self.loss, LOSSES)
+        check_positive_number("huber_delta", self.huber_delta)
+        if not isinstance(self.optimizer, str) or not self.optimizer:
+            raise ValueError(f"optimizer must be a Keras optimizer's name, got {self.optimizer!r}")
+        check_positive_number("learning_rate", self.learning_rate)
+        if not isinstance(self.hidden_layers, (tuple, list)):
+            raise ValueError(f"hidden_layers must be a tuple of positive integers, "
+                             f"got {self.hidden_layers!r}")
+        object.__setattr__(self, "hidden_layers", tuple(
+            check_positive_int("hidden_layers", units) for units in self.hidden_layers))
+        if not isinstance(self.activation, str) or not self.activation:
+            raise ValueError(f"activation must be a Keras activation's name, got {self.activation!r}")
+        _check_choice("epsilon_schedule", self.epsilon_schedule, EPSILON_SCHEDULES)
+        check_unit_interval("epsilon_start", self.epsilon_start)
+        check_unit_interval("epsilon_end", self.epsilon_end)
+        check_positive_number("epsilon_decay", self.epsilon_decay)
+        _check_choice("epsilon_unit", self.epsilon_unit, EPSILON_UNITS)
+
+    def epsilon(self, step=0, episode=0):
+        """The exploration rate at 0-based ``step`` (or ``episode``, by ``epsilon_unit``)."""
+        t = step if self.epsilon_unit == "steps" else episode
+        start, end = self.epsilon_start, self.epsilon_end
+        if self.epsilon_schedule == "constant":
+            return start
+        if self.epsilon_schedule == "linear":
+            return end + (start - end) * max(0.0, 1 - t / self.epsilon_decay)
+        return end + (start - end) * math.exp(-t / self.epsilon_decay)
+
+
+# --- the presets ---------------------------------------------------------------------------
+
+KERAS_RL_CARTPOLE = PerStepDQNConfig(
+    gamma=0.99, batch_size=32, buffer_capacity=50_000, warmup_steps=10, train_interval=1,
+    target_update="soft", tau=1e-2, double=False, dueling=False,
+    sample_with_replacement=False, truncation_is_terminal=True, loss="huber",
+    huber_delta=math.inf, optimizer="adam", learning_rate=1e-3, hidden_layers=(16, 16, 16),
+    activation="relu", epsilon_schedule="constant", epsilon_start=0.1, epsilon_end=0.1)
+"""Lecture 002's keras-rl2 ``DQNAgent`` on CartPole-v0: 3x16 ReLU, ``SequentialMemory(50000)``,
+``nb_steps_warmup=10``, ``target_model_update=1e-2`` (soft), ``EpsGreedyQPolicy()`` (0.1),
+``Adam(1e-3)``, keras-rl2's defaults otherwise (gamma .99, batch 32, no Double DQN, loss
+``0.5 * error ** 2``)."""
+
+PRESETS = {"keras_rl_cartpole": KERAS_RL_CARTPOLE}
+"""The named per-step agents (rows of :data:`homl_rl.dqn.VARIANTS`), by preset name."""
+
+
+# --- the Q-network -------------------------------------------------------------------------
+
+def _dueling_avg(values):
+    """keras-rl2's ``"avg"`` dueling head: ``V + A - mean(A)`` from ``[V, A_1 .. A_n]``."""
+    return values[:, :1] + values[:, 1:] - tf.reduce_mean(values[:, 1:], axis=1, keepdims=True)
+
+
+def dueling_head(model):
+    """``model`` with its last layer replaced by a dueling head, as keras-rl2's
+    ``enable_dueling_network`` does: ``Dense(n_actions + 1)`` on the second-last layer's
+    output, combined as ``Q = V + A - mean(A)``."""
+    n_actions = model.output.shape[-1]
+    values = tf.keras.layers.Dense(n_actions + 1, activation="linear")(model.layers[-2].output)
+    q_values = tf.keras.layers.Lambda(_dueling_avg, output_shape=(n_actions,))(values)
+    return tf.keras.Model(inputs=model.inputs, outputs=q_values)
+
+
+def build_per_step_q_network(input_shape, n_actions, config=PerStepDQNConfig()):
+    """The Q-network of ``config``: Flatten, ``hidden_layers`` Dense layers, ``Dense(n_actions)``
+    (a dueling head in its place with ``config.dueling``)."""
+    input_shape = tuple(input_shape)
+    layers = [tf.keras.layers.Flatten(input_shape=input_shape)]
+    layers += [tf.keras.layers.Dense(units, activation=config.activation)
+               for units in config.hidden_layers]
+    layers.append(tf.keras.layers.Dense(n_actions))
+    model = tf.keras.Sequential(layers)
+    return dueling_head(model) if config.dueling else model
+
+
+# --- the agent -----------------------------------------------------------------------------
+
+def _loss(errors, loss, delta):
+    if loss == "mse":
+        return tf.square(errors)
+    if math.isinf(delta):
+        return 0.5 * tf.square(errors)
+    absolute = tf.abs(errors)
+    return tf.where(absolute <= delta, 0.5 * tf.square(errors), delta * absolute - 0.5 * delta ** 2)
+
+
+class PerStepDQN:
+    """A DQN agent trained every step: Q-network, target network, replay buffer, optimizer.
+
+    ``model`` (a Keras model: states -> one Q-value per action) defaults to
+    :func:`build_per_step_q_network` of ``input_shape``; ``optimizer`` to the config's by name;
+    ``replay_buffer`` (anything with ``append``, ``__len__`` and
+    ``sample(batch_size, replace)`` returning :class:`Experiences`) to a
+    :class:`NumpyReplayBuffer` of ``buffer_capacity``. The target network is a clone of the
+    model with its weights.
+    """
+
+    def __init__(self, config=PerStepDQNConfig(), n_actions=None, input_shape=None, model=None,
+                 optimizer=None, replay_buffer=None):
+        if not isinstance(config, PerStepDQNConfig):
+            raise TypeError(f"config must be a PerStepDQNConfig, got {type(config).__name__}")
+        self.config = config
+        if model is None:
+            if input_shape is None or n_actions is None:
+                raise ValueError("give a model, or input_shape and n_actions to build one")
+            model = build_per_step_q_network(input_shape, check_positive_int("n_actions", n_actions),
+                                             config)
+        self.model = model
+        self.n_actions = int(model.output.shape[-1])
+        if n_actions is not None and n_actions != self.n_actions:
+            raise ValueError(f"the model outputs {self.n_actions} Q-values, but n_actions is {n_actions}")
+        self.target = tf.keras.models.clone_model(model)
+        self.target.set_weights(model.get_weights())
+        self.optimizer = optimizer or make_optimizer(config.optimizer, config.learning_rate)
+        self.replay_buffer = (NumpyReplayBuffer(config.buffer_capacity) if replay_buffer is None
+                              else replay_buffer)
+        self.training_steps = 0
+        """training steps run so far"""
+        self._train_step = tf.function(self._train_step_graph)
+        self._q_values = tf.function(lambda states: self.model(states))
+
+    # acting
+    def q_values(self, states):
+        """The online network's Q-values of a batch of ``states`` (a NumPy array)."""
+        return self._q_values(tf.convert_to_tensor(np.asarray(states, np.float32))).numpy()
+
+    def act(self, state, epsilon=0.0):
+        """Epsilon-greedy action, drawn as keras-rl2's ``EpsGreedyQPolicy`` does:
+        ``np.random.uniform() < epsilon`` -> ``np.random.randint(0, n_actions)``, else argmax."""
+        q_values = self.q_values(np.asarray(state)[None])[0]
+        if epsilon > 0 and np.random.uniform() < epsilon:
+            return int(np.random.randint(0, self.n_actions))
+        return int(np.argmax(q_values))
+
+    # learning
+    def observe(self, state, action, reward, next_state, done, truncated=False):
+        """Store one experience in the replay buffer."""
+        self.replay_buffer.append((state, action, reward, next_state, done, truncated))
+
+    def _targets_graph(self, rewards, next_states, ends):
+        next_target_q = self.target(next_states)
+        if self.config.double:
+            best_next = tf.argmax(self.model(next_states), axis=1, output_type=tf.int32)
+            next_values = tf.gather(next_target_q, best_next, axis=1, batch_dims=1)
+        else:
+            next_values = tf.reduce_max(next_target_q, axis=1)
+        return rewards + self.config.gamma * (1.0 - ends) * next_values
+
+    def _train_step_graph(self, states, actions, rewards, next_states, ends):
+        config = self.config
+        targets = self._targets_graph(rewards, next_states, ends)
+        mask = tf.one_hot(actions, self.n_actions)
+        with tf.GradientTape() as tape:
+            all_q = self.model(states, training=True)
+            q = tf.reduce_sum(all_q * mask, axis=1)
+            loss = tf.reduce_mean(_loss(targets - q, config.loss, config.huber_delta))
+        variables = self.model.trainable_variables
+        grads = tape.gradient(loss, variables)
+        self.optimizer.apply_gradients(zip(grads, variables))
+        if config.target_update == "soft":
+            for target_weight, weight in zip(self.target.weights, self.model.weights):
+                target_weight.assign((1 - config.tau) * target_weight + config.tau * weight)
+        # keras-rl2's metrics: mae between the masked targets and all Q-values, mean max Q
+        mae = tf.reduce_mean(tf.abs(mask * targets[:, None] - all_q))
+        mean_q = tf.reduce_mean(tf.reduce_max(all_q, axis=1))
+        return loss, mae, mean_q
+
+    def _tensors(self, experiences):
+        states, actions, rewards, next_states, dones, truncateds = experiences
+        ends = np.asarray(dones, bool)
+        if self.config.truncation_is_terminal:
+            ends = ends | np.asarray(truncateds, bool)
+        return (tf.convert_to_tensor(np.asarray(states, np.float32)),
+                tf.convert_to_tensor(np.asarray(actions, np.int32)),
+                tf.convert_to_tensor(np.asarray(rewards, np.float32)),
+                tf.convert_to_tensor(np.asarray(next_states, np.float32)),
+                tf.convert_to_tensor(ends.astype(np.float32)))
+
+    def td_targets(self, experiences):
+        """The targets ``r + gamma * (1 - end) * Q_target(s', a*)`` of a batch (``a*``: the
+        target's argmax, or the online network's with ``double``), as a NumPy array."""
+        _, _, rewards, next_states, ends = self._tensors(experiences)
+        return self._targets_graph(rewards, next_states, ends).numpy()
+
+    def train_on(self, experiences):
+        """One compiled training step on a batch of :class:`Experiences`; returns
+        ``(loss, mae, mean_q)`` (keras-rl2's metrics, before the update)."""
+        metrics = self._train_step(*self._tensors(experiences))
+        self.training_steps += 1
+        return tuple(float(metric) for metric in metrics)
+
+    def train(self):
+        """Sample a batch (with or without replacement, by the config) and train on it."""
+        batch = self.replay_buffer.sample(self.config.batch_size,
+                                          replace=self.config.sample_with_replacement)
+        return self.train_on(batch)
+
+    def update_target(self):
+        """Hard update: copy the online weights to the target network."""
+        self.target.set_weights(self.model.get_weights())
+
+    def after_step(self, step):
+        """After the step of 0-based index ``step`` was stored: train if past the warm-up and on
+        the interval, then the hard copy by steps if due. Returns the metrics, or ``None``."""
+        config = self.config
+        metrics = None
+        if step > config.warmup_steps and step % config.train_interval == 0:
+            metrics = self.train()
+        if config.target_update == "steps" and step % config.target_update_period == 0:
+            self.update_target()
+        return metrics
+
+    def after_episode(self, episode):
+        """After the episode of 0-based index ``episode``: the hard copy by episodes if due."""
+        if (self.config.target_update == "episodes"
+                and episode % self.config.target_update_period == 0):
+            self.update_target()
+
+
+# --- the training loop ---------------------------------------------------------------------
+
+@dataclass
+class PerStepHistory:
+    """What :func:`train_per_step` records."""
+    episode_returns: list = field(default_factory=list)
+    """sum of rewards of each episode"""
+    episode_lengths: list = field(default_factory=list)
+    """steps of each episode"""
+    losses: list = field(default_factory=list)
+    """the loss of every training step, in order"""
+    n_steps: int = 0
+    """environment steps played"""
+
+
+def train_per_step(agent, env, n_steps=None, n_episodes=None, *, seed=None, callback=None,
+                   progress=True, desc="per-step DQN"):
+    """Train ``agent`` on Gymnasium ``env`` for ``n_steps`` steps or ``n_episodes`` episodes
+    (whichever ends first; at least one must be given); returns a :class:`PerStepHistory`.
+
+    Each step: act epsilon-greedily (the config's schedule), step the environment, store the
+    experience, :meth:`PerStepDQN.after_step`. Each episode's end:
+    :meth:`PerStepDQN.after_episode`, then ``callback(agent, episode, history)`` — which may
+    return ``True`` to stop. The first reset gets ``seed`` (``None``: not reseeded).
+    """
+    if n_steps is None and n_episodes is None:
+        raise ValueError("give n_steps or n_episodes (or both)")
+    if n_steps is not None:
+        check_positive_int("n_steps", n_steps)
+    if n_episodes is not None:
+        check_positive_int("n_episodes", n_episodes)
+    history = PerStepHistory()
+    config = agent.config
+    step = episode = 0
+    total = n_steps if n_steps is not None else n_episodes
+    bar = progress_bar(total=total, desc=desc, progress=progress,
+                       unit="step" if n_steps is not None else "episode")
+    try:
+        while ((n_steps is None or step < n_steps)
+               and (n_episodes is None or episode < n_episodes)):
+            state, _ = env.reset(seed=seed if episode == 0 else None)
+            episode_return, length = 0.0, 0
+            while True:
+                action = agent.act(state, config.epsilon(step, episode))
+                next_state, reward, terminated, truncated, _ = env.step(action)
+                agent.observe(state, action, reward, next_state, terminated, truncated)
+                metrics = agent.after_step(step)
+                if metrics is not None:
+                    history.losses.append(metrics[0])
+                step += 1
+                length += 1
+                episode_return += reward
+                state = next_state
+                if n_steps is not None:
+                    bar.update(1)
+                if terminated or truncated or step == n_steps:
+                    break
+            agent.after_episode(episode)
+            history.episode_returns.append(float(episode_return))
+            history.episode_lengths.append(length)
+            history.n_steps = step
+            if n_steps is None:
+                bar.update(1)
+            bar.set_postfix(episode=episode + 1, ret=f"{episode_return:.0f}", refresh=False)
+            episode += 1
+            if callback is not None and callback(agent, episode - 1, history):
+                break
+    finally:
+        bar.close()
+    return history
+
+
+def make_per_step_agent(config, env, seed=0, model=None):
+    """``set_seeds(seed)``, then a :class:`PerStepDQN` of ``config`` for ``env``'s spaces."""
+    set_seeds(seed)
+    return PerStepDQN(config, n_actions=int(env.action_space.n),
+                      input_shape=env.observation_space.shape, model=model)
+
+
+def train_per_step_dqn(config, env_id="CartPole-v1", n_steps=None, n_episodes=None, *, seed=0,
+                       progress=True, env=None):
+    """Seed, build and train a per-step agent of ``config`` on ``env_id`` (or ``env``);
+    returns ``(history, agent)``."""
+    own_env = env is None
+    env = make_env(env_id, render_mode=None) if own_env else env
+    try:
+        agent = make_per_step_agent(config, env, seed=seed)
+        env.action_space.seed(seed)
+        history = train_per_step(agent, env, n_steps=n_steps, n_episodes=n_episodes, seed=seed,
+                                 progress=progress)
+    finally:
+        if own_env:
+            env.close()
+    return history, agent

@@ -1,0 +1,295 @@
+"""The per-step DQN core: its settings, target updates, warm-up, interval, Double/Dueling
+targets, sampling, losses, determinism, and its rows in the variant table."""
+
+import math
+
+import numpy as np
+import pytest
+
+from homl_rl.dqn import CHAPTER_VARIANTS, VARIANTS, make_agent, train_dqn
+from homl_rl.environments import make_env
+from homl_rl.per_step_dqn import (
+    KERAS_RL_CARTPOLE, PRESETS, PerStepDQN, PerStepDQNConfig, make_optimizer, make_per_step_agent,
+    optimizer_names, train_per_step, train_per_step_dqn)
+from homl_rl.replay_buffers import Experiences, NumpyReplayBuffer
+from homl_rl.seeding import set_seeds
+
+TINY = PerStepDQNConfig(hidden_layers=(), batch_size=2, warmup_steps=0, loss="mse",
+                        optimizer="sgd", learning_rate=0.1, gamma=0.5)
+"""A linear Q-network (``Q = s W + b``): every number below can be checked by hand."""
+
+
+def linear_agent(config=TINY, n_actions=2, state_size=2):
+    set_seeds(0)
+    return PerStepDQN(config, n_actions=n_actions, input_shape=(state_size,))
+
+
+def set_linear(model, kernel, bias):
+    model.set_weights([np.array(kernel, np.float32), np.array(bias, np.float32)])
+
+
+def batch(states, actions, rewards, next_states, dones, truncateds=None):
+    n = len(actions)
+    truncateds = np.zeros(n) if truncateds is None else truncateds
+    return Experiences(np.array(states, np.float32), np.array(actions), np.array(rewards, float),
+                       np.array(next_states, np.float32), np.array(dones, bool),
+                       np.array(truncateds, bool))
+
+
+def fill(agent, n):
+    for step in range(n):
+        state = np.array([step, 1.0], np.float32)
+        agent.observe(state, step % 2, 1.0, state + 1, False, False)
+
+
+# --- settings ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("changes, message", [
+    ({"tau": 1.5}, r"tau must be in \(0, 1\], got 1.5"),
+    ({"gamma": -0.1}, r"gamma must be in \[0, 1\], got -0.1"),
+    ({"batch_size": 0}, "batch_size must be a positive integer, got 0"),
+    ({"warmup_steps": -1}, "warmup_steps must be a non-negative integer, got -1"),
+    ({"target_update": "sometimes"}, "target_update must be one of 'steps', 'episodes', 'soft'"),
+    ({"loss": "mae"}, "loss must be one of 'huber', 'mse', got 'mae'"),
+    ({"double": 1}, "double must be True or False, got 1"),
+    ({"hidden_layers": (16, 0)}, "hidden_layers must be a positive integer, got 0"),
+    ({"hidden_layers": 16}, "hidden_layers must be a tuple of positive integers, got 16"),
+    ({"epsilon_schedule": "cosine"}, "epsilon_schedule must be one of"),
+    ({"learning_rate": 0}, "learning_rate must be a positive number, got 0"),
+])
+def test_bad_settings_are_clear_errors(changes, message):
+    with pytest.raises(ValueError, match=message):
+        PerStepDQNConfig(**changes)
+
+
+def test_an_unknown_optimizer_lists_the_valid_names():
+    with pytest.raises(ValueError, match=r"optimizer must be one of .*'adam'.*'sgd'.*got 'adamm'"):
+        make_optimizer("adamm", 1e-3)
+    assert {"adam", "nadam", "rmsprop", "sgd"} <= set(optimizer_names())
+    optimizer = make_optimizer("RMSprop", 0.25)
+    assert type(optimizer).__name__ == "RMSprop"
+    assert float(optimizer.learning_rate) == 0.25
+
+
+def test_an_unknown_optimizer_fails_when_the_agent_is_built():
+    with pytest.raises(ValueError, match="optimizer must be one of"):
+        linear_agent(PerStepDQNConfig(optimizer="adamm", hidden_layers=()))
+
+
+def test_epsilon_schedules():
+    assert PerStepDQNConfig().epsilon(12345) == 0.1
+    linear = PerStepDQNConfig(epsilon_schedule="linear", epsilon_start=1.0, epsilon_end=0.1,
+                              epsilon_decay=100)
+    assert [linear.epsilon(step) for step in (0, 50, 100, 200)] == pytest.approx([1, 0.55, 0.1, 0.1])
+    lecture = PerStepDQNConfig(epsilon_schedule="exponential", epsilon_start=1.0,
+                               epsilon_end=0.05, epsilon_decay=200, epsilon_unit="episodes")
+    assert lecture.epsilon(step=999, episode=200) == pytest.approx(0.05 + 0.95 * math.exp(-1))
+
+
+# --- target computation -------------------------------------------------------------------------
+
+def test_the_target_is_the_target_networks_max_and_an_end_does_not_bootstrap():
+    agent = linear_agent()
+    set_linear(agent.target, [[1, 0], [0, 2]], [0, 0])  # Q_target(s') = (s'_0, 2 s'_1)
+    experiences = batch([[0, 0]] * 3, [0, 0, 0], [1, 1, 1], [[3, 1], [1, 3], [1, 3]],
+                        [False, False, True])
+    # 1 + 0.5 * max(3, 2); 1 + 0.5 * max(1, 6); ended: 1
+    np.testing.assert_allclose(agent.td_targets(experiences), [2.5, 4.0, 1.0])
+
+
+def test_double_dqn_lets_the_online_network_pick_the_next_action():
+    agent = linear_agent(PerStepDQNConfig(**{**TINY.__dict__, "double": True}))
+    set_linear(agent.target, [[1, 0], [0, 2]], [0, 0])   # target: Q(s') = (s'_0, 2 s'_1)
+    set_linear(agent.model, [[0, 1], [1, 0]], [0, 0])     # online: Q(s') = (s'_1, s'_0)
+    experiences = batch([[0, 0]] * 2, [0, 0], [1, 1], [[3, 1], [1, 3]], [False, False])
+    # at (3, 1) online Q = (1, 3) picks 1, target's (3, 2)[1] = 2; at (1, 3) online Q = (3, 1)
+    # picks 0, target's (1, 6)[0] = 1 (the target's own max would be 3 and 6)
+    np.testing.assert_allclose(agent.td_targets(experiences), [1 + 0.5 * 2, 1 + 0.5 * 1])
+    plain = linear_agent()
+    plain.target.set_weights(agent.target.get_weights())
+    np.testing.assert_allclose(plain.td_targets(experiences), [2.5, 4.0])
+
+
+def test_a_truncation_bootstraps_unless_it_is_read_as_an_end():
+    experiences = batch([[0, 0]], [0], [1], [[2, 0]], [False], [True])
+    for truncation_is_terminal, expected in ((False, 1 + 0.5 * 2), (True, 1.0)):
+        agent = linear_agent(PerStepDQNConfig(**{**TINY.__dict__,
+                                                 "truncation_is_terminal": truncation_is_terminal}))
+        set_linear(agent.target, [[1, 0], [0, 0]], [0, 0])
+        agent.train_on(experiences)  # train_on reads the same ends
+        np.testing.assert_allclose(agent.td_targets(experiences), [expected])
+
+
+def test_the_dueling_head_is_value_plus_centred_advantages():
+    agent = linear_agent(PerStepDQNConfig(**{**TINY.__dict__, "dueling": True,
+                                             "hidden_layers": (2,), "activation": "linear"}),
+                         n_actions=3)
+    weights = agent.model.get_weights()  # hidden (2x2, 2), dropped Dense(3) is gone, head (2x4, 4)
+    assert [w.shape for w in weights] == [(2, 2), (2,), (2, 4), (4,)]
+    identity = [np.eye(2, dtype=np.float32), np.zeros(2, np.float32)]
+    head = np.array([[1, 1, 0, 2], [0, 0, 3, 0]], np.float32)  # V = h0; A = (h0, 3 h1, 2 h0)
+    agent.model.set_weights(identity + [head, np.zeros(4, np.float32)])
+    q = agent.q_values([[1.0, 1.0]])[0]
+    advantages = np.array([1, 3, 2])
+    np.testing.assert_allclose(q, 1 + advantages - advantages.mean())
+
+
+@pytest.mark.parametrize("loss, delta, expected", [
+    ("huber", math.inf, 0.5 * (9 + 1) / 2),      # 0.5 * error ** 2, keras-rl2's delta_clip=inf
+    ("huber", 1.0, ((3 - 0.5) + 0.5) / 2),       # linear past 1
+    ("mse", 1.0, (9 + 1) / 2),
+])
+def test_the_losses(loss, delta, expected):
+    agent = linear_agent(PerStepDQNConfig(**{**TINY.__dict__, "loss": loss, "huber_delta": delta,
+                                             "gamma": 0.0}))
+    set_linear(agent.model, np.zeros((2, 2)), [0, 0])  # Q = 0, so errors are the rewards
+    loss_value, mae, mean_q = agent.train_on(batch([[1, 1]] * 2, [0, 1], [3, -1], [[0, 0]] * 2,
+                                                   [True, True]))
+    assert loss_value == pytest.approx(expected)
+    assert mae == pytest.approx((3 + 1) / 4) and mean_q == 0  # masked targets vs all Q-values
+
+
+def test_one_training_step_is_a_gradient_step_on_the_taken_action():
+    agent = linear_agent(PerStepDQNConfig(**{**TINY.__dict__, "batch_size": 1, "gamma": 0.0}))
+    set_linear(agent.model, np.zeros((2, 2)), [0, 0])
+    agent.train_on(batch([[1, 2]], [1], [3], [[0, 0]], [True]))
+    # mse: d/dW (Q_1 - 3)^2 = 2 (0 - 3) s = (-6, -12) on column 1; SGD 0.1 adds (0.6, 1.2)
+    kernel, bias = agent.model.get_weights()
+    np.testing.assert_allclose(kernel, [[0, 0.6], [0, 1.2]], rtol=1e-6)
+    np.testing.assert_allclose(bias, [0, 0.6], rtol=1e-6)
+
+
+# --- when it trains and updates the target --------------------------------------------------------
+
+def test_soft_update_moves_the_target_by_tau_after_each_training_step():
+    agent = linear_agent(PerStepDQNConfig(**{**TINY.__dict__, "target_update": "soft", "tau": 0.25}))
+    old_target = agent.target.get_weights()
+    fill(agent, 4)
+    agent.after_step(1)
+    new_online = agent.model.get_weights()
+    for target, old, online in zip(agent.target.get_weights(), old_target, new_online):
+        np.testing.assert_allclose(target, 0.75 * old + 0.25 * online, rtol=1e-5, atol=1e-7)
+    assert not np.allclose(agent.target.get_weights()[0], new_online[0])
+
+
+def test_hard_update_copies_every_n_steps_and_not_between():
+    agent = linear_agent(PerStepDQNConfig(**{**TINY.__dict__, "warmup_steps": 100,
+                                             "target_update_period": 3}))
+    copied = []
+    for step in range(7):
+        set_linear(agent.model, np.full((2, 2), step + 1.0), [0, 0])
+        agent.after_step(step)
+        copied.append(float(agent.target.get_weights()[0][0, 0]))
+    assert copied == [1, 1, 1, 4, 4, 4, 7]  # copies at steps 0, 3, 6
+    assert agent.training_steps == 0
+
+
+def test_hard_update_by_episodes():
+    agent = linear_agent(PerStepDQNConfig(**{**TINY.__dict__, "target_update": "episodes",
+                                             "target_update_period": 2, "warmup_steps": 100}))
+    copied = []
+    for episode in range(4):
+        set_linear(agent.model, np.full((2, 2), episode + 1.0), [0, 0])
+        agent.after_step(episode)  # steps never copy with episode updates
+        agent.after_episode(episode)
+        copied.append(float(agent.target.get_weights()[0][0, 0]))
+    assert copied == [1, 1, 3, 3]
+
+
+def test_no_training_during_the_warm_up():
+    agent = linear_agent(PerStepDQNConfig(**{**TINY.__dict__, "warmup_steps": 5}))
+    fill(agent, 10)
+    weights = agent.model.get_weights()
+    assert [agent.after_step(step) for step in range(6)] == [None] * 6
+    assert agent.training_steps == 0
+    for before, after in zip(weights, agent.model.get_weights()):
+        np.testing.assert_array_equal(before, after)
+    assert agent.after_step(6) is not None and agent.training_steps == 1
+
+
+def test_train_interval():
+    agent = linear_agent(PerStepDQNConfig(**{**TINY.__dict__, "train_interval": 3}))
+    fill(agent, 4)
+    trained = [step for step in range(10) if agent.after_step(step) is not None]
+    assert trained == [3, 6, 9]
+
+
+# --- sampling ----------------------------------------------------------------------------------
+
+def test_sampling_without_replacement_draws_distinct_experiences():
+    buffer = NumpyReplayBuffer(50)
+    for index in range(20):
+        buffer.append((np.array([index]), 0, 0.0, np.array([index]), False, False))
+    set_seeds(1, tensorflow=False)
+    for _ in range(20):
+        states = buffer.sample(20, replace=False).states[:, 0]
+        assert sorted(states) == list(range(20))
+    set_seeds(1, tensorflow=False)
+    repeats = [len(set(buffer.sample(20).states[:, 0])) < 20 for _ in range(20)]
+    assert any(repeats)  # with replacement, 20 of 20 distinct is rare (20!/20**20)
+
+
+def test_without_replacement_falls_back_to_with_replacement_below_a_batch():
+    buffer = NumpyReplayBuffer(50)
+    for index in range(3):
+        buffer.append((np.array([index]), 0, 0.0, np.array([index]), False, False))
+    assert len(buffer.sample(8, replace=False).states) == 8
+
+
+# --- the loop, determinism, and the table -------------------------------------------------------
+
+SMALL = PerStepDQNConfig(hidden_layers=(16,), warmup_steps=32, buffer_capacity=1000,
+                         target_update="steps", target_update_period=50, double=True,
+                         dueling=True, epsilon_schedule="linear", epsilon_start=1.0,
+                         epsilon_end=0.05, epsilon_decay=200)
+
+
+def test_training_is_deterministic_at_a_seed():
+    runs = [train_per_step_dqn(SMALL, n_steps=150, seed=3, progress=False) for _ in range(2)]
+    (history, agent), (history2, agent2) = runs
+    assert history.episode_returns == history2.episode_returns
+    assert history.losses == history2.losses and len(history.losses) == 150 - 33
+    assert sum(history.episode_lengths) == history.n_steps == 150
+    for ours, theirs in zip(agent.model.get_weights(), agent2.model.get_weights()):
+        np.testing.assert_array_equal(ours, theirs)
+
+
+def test_the_loop_stops_at_n_episodes_or_when_the_callback_says_so():
+    stops = []
+    history, _ = train_per_step_dqn(SMALL, n_episodes=3, seed=0, progress=False)
+    assert len(history.episode_returns) == 3
+    env = make_env("CartPole-v1", render_mode=None)
+    agent = make_per_step_agent(SMALL, env)
+    history = train_per_step(agent, env, n_episodes=10, seed=0, progress=False,
+                             callback=lambda agent, episode, history: stops.append(episode) or episode == 1)
+    assert stops == [0, 1] and len(history.episode_returns) == 2
+    with pytest.raises(ValueError, match="give n_steps or n_episodes"):
+        train_per_step(agent, env)
+    env.close()
+
+
+def test_the_chapter_consumers_still_see_exactly_the_four_variants():
+    from homl_rl import runs
+    from homl_rl.crosscheck.checks import CHECKS
+    from homl_rl.figures import DQN_VARIANT_TITLES
+
+    four = ["dqn", "fixed_q_targets", "double_dqn", "dueling_double_dqn"]
+    assert list(CHAPTER_VARIANTS) == four
+    assert list(VARIANTS)[:4] == four and "keras_rl_dqn" in VARIANTS
+    assert list(DQN_VARIANT_TITLES) == four
+    assert [name for name in runs.RUNS if name in VARIANTS] == four
+    assert sum(name.startswith("training_step (") for name in CHECKS) == 4
+    with pytest.raises(ValueError, match="variant must be one of 'dqn', .*'dueling_double_dqn', "
+                                         "got 'keras_rl_dqn'"):
+        make_agent("keras_rl_dqn", make_env("CartPole-v1", render_mode=None))
+
+
+def test_a_per_step_row_trains_through_train_dqn():
+    row = VARIANTS["keras_rl_dqn"]
+    assert row.per_step and row.preset is PRESETS["keras_rl_cartpole"] is KERAS_RL_CARTPOLE
+    assert row.env_id == "CartPole-v0" and row.agent is PerStepDQN
+    rewards, agent = train_dqn("keras_rl_dqn", n_episodes=2, seed=0, progress=False,
+                               return_agent=True, learning_rate=5e-3)
+    assert len(rewards) == 2 and agent.config.learning_rate == 5e-3
+    with pytest.raises(TypeError, match="unknown hyper-parameter"):
+        train_dqn("keras_rl_dqn", n_episodes=1, progress=False, n_episodez=3)
