@@ -3,7 +3,7 @@
 import numpy as np
 
 from homl_rl import markov
-from homl_rl.crosscheck.checks.base import seeds, by_seed, check, compare_result, compare_seeds
+from homl_rl.crosscheck.checks.base import PerSeed, seeds, by_seed, check, compare_result, compare_seeds
 from homl_rl.crosscheck.diff import compare
 from homl_rl.crosscheck import hints
 from homl_rl.crosscheck.mutate import mutated, mutated_source
@@ -36,7 +36,7 @@ def check_run_chain(ctx):
     start_row = mutated(markov.run_chain, hints.RUN_CHAIN_START_ROW.mutation)
     return compare_seeds(f"run_chain (ten runs from s0, {len(seeds())} seeds)",
                          by_seed(runs_at(markov.run_chain)), theirs,
-                         [(hints.RUN_CHAIN_START_ROW.hint, lambda: by_seed(runs_at(start_row)))])
+                         [(hints.RUN_CHAIN_START_ROW.hint, PerSeed(runs_at(start_row)))])
 
 
 @check("MDP tables + Q-value iteration", "transition_probabilities", "rewards", "possible_actions")
@@ -133,7 +133,8 @@ def check_step(ctx):
         def at(seed, pairs):
             np.random.seed(seed)
             return [tuple(int(x) for x in step_fn(s, a)) for s, a in pairs]
-        return lambda: [at(seed, pairs) for seed, (pairs, _) in zip(seeds(), walks)]
+        pairs_at = {seed: pairs for seed, (pairs, _) in zip(seeds(), walks)}
+        return PerSeed(lambda seed: at(seed, pairs_at[seed]))
 
     return compare_seeds("step (Q-learning)", [outputs for _, outputs in walks], theirs,
                          [(hints.STEP_MOST_LIKELY.hint, replayed(most_likely))])
@@ -154,7 +155,7 @@ def check_exploration_policy(ctx):
     impossible = mutated(markov.exploration_policy, hints.EXPLORES_IMPOSSIBLE.mutation)
     return compare_seeds("exploration_policy", by_seed(actions(markov.exploration_policy)),
                          [a["results"] for a in answers],
-                         [(hints.EXPLORES_IMPOSSIBLE.hint, lambda: by_seed(actions(impossible)))])
+                         [(hints.EXPLORES_IMPOSSIBLE.hint, PerSeed(actions(impossible)))])
 
 
 READER_FUNCTIONS = {"exploration_policy(state, possible_actions)": "exploration_policy(state)",

@@ -4,7 +4,7 @@ import gymnasium as gym
 import numpy as np
 
 from homl_rl.crosscheck import hints
-from homl_rl.crosscheck.checks.base import seeds, by_seed, check, compare_result, compare_seeds, model_spec
+from homl_rl.crosscheck.checks.base import PerSeed, seeds, by_seed, check, compare_result, compare_seeds, model_spec
 from homl_rl.crosscheck.mutate import mutated
 from homl_rl.crosscheck.report import SKIPPED, CheckResult
 from homl_rl.nn_policy import policy_net
@@ -118,9 +118,10 @@ def _check_pg_step(ctx, name, book_name, env_id, make_model, loss_name, ours_fn,
             results.append(result)
         theirs.append(results)
 
+    observed_at = {seed: observed for seed, (observed, _) in zip(seeds(), episodes)}
+
     def run(step_fn):  # a mistake, on our episodes' observations
-        return lambda: [episode(step_fn, seed, observed)[1]
-                        for seed, (observed, _) in zip(seeds(), episodes)]
+        return PerSeed(lambda seed: episode(step_fn, seed, observed_at[seed])[1])
 
     candidates = [(hint, run(fn)) for hint, fn in mistakes]
     return compare_seeds(name, [outputs for _, outputs in episodes], theirs, candidates)

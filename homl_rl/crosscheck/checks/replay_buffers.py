@@ -5,7 +5,7 @@ from collections import deque
 import numpy as np
 
 from homl_rl.crosscheck import hints
-from homl_rl.crosscheck.checks.base import seeds, by_seed, check, compare_seeds, experiences
+from homl_rl.crosscheck.checks.base import PerSeed, seeds, by_seed, check, compare_seeds, experiences
 from homl_rl.crosscheck.mutate import mutated
 from homl_rl.replay_buffers import ReplayBuffer, sample_experiences
 
@@ -25,8 +25,7 @@ def check_sample_experiences(ctx):
     answers = ctx.call_seeds(ctx.latest("sample_experiences", "def"),
                              [[([size], {}) for size in sizes]] * len(seeds()),
                              globals={"replay_buffer": ("__deque__", stored, 2000)})
-    candidates = [(mistake.hint, lambda mistake=mistake: by_seed(batches(
-        mutated(sample_experiences, mistake.mutation))))
+    candidates = [(mistake.hint, PerSeed(batches(mutated(sample_experiences, mistake.mutation))))
         for mistake in (hints.SAMPLE_WITHOUT_REPLACEMENT, hints.SAMPLE_OFF_BY_ONE)]
     return compare_seeds("sample_experiences", by_seed(batches(sample_experiences)),
                          [a["results"] for a in answers], candidates, tol=0)
