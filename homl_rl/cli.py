@@ -277,6 +277,8 @@ ALIASES = {
     "breakout-tf-agents": {"n_iterations": "--iterations"},
     "compare": {"n_eval_episodes": "--eval-episodes"},
     "studies": {"n_episodes": "--episodes"},
+    "dqn": {"n_episodes": "--episodes"},
+    "policy-gradients": {"n_iterations": "--iterations", "n_episodes_per_update": "--episodes"},
 }
 """option names that differ from ``--field-name`` (the names the README documents)"""
 
@@ -375,6 +377,30 @@ def _compare_options(parser):
     parser.add_argument("--fresh", action="store_true", help="ignore (and replace) cached runs")
 
 
+def _training_options(parser, engines):
+    parser.add_argument("--engine", choices=engines, default=None,
+                        help="who computes the forward passes: the notebook's calls or the "
+                             "fast engine (same numbers; default: the fastest proven exact)")
+    parser.add_argument("--out", type=writable_file((".json",)), default=None, metavar="FILE",
+                        help="write the run's rewards, config and stack there (JSON)")
+
+
+def _dqn_options(parser):
+    from homl_rl.dqn import CHAPTER_VARIANTS
+
+    parser.add_argument("--variant", choices=list(CHAPTER_VARIANTS), default="dqn",
+                        help="the chapter's DQN variant (default: dqn)")
+    parser.add_argument("--seed", type=seed, default=42, help="the cells' seed (default: 42)")
+    _training_options(parser, ["notebook", "fast"])
+
+
+def _policy_gradients_options(parser):
+    parser.add_argument("--lander", action="store_true",
+                        help="exercise 8: LunarLander-v3 with its settings (the config's "
+                             "defaults become the exercise's)")
+    _training_options(parser, ["notebook", "fast"])
+
+
 def _crosscheck_options(parser):
     from homl_rl.crosscheck import DEFAULT_TIMEOUT
 
@@ -426,6 +452,16 @@ SUBCOMMANDS = {
         _studies_options, _run("studies"),
         _config("homl_rl.dqn", "DQNConfig", aliases=ALIASES["studies"],
                 only=("n_episodes",))),
+    "dqn": Subcommand(
+        "train one of the chapter's DQN variants as its cells do (--revision older: the "
+        "older revision's cells)", _dqn_options, _run("dqn"),
+        _config("homl_rl.dqn", "DQNConfig", aliases=ALIASES["dqn"])),
+    "policy-gradients": Subcommand(
+        "train the chapter's REINFORCE on CartPole (--lander: exercise 8's LunarLander; "
+        "--revision older: the older revision's cells)", _policy_gradients_options,
+        _run("policy_gradients"),
+        _config("homl_rl.policy_gradients", "PolicyGradientsConfig",
+                aliases=ALIASES["policy-gradients"], exclude=("env_id",))),
     "tf-agents": Subcommand(
         "the TF-Agents DQN tutorial on Gymnasium's CartPole (plot, videos)",
         _tutorial_options, _run("tf_agents"),
@@ -505,6 +541,7 @@ def parse_args(argv=None):
     for key in values:
         delattr(args, "config:" + key)
     args.config = None
+    args.config_values = values  # the config fields given on the command line
     if getattr(args, "config_class", None) is not None:
         try:
             args.config = build_config(args.config_class, values)

@@ -5,6 +5,8 @@ dataclass built from its options) and returns the exit code. The modules a subco
 needs are imported by its handler, so choosing one subcommand loads nothing of the others::
 
     python -m homl_rl figures [--list] [--only ID ...] [--long] [--out DIR]
+    python -m homl_rl dqn --variant double_dqn [--revision older] [--episodes 600] [--out run.json]
+    python -m homl_rl policy-gradients [--lander] [--revision older] [--out run.json]
     python -m homl_rl studies [--full] [--parameter NAME ...] [--jobs N] [--logdir DIR]
     python -m homl_rl tf-agents [--replay-buffer reverb|tf_uniform] [--iterations 20000] [--out DIR]
     python -m homl_rl breakout-tf-agents train --checkpoint-dir runs/breakout [--logdir DIR]
@@ -56,6 +58,58 @@ def figures(args):
     skipped = skipped_figures(long_runs=args.long) if not args.only else []
     if skipped:
         print(f"not made: {', '.join(skipped)} ({TF_AGENTS_NEEDS})")
+    return 0
+
+
+def _save_run(args, name, config, seed, rewards, per):
+    """Print a training run's summary; write its rewards, config and stack to ``args.out``."""
+    from dataclasses import asdict
+
+    from homl_rl.io import write_json
+    from homl_rl.stack import stack_info
+
+    best, last = max(rewards), rewards[-100:]
+    print(f"{name}, {config.revision} revision, seed {seed}: {len(rewards)} {per}{'s' * (len(rewards) != 1)}, best {best:g} "
+          f"(first at {per} {rewards.index(best)}), mean of the last {len(last)}: "
+          f"{sum(last) / len(last):.1f}")
+    if args.out is not None:
+        write_json(args.out, {"run": name, "config": asdict(config), "seed": seed,
+                              "engine": args.engine, "rewards": rewards, "stack": stack_info()})
+        print(f"wrote {args.out}")
+
+
+def dqn(args):
+    """``dqn``: train a chapter DQN variant (current or older revision); summary, JSON."""
+    from homl_rl.dqn import dqn_config, train_dqn
+
+    values = dict(args.config_values)
+    revision = values.pop("revision", "current")
+    try:
+        config = dqn_config(args.variant, revision=revision, **values)
+        hyperparameters = {key: value for key, value in values.items() if key != "n_episodes"}
+        rewards, model = train_dqn(args.variant, config.n_episodes, seed=args.seed,
+                                   engine=args.engine, progress=not args.quiet,
+                                   revision=revision, **hyperparameters)
+    except ValueError as error:
+        return _error("dqn", error)
+    _save_run(args, args.variant, config, args.seed, rewards, "episode")
+    return 0
+
+
+def policy_gradients(args):
+    """``policy-gradients``: REINFORCE on CartPole or (``--lander``) LunarLander; summary, JSON."""
+    from homl_rl.policy_gradients import LANDER_CONFIG, policy_gradients_config, train_from_config
+
+    values = dict(args.config_values)
+    env_id = LANDER_CONFIG.env_id if args.lander else "CartPole-v1"
+    try:
+        config = policy_gradients_config(env_id, values.pop("revision", "current"),
+                                         values.pop("optimizer", None), **values)
+        mean_rewards, model = train_from_config(config, args.engine, progress=not args.quiet)
+    except ValueError as error:
+        return _error("policy-gradients", error)
+    _save_run(args, "lunar_lander" if args.lander else "policy_gradients", config, config.seed,
+              mean_rewards, "iteration")
     return 0
 
 

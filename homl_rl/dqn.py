@@ -35,7 +35,9 @@ import numpy as np
 from homl_rl.checks import (
     check_non_negative_int, check_positive_int, check_positive_number, check_unit_interval)
 from homl_rl.engines.dqn import make_dqn_engine, remember_dueling_layers
-from homl_rl.environments import check_discrete_actions, make_env
+from homl_rl.environments import SeedNextReset, check_discrete_actions, make_env
+from homl_rl.keras_choices import (
+    check_loss_name, check_optimizer_name, make_loss_fn, make_optimizer)
 from homl_rl.per_step_dqn import (
     PRESETS, PerStepDQN, PerStepDQNConfig, build_per_step_q_network, train_per_step_dqn)
 from homl_rl.progress import progress_bar
@@ -44,6 +46,10 @@ from homl_rl.seeding import set_seeds
 from homl_rl.tf_setup import tf
 
 # --- hyper-parameters ------------------------------------------------------------------
+
+REVISIONS = ("current", "older")
+"""The notebook revisions whose DQN cells can be run: the current one and the older one."""
+
 
 @dataclass(frozen=True)
 class DQNConfig:
@@ -57,7 +63,12 @@ class DQNConfig:
     discount_factor: float = 0.95
     """gamma in the target ``reward + gamma * max_a' Q(s', a')``"""
     learning_rate: float = None
-    """Nadam's learning rate; ``None``: the notebook's, 1e-2 (5e-3 for the dueling variant)"""
+    """the optimizer's learning rate; ``None``: the variant's (Nadam's 1e-2, 5e-3 for the dueling one)"""
+    optimizer: str = "nadam"
+    """the optimizer, by Keras name (the notebook's ``Nadam``; ``"adam"``, ``"rmsprop"``, ...)"""
+    loss: str = "mse"
+    """the training step's ``loss_fn``: ``"mse"`` (``mean_squared_error``, the notebook's) or
+    ``"huber"`` (``tf.keras.losses.Huber()``)"""
     replay_buffer_size: int = 2000
     """``deque(maxlen=2000)``"""
     epsilon_decay_episodes: int = 500
@@ -73,6 +84,9 @@ class DQNConfig:
     every training step (the notebook's commented-out alternative uses 0.01); ``None``: hard copy"""
     replay_buffer: str = "deque"
     """``"deque"`` (the notebook's) or ``"numpy"`` (:class:`NumpyReplayBuffer`): same batches"""
+    revision: str = "current"
+    """whose cells the run follows: ``"current"`` (the notebook's) or ``"older"`` (the older
+    revision's set-up and experiences: see :data:`OLDER_REVISION`)"""
 
     def __post_init__(self):
         for name in ("n_episodes", "n_max_steps", "batch_size", "replay_buffer_size",
@@ -87,6 +101,14 @@ class DQNConfig:
             check_unit_interval("soft_target_update", self.soft_target_update, zero=False)
         if self.replay_buffer not in ("deque", "numpy"):
             raise ValueError(f"replay_buffer must be 'deque' or 'numpy', got {self.replay_buffer!r}")
+        check_optimizer_name(self.optimizer)
+        check_loss_name(self.loss)
+        if self.revision not in REVISIONS:
+            raise ValueError(f"revision must be one of {', '.join(map(repr, REVISIONS))}, "
+                             f"got {self.revision!r}")
+        if self.revision == "older" and self.replay_buffer != "deque":
+            raise ValueError("the older revision's five-field experiences go in a deque: "
+                             "use replay_buffer='deque' with revision='older'")
 
     def epsilon(self, episode):
         """The notebook's ``max(1 - episode / 500, 0.01)``."""
@@ -149,6 +171,9 @@ class DQN:
     """the target network (fixed Q-value targets and later)"""
     engine: object = None
     """``"notebook"``, ``"fast"`` (:mod:`homl_rl.engines.dqn`) or an engine; ``None``: the default"""
+    five_field_experiences: bool = False
+    """record the older revision's ``(state, action, reward, next_state, done)``, its ``done``
+    being the old API's (the episode ended or was truncated)"""
 
     def __post_init__(self):
         if self.loss_fn is None:
@@ -175,10 +200,14 @@ class DQN:
             return self.engine.greedy_action(self.model, state)
 
     def play_one_step(self, env, state, epsilon):
-        """The notebook's: act, step, append ``(state, action, reward, next_state, done, truncated)``."""
+        """The notebook's: act, step, append ``(state, action, reward, next_state, done, truncated)``
+        (the older revision's five fields with ``five_field_experiences``)."""
         action = self.epsilon_greedy_policy(state, epsilon)
         next_state, reward, done, truncated, info = env.step(action)
-        self.replay_buffer.append((state, action, reward, next_state, done, truncated))
+        if self.five_field_experiences:
+            self.replay_buffer.append((state, action, reward, next_state, done or truncated))
+        else:
+            self.replay_buffer.append((state, action, reward, next_state, done, truncated))
         return next_state, reward, done, truncated, info
 
     def sample_experiences(self, batch_size):
@@ -211,9 +240,13 @@ class DQN:
     def training_step(self, batch_size):
         """The notebook's ``training_step``; returns the loss (the notebook returns nothing)."""
         experiences = self.sample_experiences(batch_size)
-        states, actions, rewards, next_states, dones, truncateds = experiences
+        if self.five_field_experiences:  # the older revision's cell
+            states, actions, rewards, next_states, dones = experiences
+            runs = 1 - dones
+        else:
+            states, actions, rewards, next_states, dones, truncateds = experiences
+            runs = 1.0 - (dones | truncateds)  # episode is not done or truncated
         max_next_Q_values = self.max_next_Q_values(next_states)
-        runs = 1.0 - (dones | truncateds)  # episode is not done or truncated
         target_Q_values = rewards + runs * self.discount_factor * max_next_Q_values
         target_Q_values = target_Q_values.reshape(-1, 1)
         mask = tf.one_hot(actions, self.n_outputs)
@@ -328,6 +361,53 @@ VARIANTS = {**CHAPTER_VARIANTS, **PER_STEP_VARIANTS}
 per-step rows (:data:`PER_STEP_VARIANTS`)."""
 
 
+OLDER_REVISION = {
+    "dqn": dict(optimizer="adam", learning_rate=1e-2, loss="mse", training_starts_after=50),
+    "double_dqn": dict(optimizer="adam", learning_rate=6e-3, loss="huber",
+                       training_starts_after=49),
+    "dueling_double_dqn": dict(optimizer="adam", learning_rate=7.5e-3, loss="huber",
+                               training_starts_after=49),
+}
+"""The older revision of the notebook's DQN cells, as :class:`DQNConfig` settings per variant
+(``train_dqn(variant, revision="older")``; it has no fixed-Q-targets variant). What the
+older revision changes, all of it:
+
+- the optimizer and loss: ``Adam(1e-2)`` with ``mean_squared_error`` for the DQN,
+  ``Adam(6e-3)`` with ``Huber()`` for the Double DQN, ``Adam(7.5e-3)`` with ``Huber()`` for
+  the Dueling Double DQN (the current revision: ``Nadam``, MSE, 1e-2 or 5e-3);
+- training from ``episode > 50`` for the DQN but ``episode >= 50`` for the other two
+  (``training_starts_after=49``), whose target is then copied at episode 50 already (the
+  current revision: ``episode > 50`` everywhere, first copy at episode 100);
+- experiences of five fields, ``(state, action, reward, next_state, done)``, with the old
+  gym API's ``done`` (the episode ended or was truncated: the same targets here, as the
+  200-step loop ends before CartPole-v1 truncates at 500), and ``1 - dones`` in the target;
+- ``tf.keras.backend.clear_session()`` before each model is built;
+- the old API's seeding: ``env.seed(42)`` then ``obs = env.reset()`` at each episode, i.e.
+  the first episode's reset is ``reset(seed=42)`` (:class:`~homl_rl.environments.SeedNextReset`;
+  the current revision resets once with the seed before the loop, then unseeded), and the old
+  4-tuple ``step`` read as Gymnasium's 5-tuple.
+
+The rest is the same: the networks, ``epsilon = max(1 - episode / 500, 0.01)``, batch 32,
+``discount_rate = 0.95``, ``deque(maxlen=2000)``, 600 episodes of at most 200 steps, the
+target copied every 50 episodes, the best weights restored, the seeds (``tf.random.set_seed``
+and ``np.random.seed``, read as :func:`~homl_rl.seeding.set_seeds`).
+"""
+
+
+def revision_settings(variant, revision="current"):
+    """The :class:`DQNConfig` settings of ``variant`` in ``revision`` (none for the current one),
+    or a ``ValueError`` for a variant that revision does not have."""
+    if revision not in REVISIONS:
+        raise ValueError(f"revision must be one of {', '.join(map(repr, REVISIONS))}, "
+                         f"got {revision!r}")
+    if revision == "current":
+        return {}
+    if variant not in OLDER_REVISION:
+        raise ValueError(f"the older revision has no {variant!r} variant; it has "
+                         f"{', '.join(map(repr, OLDER_REVISION))}")
+    return dict(OLDER_REVISION[variant], revision="older")
+
+
 def variant_named(name, table=None):
     """``table[name]`` (default :data:`VARIANTS`), or a ``ValueError`` listing the valid names."""
     table = VARIANTS if table is None else table
@@ -435,19 +515,32 @@ def make_agent(variant, env, config=DQNConfig(), engine=None, seed=42):
     which draws no random number). The notebook's dueling cell does not reseed before
     training (it continues the random state of the cells before it); we do, as for the
     other variants.
+
+    With ``config.revision == "older"``: ``clear_session()`` first, and ``env.seed(seed)``
+    in place of ``env.reset(seed=seed)`` (``env`` must be a
+    :class:`~homl_rl.environments.SeedNextReset`), as its cells do.
     """
     spec = variant_named(variant, CHAPTER_VARIANTS)
     input_shape, n_outputs = _check_env(env)
+    older = config.revision == "older"
+    if older and not isinstance(env, SeedNextReset):
+        raise ValueError("the older revision seeds the environment with the old API's "
+                         "env.seed(): pass SeedNextReset(env)")
+    if older:
+        tf.keras.backend.clear_session()
     set_seeds(seed)  # the notebook's tf.random.set_seed(42), read as set_random_seed
     model = spec.build_model(input_shape, n_outputs)
     target = clone_target(model) if variant != "dqn" else None
 
-    env.reset(seed=seed)
+    if older:
+        env.seed(seed)  # the next reset is reset(seed=seed)
+    else:
+        env.reset(seed=seed)
     np.random.seed(seed)
     set_seeds(seed)
     learning_rate = config.learning_rate or spec.learning_rate
-    optimizer = tf.keras.optimizers.Nadam(learning_rate=learning_rate)
-    loss_fn = tf.keras.losses.mean_squared_error
+    optimizer = make_optimizer(config.optimizer, learning_rate)
+    loss_fn = make_loss_fn(config.loss)
     if config.replay_buffer == "numpy":
         replay_buffer = NumpyReplayBuffer(config.replay_buffer_size)
     else:
@@ -455,11 +548,12 @@ def make_agent(variant, env, config=DQNConfig(), engine=None, seed=42):
     return spec.agent(model=model, optimizer=optimizer, loss_fn=loss_fn,
                            replay_buffer=replay_buffer, n_outputs=n_outputs,
                            discount_factor=config.discount_factor,
-                           batch_size=config.batch_size, target=target, engine=engine)
+                           batch_size=config.batch_size, target=target, engine=engine,
+                           five_field_experiences=older)
 
 
 def train_dqn(variant="dqn", n_episodes=600, *, seed=42, engine=None, progress=True,
-              env=None, return_agent=False, **hyperparameters):
+              env=None, return_agent=False, revision="current", **hyperparameters):
     """Train one of the chapter's DQN variants as its notebook cells do.
 
     ``variant``: ``"dqn"``, ``"fixed_q_targets"``, ``"double_dqn"`` or
@@ -471,6 +565,10 @@ def train_dqn(variant="dqn", n_episodes=600, *, seed=42, engine=None, progress=T
     (``n_max_steps``, ``batch_size``, ``learning_rate``, ``soft_target_update``, ...).
     ``engine``: ``"notebook"`` (``model.predict`` per step, as the cells), ``"fast"``, or
     ``None`` (the default, ``"fast"``: same numbers). ``env``: CartPole-v1 by default.
+    ``revision="older"`` runs the older revision's cells instead (:data:`OLDER_REVISION`
+    lists what that changes; ``hyperparameters`` still override its settings)::
+
+        rewards, model = train_dqn("double_dqn", revision="older")   # Adam 6e-3, Huber, ...
 
     Returns ``(rewards, model)``: ``rewards[episode]`` is the notebook's ``step`` — the
     0-based index of the episode's last step, one less than its sum of rewards — and
@@ -483,19 +581,19 @@ def train_dqn(variant="dqn", n_episodes=600, *, seed=42, engine=None, progress=T
     """
     spec = variant_named(variant)
     if spec.per_step:
+        if revision != "current":
+            raise ValueError(f"revision={revision!r} is for the chapter's variants, "
+                             f"not {variant!r}")
         return _train_per_step_variant(spec, n_episodes, seed=seed, progress=progress, env=env,
                                        return_agent=return_agent, **hyperparameters)
-    valid = {field.name for field in fields(DQNConfig)}
-    unknown = sorted(set(hyperparameters) - valid)
-    if unknown:
-        raise TypeError(f"unknown hyper-parameter(s) {', '.join(unknown)}; "
-                        f"valid: {', '.join(sorted(valid))}")
-    config = DQNConfig(n_episodes=n_episodes, **hyperparameters)
+    config = dqn_config(variant, n_episodes, revision, **hyperparameters)
     if variant == "dqn" and config.soft_target_update is not None:
         raise ValueError("soft_target_update needs a target network: use it with "
                          "'fixed_q_targets', 'double_dqn' or 'dueling_double_dqn'")
     own_env = env is None
     env = make_env("CartPole-v1", render_mode=None) if own_env else env
+    if config.revision == "older" and not isinstance(env, SeedNextReset):
+        env = SeedNextReset(env)
     try:
         agent = make_agent(variant, env, config, engine=engine, seed=seed)
         rewards = train(agent, env, config, progress=progress, desc=variant)
@@ -503,6 +601,19 @@ def train_dqn(variant="dqn", n_episodes=600, *, seed=42, engine=None, progress=T
         if own_env:
             env.close()
     return (rewards, agent) if return_agent else (rewards, agent.model)
+
+
+def dqn_config(variant="dqn", n_episodes=600, revision="current", **hyperparameters):
+    """The :class:`DQNConfig` :func:`train_dqn` runs ``variant`` with: ``revision``'s settings
+    (:data:`OLDER_REVISION` for ``"older"``), then ``hyperparameters`` (any field but
+    ``revision``; a ``TypeError`` names the unknown ones)."""
+    valid = {field.name for field in fields(DQNConfig)} - {"revision", "n_episodes"}
+    unknown = sorted(set(hyperparameters) - valid)
+    if unknown:
+        raise TypeError(f"unknown hyper-parameter(s) {', '.join(unknown)}; "
+                        f"valid: {', '.join(sorted(valid))}")
+    return DQNConfig(n_episodes=n_episodes,
+                     **{**revision_settings(variant, revision), **hyperparameters})
 
 
 def _train_per_step_variant(spec, n_episodes, *, seed, progress, env, return_agent,

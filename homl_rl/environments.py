@@ -14,6 +14,7 @@ import gymnasium as gym  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from homl_rl.checks import check_non_negative_int  # noqa: E402
 
 
 def make_env(env_id="CartPole-v1", render_mode="rgb_array", **kwargs):
@@ -39,6 +40,29 @@ def check_discrete_actions(env):
             f"this needs a Discrete action space, got {env.action_space} "
             f"(environment {getattr(env.spec, 'id', env)})")
     return int(env.action_space.n)
+
+
+class SeedNextReset(gym.Wrapper):
+    """The old gym API's ``env.seed(seed)`` on a Gymnasium environment.
+
+    Before gym 0.26, ``env.seed(42)`` seeded the environment's generator and the next
+    ``env.reset()`` drew its first state from it; Gymnasium folds both into
+    ``env.reset(seed=42)``. Here ``env.seed(42)`` makes the *next* ``reset()`` that
+    ``reset(seed=42)``; the resets after it continue that generator, as the old API's did.
+    """
+
+    def __init__(self, env):
+        super().__init__(env)
+        self._next_seed = None
+
+    def seed(self, seed):
+        """Seed the next ``reset()`` (the old API's ``env.seed(seed)``)."""
+        self._next_seed = check_non_negative_int("seed", seed)
+
+    def reset(self, *, seed=None, options=None):
+        if seed is None:
+            seed, self._next_seed = self._next_seed, None
+        return self.env.reset(seed=seed, options=options)
 
 
 def plot_environment(env, figsize=(5, 4)):

@@ -19,16 +19,23 @@ from homl_rl.tf_setup import tf
 CARTPOLE_OBS_SHAPE = (4,)
 
 
-def policy_net(seed=42):
+def policy_net(seed=42, revision="current"):
     """The notebook's policy network: ``Dense(5, relu)`` → ``Dense(1, sigmoid)``, p(left).
 
     Mirrors ``tf.random.set_seed(42); model = tf.keras.Sequential([...])``, with the
-    seeding read as ``tf.keras.utils.set_random_seed`` (SPEC.md); ``seed=None`` builds
-    it unseeded. Like the notebook's, the net has no input shape: its weights are
-    created by its first call (4 inputs for CartPole).
+    seeding read as ``tf.keras.utils.set_random_seed`` (on TF 2.15 Keras' unseeded
+    initializers draw their seeds from Python's ``random``, which ``tf.random.set_seed``
+    alone leaves unseeded); ``seed=None`` builds it unseeded. Like the notebook's, the net
+    has no input shape: its weights are created by its first call (4 inputs for CartPole).
+    ``revision="older"``: the older revision's net, ``Dense(5, elu)`` on 4 inputs (built at once).
     """
     if seed is not None:
         set_seeds(seed)
+    if revision == "older":
+        return tf.keras.Sequential([
+            tf.keras.layers.Dense(5, activation="elu", input_shape=list(CARTPOLE_OBS_SHAPE)),
+            tf.keras.layers.Dense(1, activation="sigmoid"),
+        ])
     return tf.keras.Sequential([
         tf.keras.layers.Dense(5, activation="relu"),
         tf.keras.layers.Dense(1, activation="sigmoid"),

@@ -27,6 +27,8 @@ import numpy as np
 from homl_rl.checks import (
     check_non_negative_int, check_positive_int, check_positive_number, check_unit_interval)
 from homl_rl.environments import make_env
+from homl_rl.keras_choices import (  # noqa: F401  (optimizer_names: part of this API)
+    check_loss_name, check_optimizer_name, make_optimizer, optimizer_names)
 from homl_rl.progress import progress_bar
 from homl_rl.replay_buffers import Experiences, NumpyReplayBuffer
 from homl_rl.seeding import set_seeds
@@ -36,7 +38,6 @@ TARGET_UPDATES = ("steps", "episodes", "soft")
 """How the target network follows the online one: a hard copy every ``target_update_period``
 steps, or episodes, or a soft update with ``tau`` after every training step."""
 
-LOSSES = ("huber", "mse")
 EPSILON_SCHEDULES = ("constant", "linear", "exponential")
 EPSILON_UNITS = ("steps", "episodes")
 
@@ -51,25 +52,6 @@ def _check_bool(name, value):
     if not isinstance(value, (bool, np.bool_)):
         raise ValueError(f"{name} must be True or False, got {value!r}")
     return bool(value)
-
-
-def optimizer_names():
-    """The Keras optimizers one can name (lower case): ``adam``, ``nadam``, ``sgd``, ..."""
-    return sorted(name.lower() for name, cls in vars(tf.keras.optimizers).items()
-                  if isinstance(cls, type) and issubclass(cls, tf.keras.optimizers.Optimizer)
-                  and name != "Optimizer")
-
-
-def make_optimizer(name, learning_rate):
-    """A fresh Keras optimizer ``name`` (any case: ``"Adam"``, ``"rmsprop"``) at ``learning_rate``."""
-    check_positive_number("learning_rate", learning_rate)
-    classes = {key.lower(): cls for key, cls in vars(tf.keras.optimizers).items()
-               if isinstance(cls, type) and issubclass(cls, tf.keras.optimizers.Optimizer)
-               and key != "Optimizer"}
-    if not isinstance(name, str) or name.lower() not in classes:
-        raise ValueError(f"optimizer must be one of {', '.join(map(repr, sorted(classes)))}, "
-                         f"got {name!r}")
-    return classes[name.lower()](learning_rate=learning_rate)
 
 
 @dataclass(frozen=True)
@@ -132,10 +114,9 @@ class PerStepDQNConfig:
         check_unit_interval("tau", self.tau, zero=False)
         for name in ("double", "dueling", "sample_with_replacement", "truncation_is_terminal"):
             _check_bool(name, getattr(self, name))
-        _check_choice("loss", self.loss, LOSSES)
+        check_loss_name(self.loss)
         check_positive_number("huber_delta", self.huber_delta)
-        if not isinstance(self.optimizer, str) or not self.optimizer:
-            raise ValueError(f"optimizer must be a Keras optimizer's name, got {self.optimizer!r}")
+        check_optimizer_name(self.optimizer)
         check_positive_number("learning_rate", self.learning_rate)
         if not isinstance(self.hidden_layers, (tuple, list)):
             raise ValueError(f"hidden_layers must be a tuple of positive integers, "

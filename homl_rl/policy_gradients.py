@@ -25,7 +25,8 @@ from homl_rl.checks import (
     check_non_negative_int, check_positive_int, check_positive_number, check_unit_interval)
 from homl_rl.engines.policy_gradients import (
     make_reinforce_engine, resolve_reinforce_engine)
-from homl_rl.environments import check_discrete_actions, make_env
+from homl_rl.environments import SeedNextReset, check_discrete_actions, make_env
+from homl_rl.keras_choices import check_optimizer_name, make_optimizer
 from homl_rl.nn_policy import check_observation, policy_net
 from homl_rl.progress import progress_bar
 from homl_rl.seeding import set_seeds
@@ -54,11 +55,16 @@ class PolicyGradientsConfig:
     discount_factor: float = 0.95
     """gamma of ``discount_rewards``"""
     learning_rate: float = 0.01
-    """Nadam's learning rate"""
+    """the optimizer's learning rate"""
     seed: int = 42
     """``set_seeds(seed)`` before the net is built, then ``env.reset(seed=seed)`` once"""
     env_id: str = "CartPole-v1"
     """the Gymnasium environment"""
+    optimizer: str = "nadam"
+    """the optimizer, by Keras name (the notebook's ``Nadam``; ``"adam"``, ``"rmsprop"``, ...)"""
+    revision: str = "current"
+    """whose cells the run follows: ``"current"`` (the notebook's) or ``"older"`` (the older
+    revision's net and set-up: see :data:`OLDER_REVISION`)"""
 
     def __post_init__(self):
         for name in ("n_iterations", "n_episodes_per_update", "n_max_steps"):
@@ -66,12 +72,35 @@ class PolicyGradientsConfig:
         check_unit_interval("discount_factor", self.discount_factor)
         check_positive_number("learning_rate", self.learning_rate)
         check_non_negative_int("seed", self.seed)
+        check_optimizer_name(self.optimizer)
+        if self.revision not in ("current", "older"):
+            raise ValueError(f"revision must be 'current' or 'older', got {self.revision!r}")
 
 
 LANDER_CONFIG = PolicyGradientsConfig(n_iterations=200, n_episodes_per_update=16, n_max_steps=1000,
                                       discount_factor=0.99, learning_rate=0.005,
                                       env_id="LunarLander-v3")
 """Exercise 8's hyper-parameters (the notebook's ``LunarLander-v2`` is ``v3`` in Gymnasium 1.x)."""
+
+OLDER_REVISION = {"CartPole-v1": dict(optimizer="adam", learning_rate=0.01),
+                  "LunarLander-v3": dict(optimizer="nadam", learning_rate=0.005)}
+"""The older revision of the notebook's policy-gradient cells, as
+:class:`PolicyGradientsConfig` settings per environment (``train_policy_gradients(
+revision="older")``, ``train_lander(revision="older")``). What it changes, all of it:
+
+- CartPole: ``Adam(learning_rate=0.01)`` (the current revision: ``Nadam``), and the policy
+  net ``Dense(5, elu)`` given ``input_shape=[4]`` (the current one: ``Dense(5, relu)``,
+  built by its first call; :func:`homl_rl.nn_policy.policy_net`);
+- both: ``tf.keras.backend.clear_session()`` before the net is built, and the old API's
+  seeding, ``env.seed(42)`` then ``env.reset()`` at each episode: the first episode's reset is
+  ``reset(seed=42)`` (:class:`~homl_rl.environments.SeedNextReset`; the current revision
+  resets once with the seed before the loop), and the old 4-tuple ``step`` (``done`` ends the
+  episode, as ``done or truncated`` does here).
+
+The rest is the same (the lander's net, ``Nadam(0.005)`` and loop included). The fast engine
+replays ReLU nets only, so the older CartPole run takes the notebook engine (about ten
+minutes, and memory: see :func:`train_policy_gradients`).
+"""
 
 
 # --- the notebook's functions, CartPole ---------------------------------------------
@@ -258,7 +287,7 @@ def reinforce(env, model, optimizer, loss_fn, play, config, progress=True, desc=
 
 def train_policy_gradients(n_iterations=150, n_episodes_per_update=10, n_max_steps=200,
                            discount_factor=0.95, learning_rate=0.01, seed=42, engine=None,
-                           progress=True, callback=None):
+                           progress=True, callback=None, revision="current", optimizer=None):
     """The notebook's policy-gradients training cell (REINFORCE on CartPole).
 
     ``set_seeds(seed)`` (the cell's ``tf.random.set_seed(42)``, read as
@@ -272,24 +301,59 @@ def train_policy_gradients(n_iterations=150, n_episodes_per_update=10, n_max_ste
     Returns ``(mean_rewards, model)``: the mean total reward of each iteration
     (what the cell prints) and the trained policy net. ``callback(iteration,
     all_rewards)`` is called after each iteration (e.g. to count steps).
+
+    ``revision="older"`` runs the older revision's cells (:data:`OLDER_REVISION`: ``Adam``,
+    an ELU net, the old seeding), on the notebook engine; ``optimizer`` names another Keras
+    optimizer (default: the revision's).
     """
-    config = PolicyGradientsConfig(n_iterations, n_episodes_per_update, n_max_steps,
-                                   discount_factor, learning_rate, seed)
-    return _train(config, engine, progress, lambda env: policy_net(config.seed),
+    config = policy_gradients_config(
+        "CartPole-v1", revision, optimizer, n_iterations=n_iterations,
+        n_episodes_per_update=n_episodes_per_update, n_max_steps=n_max_steps,
+        discount_factor=discount_factor, learning_rate=learning_rate, seed=seed)
+    return train_from_config(config, engine, progress, callback)
+
+
+def policy_gradients_config(env_id="CartPole-v1", revision="current", optimizer=None, **fields):
+    """The :class:`PolicyGradientsConfig` of a run: the environment's (CartPole's cell, or
+    exercise 8's :data:`LANDER_CONFIG` for ``LunarLander-v3``), ``revision``'s optimizer
+    (:data:`OLDER_REVISION`), then ``optimizer`` and ``fields`` where given."""
+    if revision not in ("current", "older"):
+        raise ValueError(f"revision must be 'current' or 'older', got {revision!r}")
+    base = LANDER_CONFIG if env_id == LANDER_CONFIG.env_id else PolicyGradientsConfig(env_id=env_id)
+    settings = {"revision": revision}
+    if revision == "older":
+        settings["optimizer"] = OLDER_REVISION[base.env_id]["optimizer"]
+    if optimizer is not None:
+        settings["optimizer"] = optimizer
+    return replace(base, **fields, **settings)
+
+
+def train_from_config(config, engine=None, progress=True, callback=None):
+    """Train REINFORCE as ``config`` says: exercise 8's cells for ``LunarLander-v3``, the
+    CartPole cell otherwise. Returns ``(mean_rewards, model)``."""
+    if config.env_id == LANDER_CONFIG.env_id:
+        return _train(config, engine, progress,
+                      lambda env: lander_policy_net(env.observation_space.shape[0],
+                                                    check_discrete_actions(env), config.seed),
+                      tf.keras.losses.sparse_categorical_crossentropy,
+                      lander_play_multiple_episodes, "lunar lander", callback)
+    return _train(config, engine, progress,
+                  lambda env: policy_net(config.seed, config.revision),
                   tf.keras.losses.binary_crossentropy, play_multiple_episodes,
                   "policy gradients", callback)
 
 
 def train_lander(n_iterations=200, n_episodes_per_update=16, n_max_steps=1000,
                  discount_factor=0.99, learning_rate=0.005, seed=42, engine=None, progress=True,
-                 callback=None):
+                 callback=None, revision="current", optimizer=None):
     """Exercise 8's training cells: REINFORCE on ``LunarLander-v3`` with a softmax policy.
 
     Mirrors the cells: ``np.random.seed(42); tf.random.set_seed(42)`` (one
     ``set_seeds``), :func:`lander_policy_net`, ``Nadam(0.005)``,
     ``sparse_categorical_crossentropy``, ``env.reset(seed=42)``, then the shared
     loop with ``lander_play_multiple_episodes``. Returns ``(mean_rewards, model)``;
-    ``engine``, ``progress`` and ``callback`` as in :func:`train_policy_gradients`.
+    ``engine``, ``progress``, ``callback``, ``revision`` and ``optimizer`` as in
+    :func:`train_policy_gradients` (the older revision's lander differs in its seeding only).
 
     The ``"notebook"`` engine takes hours here, and memory: TensorFlow caches one
     kernel per eager random op seed (about 44 KB each, never freed), one per step,
@@ -300,28 +364,38 @@ def train_lander(n_iterations=200, n_episodes_per_update=16, n_max_steps=1000,
     its fused kernel: same values, other last bits. From the second iteration on,
     the numbers are those of the cells run with determinism on.
     """
-    config = replace(LANDER_CONFIG, n_iterations=n_iterations,
-                     n_episodes_per_update=n_episodes_per_update, n_max_steps=n_max_steps,
-                     discount_factor=discount_factor, learning_rate=learning_rate, seed=seed)
-    return _train(config, engine, progress,
-                  lambda env: lander_policy_net(env.observation_space.shape[0],
-                                                check_discrete_actions(env), config.seed),
-                  tf.keras.losses.sparse_categorical_crossentropy, lander_play_multiple_episodes,
-                  "lunar lander", callback)
+    config = policy_gradients_config(
+        LANDER_CONFIG.env_id, revision, optimizer, n_iterations=n_iterations,
+        n_episodes_per_update=n_episodes_per_update, n_max_steps=n_max_steps,
+        discount_factor=discount_factor, learning_rate=learning_rate, seed=seed)
+    return train_from_config(config, engine, progress, callback)
 
 
 def _train(config, engine, progress, make_model, loss_fn, play_multiple_episodes_fn, desc,
            callback):
     """What both training cells do, in their order: seed and build the net, seed the
-    environment once, make the optimizer, run :func:`reinforce` with the chosen engine."""
+    environment once, make the optimizer, run :func:`reinforce` with the chosen engine
+    (the older revision: ``clear_session()`` first, and ``env.seed(seed)``)."""
+    older = config.revision == "older"
+    if older and config.env_id == "CartPole-v1":  # its ELU net: the fast engine replays ReLU
+        if engine == "fast":
+            raise ValueError("the fast engine replays ReLU policy nets, and the older "
+                             "revision's CartPole net is ELU: use engine='notebook' (its default)")
+        engine = "notebook" if engine is None else engine
     engine = resolve_reinforce_engine(engine, config.env_id)
     env = make_env(config.env_id, render_mode=None)
     check_discrete_actions(env)
+    if older:
+        env = SeedNextReset(env)
+        tf.keras.backend.clear_session()
     model = make_model(env)  # seeds everything first (set_seeds)
     if not model.built:  # the CartPole net is built by its first call in the notebook
         model.build((None,) + env.observation_space.shape)
-    obs, info = env.reset(seed=config.seed)
-    optimizer = tf.keras.optimizers.Nadam(learning_rate=config.learning_rate)
+    if older:
+        env.seed(config.seed)  # the next reset is reset(seed=seed)
+    else:
+        obs, info = env.reset(seed=config.seed)
+    optimizer = make_optimizer(config.optimizer, config.learning_rate)
     play = make_reinforce_engine(engine, config.env_id, play_multiple_episodes_fn)
     mean_rewards = reinforce(env, model, optimizer, loss_fn, play, config, progress,
                              f"{desc} ({engine})", callback)

@@ -62,11 +62,12 @@ def _check_max_size(max_size):
 
 def experiences_at(replay_buffer, indices):
     """The six arrays ``[states, actions, rewards, next_states, dones, truncateds]`` of the
-    experiences at ``indices`` (the second half of the notebook's ``sample_experiences``)."""
+    experiences at ``indices`` (the second half of the notebook's ``sample_experiences``);
+    five, without ``truncateds``, for the older revision's five-field experiences."""
     batch = [replay_buffer[index] for index in indices]
     return [
         np.array([experience[field_index] for experience in batch])
-        for field_index in range(6)
+        for field_index in range(len(batch[0]))
     ]  # [states, actions, rewards, next_states, dones, truncateds]
 
 

@@ -13,7 +13,7 @@ def set_seeds(seed, tensorflow=True):
     This is the notebook's ``tf.random.set_seed(seed)`` read as
     ``tf.keras.utils.set_random_seed(seed)``: on TF 2.15, Keras's unseeded initializers
     draw their seeds from Python's ``random``, so seeding TensorFlow alone leaves the
-    notebook's cells irreproducible (see SPEC.md). With ``tensorflow=False`` only
+    notebook's cells irreproducible. With ``tensorflow=False`` only
     Python and NumPy are seeded, and TensorFlow is not even imported.
     """
     seed = check_non_negative_int("seed", seed)

@@ -228,6 +228,10 @@ class ReinforceFastEngine:
         if getattr(loss_fn, "__name__", None) != self.head.loss_fn_name:
             raise ValueError(f"this fast engine replicates {self.head.loss_fn_name} only, got "
                              f"{loss_fn!r}; use engine='notebook' for another loss")
+        activations = [getattr(layer.activation, "__name__", None) for layer in model.layers[:-1]]
+        if any(activation != "relu" for activation in activations):
+            raise ValueError(f"the fast engine replays ReLU hidden layers only, got {activations}; "
+                             f"use engine='notebook' for this net")
         weights = [np.asarray(v.numpy(), np.float32) for v in model.trainable_variables]
         weights64 = [w.astype(np.float64) for w in weights]
         all_rewards, observations, actions, draws = [], [], [], []
