@@ -26,7 +26,7 @@ def rewards_plot(run):
         "rewards_note": "the notebook's rewards.append(step): 0-based last step = sum of rewards - 1",
         "best_score": max(rewards),
         "best_episode": len(rewards) - 1 - rewards[::-1].index(max(rewards)),  # latest of ties
-        "config": dict(hyperparameters, optimizer="Nadam"),
+        "config": hyperparameters,
     }
 
 
