@@ -27,6 +27,7 @@ import numpy as np
 
 from homl_rl.checks import (
     check_non_negative_int, check_positive_int, check_positive_number, check_unit_interval)
+from homl_rl.engines.dqn import DQNFastEngine
 from homl_rl.environments import make_env
 from homl_rl.progress import progress_bar
 from homl_rl.replay_buffers import Experiences, NumpyReplayBuffer
@@ -319,6 +320,8 @@ class PerStepDQN:
         """training steps run so far"""
         self._train_step = tf.function(self._train_step_graph)
         self._q_values = tf.function(lambda states: self.model(states))
+        self.engine = DQNFastEngine()
+        """the evaluations' exact fast greedy actions (:meth:`greedy_policy`)"""
 
     # acting
     def q_values(self, states):
@@ -334,8 +337,19 @@ class PerStepDQN:
         return self.greedy_action(state)
 
     def greedy_action(self, state):
-        """The online network's argmax action for one ``state``."""
+        """The online network's argmax action for one ``state`` (its compiled Q-values)."""
         return int(np.argmax(self.q_values(np.asarray(state)[None])[0]))
+
+    def greedy_policy(self):
+        """``policy(state) -> action``, the same actions as :meth:`greedy_action` while the
+        weights stay as they are now (an evaluation): the fast engine's NumPy forward pass of
+        the weights read once, trusted where float32's rounding provably cannot change the
+        argmax, else the compiled call (:class:`homl_rl.engines.dqn.DQNFastEngine`)."""
+        self.engine.weights_changed(self.model)  # read the current weights on the first call
+
+        def policy(state):
+            return int(self.engine.greedy_action(self.model, np.asarray(state, np.float32)))
+        return policy
 
     # learning
     def observe(self, state, action, reward, next_state, done, truncated=False):
@@ -449,17 +463,18 @@ class PerStepHistory:
 
 
 def evaluate_greedy(agent, env, n_episodes=5):
-    """Monte-Carlo evaluation of the greedy policy: the sum of rewards of each of ``n_episodes``
+    """Monte-Carlo evaluation of the greedy policy (:meth:`PerStepDQN.greedy_policy`): the sum of rewards of each of ``n_episodes``
     episodes played on a ``deepcopy`` of ``env`` (so the training environment's random state
     is untouched; the copy's resets continue from it, unseeded). A NumPy array."""
     check_positive_int("n_episodes", n_episodes)
+    policy = agent.greedy_policy()
     env_copy = copy.deepcopy(env)
     returns = np.zeros(n_episodes)
     for index in range(n_episodes):
         state, _ = env_copy.reset()
         done = False
         while not done:
-            state, reward, terminated, truncated, _ = env_copy.step(agent.greedy_action(state))
+            state, reward, terminated, truncated, _ = env_copy.step(policy(state))
             returns[index] += reward
             done = terminated or truncated
     return returns
