@@ -13,8 +13,8 @@ import argparse
 import datetime
 import os
 import platform
+import resource
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -29,15 +29,25 @@ from homl_rl.tf_setup import tf  # noqa: E402
 RESULTS = Path(__file__).with_name("results_lecture_studies.md")
 
 
+def _cpu_seconds():
+    """CPU seconds of this process and of its finished worker processes."""
+    return sum(getattr(resource.getrusage(who), field)
+               for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+               for field in ("ru_utime", "ru_stime"))
+
+
 def timed_study(name, grid, seeds, jobs, cache_dir):
-    """One study in a fresh cache: its row (wall seconds, load before/after, runs, steps)."""
+    """One study in a fresh cache: its row (wall and CPU seconds, load before/after, runs,
+    environment steps)."""
+    if Path(cache_dir).exists() and any(Path(cache_dir).iterdir()):
+        raise ValueError(f"{cache_dir} is not empty: the benchmark times fresh runs")
     load = os.getloadavg()[0]
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), _cpu_seconds()
     runs, results = run_lecture_study(grid, seeds, jobs=jobs, cache_dir=cache_dir, progress=False)
-    wall = time.perf_counter() - start
+    wall, cpu = time.perf_counter() - start, _cpu_seconds() - cpu_start
     # a run stops at its first evaluation of 199 or more: it reached it if its last one did
     reached = sum(bool(result["rewards"]) and result["rewards"][-1] >= 199 for result in results)
-    row = {"study": name, "runs": len(runs), "wall": wall, "load_before": load,
+    row = {"study": name, "runs": len(runs), "wall": wall, "cpu": cpu, "load_before": load,
            "load_after": os.getloadavg()[0], "steps": sum(r["n_steps"] for r in results),
            "reached": reached}
     print(row, flush=True)
@@ -49,6 +59,8 @@ def main(argv=None):
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--quick", action="store_true", help="make figures' quick grids instead")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--cache", type=Path, required=True,
+                        help="an empty folder for the runs (kept: e.g. to draw the full figures)")
     args = parser.parse_args(argv)
     grids = LECTURE_QUICK_GRIDS if args.quick else LECTURE_GRIDS
     seeds = LECTURE_QUICK_SEEDS if args.quick else LECTURE_SEEDS
@@ -56,14 +68,12 @@ def main(argv=None):
     search_seeds = LECTURE_QUICK_SEEDS if args.quick else LECTURE_GRID_SEEDS
     uptime = os.popen("uptime").read().strip()
     rows = []
-    with tempfile.TemporaryDirectory() as cache_dir:
-        start = time.perf_counter()
-        for parameter, values in grids.items():
-            rows.append(timed_study(parameter, {parameter: values}, seeds, args.jobs,
-                                    Path(cache_dir) / parameter))
-        studies_wall = time.perf_counter() - start
-        rows.append(timed_study("grid search", search, search_seeds, args.jobs,
-                                Path(cache_dir) / "grid"))
+    start, cpu_start = time.perf_counter(), _cpu_seconds()
+    for parameter, values in grids.items():
+        rows.append(timed_study(parameter, {parameter: values}, seeds, args.jobs,
+                                args.cache / parameter))
+    studies_wall, studies_cpu = time.perf_counter() - start, _cpu_seconds() - cpu_start
+    rows.append(timed_study("grid search", search, search_seeds, args.jobs, args.cache / "grid"))
     kind = "quick grids (make figures)" if args.quick else "full grids"
     lines = [
         f"# Lecture 003's studies with the lecture's agent: {kind}",
@@ -72,17 +82,22 @@ def main(argv=None):
         f"{' --quick' if args.quick else ''}` on {cpu_model()}, {os.cpu_count()} cores, "
         f"jobs={args.jobs}, shared with other jobs (`uptime` at the start: `{uptime}`). "
         f"TensorFlow {tf.__version__}, Python {platform.python_version()}. Every run in a "
-        f"fresh cache (TensorFlow's start-up in each worker process included).",
+        f"fresh cache (TensorFlow's start-up in each worker process included). CPU s: this "
+        f"process and its worker processes, user + system: on a machine shared with other "
+        f"work the wall time is longer than CPU s / jobs.",
         "",
-        "| study | runs | env steps | reached 199 | wall s | load before | load after |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| study | runs | env steps | reached 199 | wall s | CPU s | load before | load after |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in rows:
         lines.append(f"| {row['study']} | {row['runs']} | {row['steps']:,} | {row['reached']} | "
-                     f"{row['wall']:.0f} | {row['load_before']:.1f} | {row['load_after']:.1f} |")
+                     f"{row['wall']:.0f} | {row['cpu']:.0f} | {row['load_before']:.1f} | "
+                     f"{row['load_after']:.1f} |")
     lines += ["", f"The three studies ({sum(r['runs'] for r in rows[:3])} runs): "
-              f"{studies_wall:.0f} s ({studies_wall / 60:.1f} min) in all. The lecture's PyTorch "
-              "took 11.6 minutes for them (4:58, 4:00 and 2:36) on its author's machine.", ""]
+              f"{studies_wall:.0f} s wall ({studies_wall / 60:.1f} min), {studies_cpu:.0f} CPU s "
+              f"({studies_cpu / args.jobs / 60:.1f} min on {args.jobs} free cores). The lecture's "
+              "PyTorch took 11.6 minutes for them (4:58, 4:00 and 2:36) on its author's machine.",
+              ""]
     args.out.write_text("\n".join(lines))
     print("\n".join(lines))
     return 0

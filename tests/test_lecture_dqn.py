@@ -210,6 +210,8 @@ LECTURE_SEEDS = {  # our runs (400 episodes, the lecture's preset), the same on 
     # seed: (episodes taken, environment steps, final score)
     "reference": {0: (56, 1444, 200.0), 1: (68, 1862, 200.0), 2: (62, 1677, 200.0),
                   3: (62, 1605, 200.0), 4: (59, 1628, 200.0)},
+    "current": {0: (56, 1444, 200.0), 1: (68, 1862, 200.0), 2: (62, 1677, 200.0),
+                3: (62, 1605, 200.0), 4: (59, 1628, 200.0)},
 }
 """Lecture 003's DQN, seeds 0-4 chosen before looking: every run reached the 199 evaluation
 threshold (the lecture's own first run: after 108 episodes)."""
