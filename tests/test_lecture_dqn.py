@@ -231,3 +231,18 @@ def test_train_dqn_trains_the_lecture_row():
                                return_agent=True, buffer_capacity=500)
     assert len(rewards) == 3 and agent.config.buffer_capacity == 500
     assert agent.config.eval_every == 3  # the row's evaluation: after episode 2
+
+
+def test_the_studies_command_keeps_each_agents_study_names(capsys):
+    from homl_rl import cli
+
+    assert cli.parse_args(["studies", "--lecture", "--parameter", "grid_search"]).lecture
+    for argv, wrong in ((["studies", "--lecture", "--parameter", "replay_buffer_size"],
+                         "replay_buffer_size is not a study of --lecture"),
+                        (["studies", "--parameter", "buffer_capacity", "grid_search"],
+                         "buffer_capacity, grid_search is not a study of the chapter DQN")):
+        with pytest.raises(SystemExit) as exit_:
+            cli.parse_args(argv)
+        assert exit_.value.code == 2
+        [line] = capsys.readouterr().err.strip().splitlines()
+        assert "argument --parameter: " + wrong in line
