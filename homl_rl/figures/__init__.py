@@ -126,18 +126,18 @@ def _specs():
                    "cumulative regret vs pulls: Thompson sampling vs epsilon-greedy (500 runs)",
                    "figure", F + "bandits", "bandit_regret_plot"),
     ]
-    for parameter, fig_id in STUDY_FIGURES.items():
-        specs.append(FigureSpec(
-            fig_id, f"study of the {parameter.replace('_', ' ')} with the chapter's fixed-Q-targets "
-                    "DQN (quick grid: each range's ends and the notebook's value, 2 seeds; full "
-                    "grid: `homl-rl studies --full`)",
-            "figure", F + "studies", "study_plot", (f"{parameter}_study",)))
-    for parameter, fig_id in LECTURE_STUDY_FIGURES.items():
-        specs.append(FigureSpec(
-            fig_id, f"lecture 003's study of the {parameter.replace('_', ' ')} with the "
-                    "lecture's own DQN: losses, rewards, score and episodes taken (quick grid: "
-                    "3 values, seed 0; full grid: `homl-rl studies --lecture --full`)",
-            "figure", F + "studies", "lecture_study_plot", (f"lecture_{parameter}_study",)))
+    studies = (  # (figures, agent, quick grid, full grid's command, drawing function, run prefix)
+        (STUDY_FIGURES, "the chapter's fixed-Q-targets DQN", "each range's ends and the "
+         "notebook's value, 2 seeds", "`homl-rl studies --full`", "study_plot", ""),
+        (LECTURE_STUDY_FIGURES, "lecture 003's own DQN (losses, rewards, score, episodes "
+         "taken)", "3 values, seed 0", "`homl-rl studies --lecture --full`",
+         "lecture_study_plot", "lecture_"))
+    for figures, agent, quick, full, function, prefix in studies:
+        for parameter, fig_id in figures.items():
+            specs.append(FigureSpec(
+                fig_id, f"study of the {parameter.replace('_', ' ')} with {agent} (quick grid: "
+                        f"{quick}; full grid: {full})",
+                "figure", F + "studies", function, (f"{prefix}{parameter}_study",)))
     specs += [
         FigureSpec("lecture_grid_search_plot", "lecture 003's grid search with the lecture's "
                    "own DQN: mean score and episodes taken over buffer capacity x target update "
