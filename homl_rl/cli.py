@@ -522,6 +522,9 @@ def parse_args(argv=None):
             args.config = build_config(args.config_class, values)
         except ValueError as error:
             args.parser.error(_config_error(error, args.config_options))
+    if args.command == "studies" and args.lecture and args.logdir is not None:
+        args.parser.error("argument --logdir: the lecture's studies write no TensorBoard "
+                          "scalars (their figures hold the curves): drop --logdir or --lecture")
     if args.command == "studies" and args.parameter:
         allowed = LECTURE_STUDIES if args.lecture else CHAPTER_STUDIES
         wrong = [name for name in args.parameter if name not in allowed]

@@ -240,9 +240,11 @@ def test_the_studies_command_keeps_each_agents_study_names(capsys):
     for argv, wrong in ((["studies", "--lecture", "--parameter", "replay_buffer_size"],
                          "replay_buffer_size is not a study of --lecture"),
                         (["studies", "--parameter", "buffer_capacity", "grid_search"],
-                         "buffer_capacity, grid_search is not a study of the chapter DQN")):
+                         "buffer_capacity, grid_search is not a study of the chapter DQN"),
+                        (["studies", "--lecture", "--logdir", "."], None)):
         with pytest.raises(SystemExit) as exit_:
             cli.parse_args(argv)
         assert exit_.value.code == 2
         [line] = capsys.readouterr().err.strip().splitlines()
-        assert "argument --parameter: " + wrong in line
+        assert ("argument --parameter: " + wrong in line if wrong
+                else "argument --logdir: the lecture's studies write no TensorBoard" in line)
