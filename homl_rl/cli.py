@@ -306,13 +306,25 @@ def _figures_options(parser):
                         help="make the long runs instead (hours of training; resumable)")
 
 
+CHAPTER_STUDIES = ("replay_buffer_size", "target_update_period", "batch_size")
+"""the studies of ``homl-rl studies`` (the chapter's fixed-Q-targets DQN)"""
+LECTURE_STUDIES = ("buffer_capacity", "target_update_period", "batch_size", "grid_search")
+"""the studies of ``homl-rl studies --lecture`` (lecture 003's own DQN)"""
+
+
 def _studies_options(parser):
     parser.add_argument("--full", action="store_true",
                         help="the lecture's full grids (7 values x 3 seeds) instead of the "
                              "quick ones")
+    parser.add_argument("--lecture", action="store_true",
+                        help="lecture 003's studies with the lecture's own DQN (200 episodes a "
+                             "run unless --episodes says otherwise), and its grid search, "
+                             "instead of the chapter's DQN's")
     parser.add_argument("--parameter", nargs="+",
-                        choices=["replay_buffer_size", "target_update_period", "batch_size"],
-                        help="only these studies")
+                        choices=[*CHAPTER_STUDIES, *(name for name in LECTURE_STUDIES
+                                                     if name not in CHAPTER_STUDIES)],
+                        help=f"only these studies (chapter's DQN: {', '.join(CHAPTER_STUDIES)}; "
+                             f"--lecture: {', '.join(LECTURE_STUDIES)})")
     parser.add_argument("--jobs", type=positive_int, default=None, metavar="N",
                         help="parallel processes (default: one per core)")
     parser.add_argument("--out", metavar="DIR", type=writable_dir, default=None,
@@ -547,6 +559,16 @@ def parse_args(argv=None):
             args.config = build_config(args.config_class, values)
         except ValueError as error:
             args.parser.error(_config_error(error, args.config_options))
+    if args.command == "studies" and args.lecture and args.logdir is not None:
+        args.parser.error("argument --logdir: the lecture's studies write no TensorBoard "
+                          "scalars (their figures hold the curves): drop --logdir or --lecture")
+    if args.command == "studies" and args.parameter:
+        allowed = LECTURE_STUDIES if args.lecture else CHAPTER_STUDIES
+        wrong = [name for name in args.parameter if name not in allowed]
+        if wrong:
+            args.parser.error(f"argument --parameter: {', '.join(wrong)} is not a study of "
+                              f"{'--lecture' if args.lecture else 'the chapter DQN'}; "
+                              f"choose from {', '.join(allowed)}")
     if args.command == "figures" and args.only and not args.list:
         from homl_rl.figures import UnknownFigureError, select_figures
 

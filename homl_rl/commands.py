@@ -7,7 +7,7 @@ needs are imported by its handler, so choosing one subcommand loads nothing of t
     python -m homl_rl figures [--list] [--only ID ...] [--long] [--out DIR]
     python -m homl_rl dqn --variant double_dqn [--revision older] [--episodes 600] [--out run.json]
     python -m homl_rl policy-gradients [--lander] [--revision older] [--out run.json]
-    python -m homl_rl studies [--full] [--parameter NAME ...] [--jobs N] [--logdir DIR]
+    python -m homl_rl studies [--lecture] [--full] [--parameter NAME ...] [--jobs N] [--logdir DIR]
     python -m homl_rl tf-agents [--replay-buffer reverb|tf_uniform] [--iterations 20000] [--out DIR]
     python -m homl_rl breakout-tf-agents train --checkpoint-dir runs/breakout [--logdir DIR]
     python -m homl_rl breakout-tf-agents play --checkpoint-dir runs/breakout [--out breakout.gif]
@@ -121,6 +121,8 @@ def studies(args):
     from homl_rl.studies import FULL_GRIDS, FULL_SEEDS, QUICK_SEEDS, run_dqn_study
 
     use_book_style()
+    if args.lecture:
+        return lecture_studies(args)
     for parameter in args.parameter or list(FULL_GRIDS):
         values = FULL_GRIDS[parameter] if args.full else None
         seeds = FULL_SEEDS if args.full else QUICK_SEEDS
@@ -129,6 +131,48 @@ def studies(args):
                                       logdir=args.logdir)
         save_study(parameter, runs, results, args.out or FIGURES_DIR)
         print(f"made the {parameter} study ({len(runs)} runs)")
+    return 0
+
+
+def lecture_studies(args):
+    """``studies --lecture``: lecture 003's studies and grid search with the lecture's agent
+    (cached runs), each drawn as its registered figure is (into ``--out``)."""
+    import matplotlib.pyplot as plt
+
+    from homl_rl.cli import LECTURE_STUDIES
+    from homl_rl.dqn import DQNConfig
+    from homl_rl.figures import FIGURES, LECTURE_STUDY_FIGURES, save_figure
+    from homl_rl.figures.studies import plot_lecture_grid_search, plot_lecture_study
+    from homl_rl.lecture_dqn import STUDIES_N_EPISODES
+    from homl_rl.plotting import FIGURES_DIR
+    from homl_rl.runs import RunResult
+    from homl_rl.studies import (
+        LECTURE_GRID_SEARCH, LECTURE_GRID_SEEDS, LECTURE_GRIDS, LECTURE_QUICK_GRID_SEARCH,
+        LECTURE_QUICK_GRIDS, LECTURE_QUICK_SEEDS, LECTURE_SEEDS, run_lecture_study)
+
+    # --episodes' default is the chapter DQN's 600; the lecture's studies run N_EPISODES = 200
+    episodes = (STUDIES_N_EPISODES if args.config.n_episodes == DQNConfig().n_episodes
+                else args.config.n_episodes)
+    for name in args.parameter or LECTURE_STUDIES:
+        if name == "grid_search":
+            grid = LECTURE_GRID_SEARCH if args.full else LECTURE_QUICK_GRID_SEARCH
+            seeds = LECTURE_GRID_SEEDS if args.full else LECTURE_QUICK_SEEDS
+            fig_id, name_of_run = "lecture_grid_search_plot", "lecture_grid_search"
+        else:
+            grid = {name: (LECTURE_GRIDS if args.full else LECTURE_QUICK_GRIDS)[name]}
+            seeds = LECTURE_SEEDS if args.full else LECTURE_QUICK_SEEDS
+            fig_id, name_of_run = LECTURE_STUDY_FIGURES[name], f"lecture_{name}_study"
+        runs, results = run_lecture_study(grid, seeds, n_episodes=episodes, jobs=args.jobs,
+                                          progress=not args.quiet)
+        figure, data = (plot_lecture_grid_search(runs, results) if name == "grid_search"
+                        else plot_lecture_study(name, runs, results))
+        config = {"parameter": None if name == "grid_search" else name, "grid": grid,
+                  "seeds": list(seeds), "n_episodes": episodes, "seed": None}
+        save_figure(FIGURES[fig_id], figure, data,
+                    [RunResult(name_of_run, (runs, results), config, None)],
+                    args.out or FIGURES_DIR)
+        plt.close(figure)
+        print(f"made lecture 003's {name} study ({len(runs)} runs): {fig_id}")
     return 0
 
 

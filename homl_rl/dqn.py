@@ -349,6 +349,8 @@ def _per_step_variant(name, title, preset, env_id, n_steps):
 PER_STEP_VARIANTS = {variant.name: variant for variant in (
     _per_step_variant("keras_rl_dqn", "keras-rl2's DQNAgent (lecture 002)",
                       PRESETS["keras_rl_cartpole"], "CartPole-v0", 5000),
+    _per_step_variant("lecture_dqn", "lecture 003's DQN", PRESETS["lecture_dqn"], "CartPole-v0",
+                      None),
 )}
 """The per-step agents of the other texts, as rows of the same table. ``train_dqn(name)`` runs
 a row's preset through :func:`homl_rl.per_step_dqn.train_per_step` (a

@@ -19,13 +19,15 @@ inside the compiled training step, right after the optimizer's update, as keras-
 ``AdditionalUpdatesOptimizer`` does.
 """
 
+import copy
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from homl_rl.checks import (
     check_non_negative_int, check_positive_int, check_positive_number, check_unit_interval)
+from homl_rl.engines.dqn import DQNFastEngine
 from homl_rl.environments import make_env
 from homl_rl.keras_choices import (  # noqa: F401  (optimizer_names: part of this API)
     check_loss_name, check_optimizer_name, make_optimizer, optimizer_names)
@@ -40,6 +42,9 @@ steps, or episodes, or a soft update with ``tau`` after every training step."""
 
 EPSILON_SCHEDULES = ("constant", "linear", "exponential")
 EPSILON_UNITS = ("steps", "episodes")
+WEIGHT_INITS = ("keras", "torch")
+"""How the Q-network's Dense layers start: Keras' defaults (Glorot-uniform kernels, zero
+biases), or PyTorch's ``nn.Linear`` (kernel and bias uniform in +-1/sqrt(fan_in))."""
 
 
 def _check_choice(name, value, choices):
@@ -81,6 +86,19 @@ class PerStepDQNConfig:
     """draw a batch with replacement (else without, by ``random.sample``, once the buffer holds a batch)"""
     truncation_is_terminal: bool = False
     """no bootstrap after a time-limit cut either (gym < 0.26 and keras-rl2 read it as an end)"""
+    wait_for_batch: bool = False
+    """train only once the replay buffer holds a batch (lecture 003's ``len(replay_buffer) <
+    BATCH_SIZE``), in place of the warm-up rule (``warmup_steps`` must then be 0)"""
+    count_episodes_from_one: bool = False
+    """the hard copy by episodes counts finished episodes from 1: copy after the N-th, 2N-th...
+    episode (lecture 003's ``ep += 1`` then ``ep % N == 0``); else after the episodes of
+    0-based index 0, N, 2N... (the chapter's ``episode % N == 0``)"""
+    independent_target: bool = False
+    """the target network starts with its own random weights (lecture 003 builds two ``Net``s),
+    not a copy of the online network's"""
+    weight_init: str = "keras"
+    """``"keras"`` (Glorot-uniform kernels, zero biases) or ``"torch"`` (PyTorch's
+    ``nn.Linear``: kernels and biases uniform in +-1/sqrt(fan_in))"""
     loss: str = "huber"
     """``"huber"`` (with ``huber_delta``) or ``"mse"``, averaged over the batch"""
     huber_delta: float = 1.0
@@ -104,6 +122,13 @@ class PerStepDQNConfig:
     """decay length (linear) or time constant (exponential), in ``epsilon_unit``"""
     epsilon_unit: str = "steps"
     """what ``t`` counts in the schedule: ``"steps"`` or ``"episodes"``"""
+    eval_every: int = 0
+    """greedy evaluation (:func:`evaluate_greedy`) once ``(finished episodes + 1) % eval_every
+    == 0`` (lecture 003's ``(ep+1) % EVAL_EVERY``: after episodes 2, 5, 8... for 3); 0: never"""
+    eval_episodes: int = 5
+    """episodes of each evaluation (lecture 003's ``eval_dqn(n_sim=5)``), averaged"""
+    eval_stop_at: float = math.inf
+    """stop training once an evaluation's mean return reaches this (lecture 003's 199)"""
 
     def __post_init__(self):
         check_unit_interval("gamma", self.gamma)
@@ -112,8 +137,13 @@ class PerStepDQNConfig:
         check_non_negative_int("warmup_steps", self.warmup_steps)
         _check_choice("target_update", self.target_update, TARGET_UPDATES)
         check_unit_interval("tau", self.tau, zero=False)
-        for name in ("double", "dueling", "sample_with_replacement", "truncation_is_terminal"):
+        for name in ("double", "dueling", "sample_with_replacement", "truncation_is_terminal",
+                     "wait_for_batch", "count_episodes_from_one", "independent_target"):
             _check_bool(name, getattr(self, name))
+        if self.wait_for_batch and self.warmup_steps != 0:
+            raise ValueError(f"warmup_steps must be 0 with wait_for_batch (the buffer holding a "
+                             f"batch is the warm-up), got {self.warmup_steps}")
+        _check_choice("weight_init", self.weight_init, WEIGHT_INITS)
         check_loss_name(self.loss)
         check_positive_number("huber_delta", self.huber_delta)
         check_optimizer_name(self.optimizer)
@@ -130,6 +160,10 @@ class PerStepDQNConfig:
         check_unit_interval("epsilon_end", self.epsilon_end)
         check_positive_number("epsilon_decay", self.epsilon_decay)
         _check_choice("epsilon_unit", self.epsilon_unit, EPSILON_UNITS)
+        check_non_negative_int("eval_every", self.eval_every)
+        check_positive_int("eval_episodes", self.eval_episodes)
+        if not isinstance(self.eval_stop_at, (int, float)) or math.isnan(self.eval_stop_at):
+            raise ValueError(f"eval_stop_at must be a number, got {self.eval_stop_at!r}")
 
     def epsilon(self, step=0, episode=0):
         """The exploration rate at 0-based ``step`` (or ``episode``, by ``epsilon_unit``)."""
@@ -155,7 +189,27 @@ KERAS_RL_CARTPOLE = PerStepDQNConfig(
 ``Adam(1e-3)``, keras-rl2's defaults otherwise (gamma .99, batch 32, no Double DQN, loss
 ``0.5 * error ** 2``)."""
 
-PRESETS = {"keras_rl_cartpole": KERAS_RL_CARTPOLE}
+LECTURE_DQN = PerStepDQNConfig(
+    gamma=0.99, batch_size=256, buffer_capacity=16_384, warmup_steps=0, wait_for_batch=True,
+    train_interval=1, target_update="episodes", target_update_period=5,
+    count_episodes_from_one=True, independent_target=True, double=False, dueling=False,
+    sample_with_replacement=True, truncation_is_terminal=True, loss="mse", optimizer="adam",
+    learning_rate=0.05, hidden_layers=(128,), activation="relu", weight_init="torch",
+    epsilon_schedule="exponential", epsilon_start=1.0, epsilon_end=0.05, epsilon_decay=200,
+    epsilon_unit="episodes", eval_every=3, eval_episodes=5, eval_stop_at=199)
+"""Lecture 003's DQN on CartPole-v0 (:mod:`homl_rl.lecture_dqn` reads its loop): gamma .99,
+batch 256, a 16,384 ring buffer sampled with replacement, no update until it holds a batch,
+one update per step, ``Linear(4, 128)``-ReLU-``Linear(128, 2)`` with PyTorch's init and its
+own random target, Adam 0.05 on the MSE, a hard target copy after every 5th finished
+episode, epsilon ``0.05 + 0.95 exp(-episode / 200)``, no bootstrap at the 200-step cut
+(gym 0.21), ``eval_dqn(5)`` after episodes 2, 5, 8..., stopping at a mean of 199."""
+
+LECTURE_DQN_STUDIES = replace(LECTURE_DQN, target_update_period=32, learning_rate=0.1)
+"""The parameter set of lecture 003's studies: ``UPDATE_TARGET_EVERY = 32``,
+``LEARNING_RATE = 0.1`` (and ``N_EPISODES = 200``, a run's length)."""
+
+PRESETS = {"keras_rl_cartpole": KERAS_RL_CARTPOLE, "lecture_dqn": LECTURE_DQN,
+           "lecture_dqn_studies": LECTURE_DQN_STUDIES}
 """The named per-step agents (rows of :data:`homl_rl.dqn.VARIANTS`), by preset name."""
 
 
@@ -176,14 +230,27 @@ def dueling_head(model):
     return tf.keras.Model(inputs=model.inputs, outputs=q_values)
 
 
+def _initializers(fan_in, weight_init):
+    """The kernel and bias initializers of a Dense layer of ``fan_in`` inputs."""
+    if weight_init == "keras":
+        return {}
+    limit = 1 / math.sqrt(fan_in)  # PyTorch's nn.Linear.reset_parameters
+    return {"kernel_initializer": tf.keras.initializers.VarianceScaling(
+                1 / 3, mode="fan_in", distribution="uniform"),  # limit sqrt(3 * scale / fan_in)
+            "bias_initializer": tf.keras.initializers.RandomUniform(-limit, limit)}
+
+
 def build_per_step_q_network(input_shape, n_actions, config=PerStepDQNConfig()):
     """The Q-network of ``config``: Flatten, ``hidden_layers`` Dense layers, ``Dense(n_actions)``
-    (a dueling head in its place with ``config.dueling``)."""
+    (a dueling head in its place with ``config.dueling``), initialized by ``weight_init``."""
     input_shape = tuple(input_shape)
     layers = [tf.keras.layers.Flatten(input_shape=input_shape)]
-    layers += [tf.keras.layers.Dense(units, activation=config.activation)
-               for units in config.hidden_layers]
-    layers.append(tf.keras.layers.Dense(n_actions))
+    fan_in = math.prod(input_shape)
+    for units in config.hidden_layers:
+        layers.append(tf.keras.layers.Dense(units, activation=config.activation,
+                                            **_initializers(fan_in, config.weight_init)))
+        fan_in = units
+    layers.append(tf.keras.layers.Dense(n_actions, **_initializers(fan_in, config.weight_init)))
     model = tf.keras.Sequential(layers)
     return dueling_head(model) if config.dueling else model
 
@@ -207,7 +274,7 @@ class PerStepDQN:
     ``replay_buffer`` (anything with ``append``, ``__len__`` and
     ``sample(batch_size, replace)`` returning :class:`Experiences`) to a
     :class:`NumpyReplayBuffer` of ``buffer_capacity``. The target network is a clone of the
-    model with its weights.
+    model with its weights (with ``independent_target``: a clone with its own fresh weights).
     """
 
     def __init__(self, config=PerStepDQNConfig(), n_actions=None, input_shape=None, model=None,
@@ -224,8 +291,9 @@ class PerStepDQN:
         self.n_actions = int(model.output.shape[-1])
         if n_actions is not None and n_actions != self.n_actions:
             raise ValueError(f"the model outputs {self.n_actions} Q-values, but n_actions is {n_actions}")
-        self.target = tf.keras.models.clone_model(model)
-        self.target.set_weights(model.get_weights())
+        self.target = tf.keras.models.clone_model(model)  # fresh weights, drawn now
+        if not config.independent_target:
+            self.target.set_weights(model.get_weights())
         self.optimizer = optimizer or make_optimizer(config.optimizer, config.learning_rate)
         self.replay_buffer = (NumpyReplayBuffer(config.buffer_capacity) if replay_buffer is None
                               else replay_buffer)
@@ -233,6 +301,8 @@ class PerStepDQN:
         """training steps run so far"""
         self._train_step = tf.function(self._train_step_graph)
         self._q_values = tf.function(lambda states: self.model(states))
+        self.engine = DQNFastEngine()
+        """the evaluations' exact fast greedy actions (:meth:`greedy_policy`)"""
 
     # acting
     def q_values(self, states):
@@ -241,11 +311,26 @@ class PerStepDQN:
 
     def act(self, state, epsilon=0.0):
         """Epsilon-greedy action, drawn as keras-rl2's ``EpsGreedyQPolicy`` does:
-        ``np.random.uniform() < epsilon`` -> ``np.random.randint(0, n_actions)``, else argmax."""
-        q_values = self.q_values(np.asarray(state)[None])[0]
+        ``np.random.uniform() < epsilon`` -> ``np.random.randint(0, n_actions)``, else argmax
+        (the Q-values are computed only then: they draw no random number)."""
         if epsilon > 0 and np.random.uniform() < epsilon:
             return int(np.random.randint(0, self.n_actions))
-        return int(np.argmax(q_values))
+        return self.greedy_action(state)
+
+    def greedy_action(self, state):
+        """The online network's argmax action for one ``state`` (its compiled Q-values)."""
+        return int(np.argmax(self.q_values(np.asarray(state)[None])[0]))
+
+    def greedy_policy(self):
+        """``policy(state) -> action``, the same actions as :meth:`greedy_action` while the
+        weights stay as they are now (an evaluation): the fast engine's NumPy forward pass of
+        the weights read once, trusted where float32's rounding provably cannot change the
+        argmax, else the compiled call (:class:`homl_rl.engines.dqn.DQNFastEngine`)."""
+        self.engine.weights_changed(self.model)  # read the current weights on the first call
+
+        def policy(state):
+            return int(self.engine.greedy_action(self.model, np.asarray(state, np.float32)))
+        return policy
 
     # learning
     def observe(self, state, action, reward, next_state, done, truncated=False):
@@ -315,20 +400,25 @@ class PerStepDQN:
         self.target.set_weights(self.model.get_weights())
 
     def after_step(self, step):
-        """After the step of 0-based index ``step`` was stored: train if past the warm-up and on
-        the interval, then the hard copy by steps if due. Returns the metrics, or ``None``."""
+        """After the step of 0-based index ``step`` was stored: train if past the warm-up (or,
+        with ``wait_for_batch``, once the buffer holds a batch) and on the interval, then the
+        hard copy by steps if due. Returns the metrics, or ``None``."""
         config = self.config
         metrics = None
-        if step > config.warmup_steps and step % config.train_interval == 0:
+        ready = (len(self.replay_buffer) >= config.batch_size if config.wait_for_batch
+                 else step > config.warmup_steps)
+        if ready and step % config.train_interval == 0:
             metrics = self.train()
         if config.target_update == "steps" and step % config.target_update_period == 0:
             self.update_target()
         return metrics
 
     def after_episode(self, episode):
-        """After the episode of 0-based index ``episode``: the hard copy by episodes if due."""
+        """After the episode of 0-based index ``episode``: the hard copy by episodes if due
+        (counted from 0, or from 1 with ``count_episodes_from_one``)."""
+        count = episode + 1 if self.config.count_episodes_from_one else episode
         if (self.config.target_update == "episodes"
-                and episode % self.config.target_update_period == 0):
+                and count % self.config.target_update_period == 0):
             self.update_target()
 
 
@@ -345,6 +435,30 @@ class PerStepHistory:
     """the loss of every training step, in order"""
     n_steps: int = 0
     """environment steps played"""
+    eval_returns: list = field(default_factory=list)
+    """mean greedy return of each evaluation (``eval_every``)"""
+    eval_after: list = field(default_factory=list)
+    """finished episodes at each evaluation"""
+    stopped_early: bool = False
+    """whether an evaluation reached ``eval_stop_at`` (or the callback stopped the run)"""
+
+
+def evaluate_greedy(agent, env, n_episodes=5):
+    """Monte-Carlo evaluation of the greedy policy (:meth:`PerStepDQN.greedy_policy`): the sum of rewards of each of ``n_episodes``
+    episodes played on a ``deepcopy`` of ``env`` (so the training environment's random state
+    is untouched; the copy's resets continue from it, unseeded). A NumPy array."""
+    check_positive_int("n_episodes", n_episodes)
+    policy = agent.greedy_policy()
+    env_copy = copy.deepcopy(env)
+    returns = np.zeros(n_episodes)
+    for index in range(n_episodes):
+        state, _ = env_copy.reset()
+        done = False
+        while not done:
+            state, reward, terminated, truncated, _ = env_copy.step(policy(state))
+            returns[index] += reward
+            done = terminated or truncated
+    return returns
 
 
 def train_per_step(agent, env, n_steps=None, n_episodes=None, *, seed=None, callback=None,
@@ -354,8 +468,10 @@ def train_per_step(agent, env, n_steps=None, n_episodes=None, *, seed=None, call
 
     Each step: act epsilon-greedily (the config's schedule), step the environment, store the
     experience, :meth:`PerStepDQN.after_step`. Each episode's end:
-    :meth:`PerStepDQN.after_episode`, then ``callback(agent, episode, history)`` — which may
-    return ``True`` to stop. The first reset gets ``seed`` (``None``: not reseeded).
+    :meth:`PerStepDQN.after_episode`; the greedy evaluation if due (``eval_every``: its mean
+    return goes to ``history.eval_returns``, and reaching ``eval_stop_at`` stops the run);
+    then ``callback(agent, episode, history)`` — which may return ``True`` to stop. The first
+    reset gets ``seed`` (``None``: not reseeded).
     """
     if n_steps is None and n_episodes is None:
         raise ValueError("give n_steps or n_episodes (or both)")
@@ -397,7 +513,15 @@ def train_per_step(agent, env, n_steps=None, n_episodes=None, *, seed=None, call
                 bar.update(1)
             bar.set_postfix(episode=episode + 1, ret=f"{episode_return:.0f}", refresh=False)
             episode += 1
+            if config.eval_every and (episode + 1) % config.eval_every == 0:
+                history.eval_returns.append(float(np.mean(
+                    evaluate_greedy(agent, env, config.eval_episodes))))
+                history.eval_after.append(episode)
+                if history.eval_returns[-1] >= config.eval_stop_at:
+                    history.stopped_early = True
+                    break
             if callback is not None and callback(agent, episode - 1, history):
+                history.stopped_early = True
                 break
     finally:
         bar.close()

@@ -376,6 +376,32 @@ def study_config(parameter):
             "n_episodes": 600, "seed": None}
 
 
+def train_lecture_study_run(config, progress):
+    """One lecture study, or the grid search, with the lecture's agent (every value x seed,
+    each run cached on disk): ``(runs, results)``."""
+    from homl_rl.studies import run_lecture_study  # studies imports this module for run_study
+
+    return run_lecture_study(config["grid"], config["seeds"], n_episodes=config["n_episodes"],
+                             progress=progress)
+
+
+def lecture_study_config(parameter):
+    """The quick grid of a lecture study (``parameter``), or of the grid search (``None``):
+    what ``make figures`` runs."""
+    from homl_rl.studies import (  # studies imports this module
+        LECTURE_QUICK_GRID_SEARCH, LECTURE_QUICK_GRIDS, LECTURE_QUICK_SEEDS)
+    from homl_rl.lecture_dqn import STUDIES_N_EPISODES
+
+    grid = (LECTURE_QUICK_GRID_SEARCH if parameter is None
+            else {parameter: LECTURE_QUICK_GRIDS[parameter]})
+    return {"parameter": parameter, "grid": grid, "seeds": list(LECTURE_QUICK_SEEDS),
+            "n_episodes": STUDIES_N_EPISODES, "seed": None}
+
+
+LECTURE_STUDY_PARAMETERS = ("buffer_capacity", "target_update_period", "batch_size")
+"""The lecture's three studies (lecture 003's agent), by the parameter each varies."""
+
+
 def _tf_agents_config(name):
     """The config of a TF-Agents run (read when the run is made: TF-Agents loads only then)."""
     from homl_rl.tf_agents_pipeline.breakout import AGENT_RUN
@@ -402,6 +428,11 @@ RUNS = {spec.name: spec for spec in [
     *(RunSpec(f"{parameter}_study", train_study_run,
               functools.partial(study_config, parameter))
       for parameter in ("replay_buffer_size", "target_update_period", "batch_size")),
+    *(RunSpec(f"lecture_{parameter}_study", train_lecture_study_run,
+              functools.partial(lecture_study_config, parameter))
+      for parameter in LECTURE_STUDY_PARAMETERS),
+    RunSpec("lecture_grid_search", train_lecture_study_run,
+            functools.partial(lecture_study_config, None)),
     RunSpec("tf_agents_tutorial", train_tutorial_run,
             functools.partial(_tf_agents_config, "tf_agents_tutorial")),
     RunSpec("comparison", train_comparison_run, functools.partial(_tf_agents_config, "comparison")),
@@ -411,5 +442,6 @@ RUNS = {spec.name: spec for spec in [
 """The named runs, ``{name: RunSpec}``: the four DQN variants (by their names),
 ``policy_gradients``, ``lander``, ``imitation``, ``keras_rl_cartpole`` (lecture 002's
 keras-rl2 cells, seed 0), the three DQN studies
-(``<parameter>_study``), ``breakout_short``, ``tf_agents_tutorial``,
+(``<parameter>_study``), lecture 003's three studies and grid search with its own agent
+(``lecture_<parameter>_study``, ``lecture_grid_search``), ``breakout_short``, ``tf_agents_tutorial``,
 ``comparison`` and ``breakout_tf_agents_long`` (TF-Agents' configs are read when run)."""

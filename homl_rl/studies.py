@@ -1,7 +1,16 @@
-"""The DQN lecture's experiments (seed ``003_…``), done with our Keras DQN.
+"""The DQN lecture's experiments (lecture 003), with two agents.
 
-- Hyper-parameter studies: replay-buffer capacity, target-update period, batch size,
-  several seeds per value. Every run is one call of a module-level, global-state-free
+- **The lecture's studies with the lecture's agent** (:mod:`homl_rl.lecture_dqn`, its
+  studies' parameter set, 200 episodes a run): buffer capacity, target-update period (in
+  episodes) and batch size over the lecture's grids (7 values x 3 seeds, :data:`LECTURE_GRIDS`),
+  and the exercise's grid search over buffer capacity x target-update period (4 x 4 values,
+  2 seeds, :data:`LECTURE_GRID_SEARCH`): :func:`run_lecture_study`. Each run gives the
+  lecture's ``run_one`` record: episodes taken (to the 199 evaluation, or 200), final score,
+  the loss of every step and the evaluations' mean returns.
+- **The same three studies with the chapter's fixed-Q-targets DQN** (one training step per
+  episode, 600 episodes): :func:`run_dqn_study`. Its agent is another one and may well reach
+  another conclusion; its figures say so.
+- Hyper-parameter studies run the same way: several seeds per value. Every run is one call of a module-level, global-state-free
   function, so runs go to separate processes (``jobs``), and each finished run is
   cached on disk (:func:`homl_rl.runs.run_study`) under a key made of its parameters,
   seed, code and stack: an interrupted study picks up where it stopped, and a changed
@@ -17,13 +26,15 @@ single-machine version of that map. The studies' figures are drawn by
 :mod:`homl_rl.figures.studies`.
 """
 
+import itertools
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from homl_rl import dqn
+from homl_rl import dqn, lecture_dqn, per_step_dqn
 from homl_rl.dqn import train_dqn
+from homl_rl.lecture_dqn import STUDIES_N_EPISODES, run_one
 from homl_rl.runs import run_study
 from homl_rl.summaries import check_logdir, has_events, summaries
 
@@ -32,19 +43,26 @@ CACHE_DIR = Path(".cache") / "studies"
 
 
 def expand_grid(grid, seeds, fixed=None):
-    """Every run of a study: one per (value of the studied parameter, seed).
+    """Every run of a study: one per (combination of the parameters' values, seed).
 
-    ``grid`` maps one parameter name to its values, e.g. ``{"batch_size": [16, 32, 64]}``.
+    ``grid`` maps each varied parameter's name to its values, e.g.
+    ``{"batch_size": [16, 32, 64]}`` (a one-parameter study), or
+    ``{"buffer_capacity": [500, 100000], "target_update_period": [3, 200]}`` (a grid search:
+    every combination, the first parameter varying slowest).
     """
-    if len(grid) != 1:
-        raise ValueError(f"a study varies exactly one parameter, got {list(grid)}")
-    (name, values), = grid.items()
-    values, seeds = list(values), list(seeds)
-    if not values:
-        raise ValueError(f"the grid of {name!r} is empty")
+    if not grid:
+        raise ValueError("a grid needs at least one parameter (a study varies exactly one "
+                         "parameter, a grid search several), got none")
+    seeds = list(seeds)
+    for name, values in grid.items():
+        if not list(values):
+            raise ValueError(f"the grid of {name!r} is empty")
     if not seeds:
         raise ValueError("a study needs at least one seed")
-    return [dict(fixed or {}, **{name: value, "seed": seed}) for value in values for seed in seeds]
+    names = list(grid)
+    return [dict(fixed or {}, **dict(zip(names, combination)), seed=seed)
+            for combination in itertools.product(*(list(grid[name]) for name in names))
+            for seed in seeds]
 
 
 def q_value_grid(q_values_fn, cart_position=0.0, cart_velocity=0.0, n_angles=100,
@@ -175,3 +193,64 @@ def run_dqn_study(parameter, values=None, seeds=QUICK_SEEDS, n_episodes=600, job
             log_study_run(run_logdir(logdir, parameter, runs[index]), result)
     return runs, run_study(dqn_study_run, runs, jobs=jobs, cache_dir=cache_dir, progress=progress,
                            sources=(sys.modules[__name__], dqn), on_result=on_result)
+
+
+# --- the lecture's studies with the lecture's agent -----------------------------------------------
+
+LECTURE_GRIDS = {
+    "buffer_capacity": [int(i) for i in np.linspace(500, 100000, 7)],
+    "target_update_period": [int(i) for i in np.linspace(3, 200, 7)],
+    "batch_size": [int(i) for i in np.linspace(10, 1000, 7)],
+}
+"""The lecture's grids: ``int(i) for i in np.linspace(...)`` with 7 values each (the target
+update period in episodes)."""
+
+LECTURE_SEEDS = (0, 1, 2)
+"""``nbr_each = 3``: three runs per value (our seeds 0, 1, 2)."""
+
+LECTURE_GRID_SEARCH = {
+    "buffer_capacity": [int(i) for i in np.linspace(500, 100000, 4)],
+    "target_update_period": [int(i) for i in np.linspace(3, 200, 4)],
+}
+"""The exercise's grid search: buffer capacity x target-update period, 4 x 4 values (each
+range's ends and two values between)."""
+
+LECTURE_GRID_SEEDS = (0, 1)
+
+LECTURE_QUICK_GRIDS = {
+    "buffer_capacity": [500, 50250, 100000],
+    "target_update_period": [3, 35, 200],
+    "batch_size": [10, 340, 1000],
+}
+"""What ``make figures`` runs: three values of each full grid (its ends and its middle, or
+the value next to the studies' 32 for the target period), so the runs are shared with it."""
+
+LECTURE_QUICK_SEEDS = (0,)
+
+LECTURE_QUICK_GRID_SEARCH = {"buffer_capacity": [500, 100000], "target_update_period": [3, 200]}
+
+LECTURE_LABELS = {"buffer_capacity": "buffer capacity",
+                  "target_update_period": "update target every (episodes)",
+                  "batch_size": "batch size"}
+
+
+def lecture_study_run(seed, n_episodes=STUDIES_N_EPISODES, **hyperparameters):
+    """One run of a lecture study: the lecture's ``run_one()`` with its studies' parameter set
+    (:data:`homl_rl.per_step_dqn.LECTURE_DQN_STUDIES`) and ``hyperparameters`` changed. No
+    global state; JSON-able parameters and result."""
+    return run_one(seed=seed, n_episodes=n_episodes, preset="lecture_dqn_studies",
+                   **hyperparameters)
+
+
+def run_lecture_study(grid, seeds=LECTURE_SEEDS, n_episodes=STUDIES_N_EPISODES, jobs=None,
+                      cache_dir=CACHE_DIR, progress=True):
+    """Run a lecture study: ``grid`` maps one parameter of :data:`LECTURE_GRIDS` (or both of
+    :data:`LECTURE_GRID_SEARCH`) to its values; every combination x ``seeds``, each run
+    cached as it finishes, ``jobs`` processes. Returns ``(runs, results)``."""
+    unknown = sorted(set(grid) - set(LECTURE_GRIDS))
+    if unknown:
+        raise ValueError(f"a lecture study varies {', '.join(LECTURE_GRIDS)}, got {unknown}")
+    runs = expand_grid(grid, seeds, fixed={"n_episodes": n_episodes})
+    return runs, run_study(lecture_study_run, runs, jobs=jobs, cache_dir=cache_dir,
+                           progress=progress,
+                           sources=(lecture_dqn, per_step_dqn))

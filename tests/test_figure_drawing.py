@@ -31,6 +31,13 @@ def tiny_configs():
     for parameter in ("replay_buffer_size", "target_update_period", "batch_size"):
         configs[f"{parameter}_study"] = {"parameter": parameter, "values": [8, 16],
                                          "seeds": [0], "n_episodes": 12, "seed": None}
+    for parameter, values in (("buffer_capacity", [300]), ("target_update_period", [1]),
+                              ("batch_size", [8]), (None, None)):  # one run: no worker process
+        grid = ({"buffer_capacity": [300], "target_update_period": [1]}
+                if parameter is None else {parameter: values})
+        name = "lecture_grid_search" if parameter is None else f"lecture_{parameter}_study"
+        configs[name] = {"parameter": parameter, "grid": grid, "seeds": [0], "n_episodes": 4,
+                         "seed": None}
     configs["breakout_short"] = dict(
         RUNS["breakout_short"].config, n_steps=240, replay_capacity=200, batch_size=8,
         training_starts=40, epsilon_decay_steps=200, target_update_period=40, eval_interval=120,

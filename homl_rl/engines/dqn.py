@@ -102,7 +102,7 @@ def _dense_with_bound(layer, h, err):
 
 
 def _numpy_layer(layer, activation):
-    W, b = (np.asarray(w, dtype=np.float64) for w in layer.get_weights())
+    W, b = (np.asarray(w.numpy(), dtype=np.float64) for w in layer.weights)  # get_weights' values
     n = W.shape[0] + 1
     gamma = n * FLOAT32_UNIT_ROUNDOFF / (1 - n * FLOAT32_UNIT_ROUNDOFF)
     return W, b, np.abs(W), gamma * np.abs(b), gamma, _ACTIVATIONS.get(activation)
@@ -113,7 +113,7 @@ def numpy_forward(model):
 
     Returns ``forward(state) -> (Q_values, error_bound)`` for the networks built by
     :func:`homl_rl.dqn.build_q_network` (any ``Sequential`` of elu/relu/linear ``Dense``
-    layers) and :func:`homl_rl.dqn.build_dueling_q_network` (whose layers it was told of by
+    layers, and ``Flatten`` layers, as :func:`homl_rl.per_step_dqn.build_per_step_q_network`'s) and :func:`homl_rl.dqn.build_dueling_q_network` (whose layers it was told of by
     :func:`remember_dueling_layers`); ``error_bound`` bounds how far TF's float32 Q-values
     can be from these. The weights are read once: rebuild after they change.
     """
@@ -139,6 +139,9 @@ def numpy_forward(model):
         return None
     layers = []
     for layer in model.layers:
+        if isinstance(layer, tf.keras.layers.Flatten):
+            layers.append(None)  # one state's values in order: ravel
+            continue
         activation = getattr(getattr(layer, "activation", None), "__name__", None)
         if (not isinstance(layer, tf.keras.layers.Dense) or not layer.use_bias
                 or activation not in ("elu", "relu", "linear")):
@@ -149,7 +152,10 @@ def numpy_forward(model):
         h = np.asarray(state, dtype=np.float64)
         err = np.zeros_like(h)
         for layer in layers:
-            h, err = _dense_with_bound(layer, h, err)
+            if layer is None:
+                h, err = h.ravel(), err.ravel()
+            else:
+                h, err = _dense_with_bound(layer, h, err)
         return h, err
 
     return forward

@@ -68,7 +68,13 @@ DQN_VARIANT_TITLES = {"dqn": "Figure 18–10: DQN", "fixed_q_targets": "fixed Q-
 STUDY_FIGURES = {"replay_buffer_size": "buffer_size_study_plot",
                  "target_update_period": "target_update_study_plot",
                  "batch_size": "batch_size_study_plot"}
-"""The figure of each DQN study (by the parameter it varies)."""
+"""The figure of each DQN study (by the parameter it varies), with the chapter's
+fixed-Q-targets DQN."""
+
+LECTURE_STUDY_FIGURES = {"buffer_capacity": "lecture_buffer_capacity_study_plot",
+                         "target_update_period": "lecture_target_update_study_plot",
+                         "batch_size": "lecture_batch_size_study_plot"}
+"""The figure of each of lecture 003's studies with the lecture's own DQN."""
 
 
 def _specs():
@@ -120,12 +126,23 @@ def _specs():
                    "cumulative regret vs pulls: Thompson sampling vs epsilon-greedy (500 runs)",
                    "figure", F + "bandits", "bandit_regret_plot"),
     ]
-    for parameter, fig_id in STUDY_FIGURES.items():
-        specs.append(FigureSpec(
-            fig_id, f"study of the {parameter.replace('_', ' ')} (quick grid: each range's ends "
-                    "and the notebook's value, 2 seeds; full grid: `homl-rl studies --full`)",
-            "figure", F + "studies", "study_plot", (f"{parameter}_study",)))
+    studies = (  # (figures, agent, quick grid, full grid's command, drawing function, run prefix)
+        (STUDY_FIGURES, "the chapter's fixed-Q-targets DQN", "each range's ends and the "
+         "notebook's value, 2 seeds", "`homl-rl studies --full`", "study_plot", ""),
+        (LECTURE_STUDY_FIGURES, "lecture 003's own DQN (losses, rewards, score, episodes "
+         "taken)", "3 values, seed 0", "`homl-rl studies --lecture --full`",
+         "lecture_study_plot", "lecture_"))
+    for figures, agent, quick, full, function, prefix in studies:
+        for parameter, fig_id in figures.items():
+            specs.append(FigureSpec(
+                fig_id, f"study of the {parameter.replace('_', ' ')} with {agent} (quick grid: "
+                        f"{quick}; full grid: {full})",
+                "figure", F + "studies", function, (f"{prefix}{parameter}_study",)))
     specs += [
+        FigureSpec("lecture_grid_search_plot", "lecture 003's grid search with the lecture's "
+                   "own DQN: mean score and episodes taken over buffer capacity x target update "
+                   "period (quick grid: 2 x 2, seed 0; full: 4 x 4, 2 seeds)",
+                   "figure", F + "studies", "lecture_grid_search_plot", ("lecture_grid_search",)),
         FigureSpec("q_value_heatmap_plot", "the trained DQN's Q-values over pole angle x angular "
                    "velocity, their difference and the greedy action",
                    "figure", F + "studies", "q_value_heatmap_plot", ("dqn",)),

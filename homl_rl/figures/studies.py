@@ -1,14 +1,22 @@
 """The DQN lecture's figures: the hyper-parameter studies, the Q-value heat maps and the
-epsilon action histograms."""
+epsilon action histograms.
+
+Which agent each shows: ``lecture_*_study_plot`` and ``lecture_grid_search_plot`` — the
+lecture's own DQN (:mod:`homl_rl.lecture_dqn`, its studies' parameter set), drawn as the
+lecture draws them (:func:`plot_lecture_study`, :func:`plot_lecture_grid_search`);
+``*_study_plot`` — the same three studies with the chapter's fixed-Q-targets DQN
+(:func:`plot_study`), a different agent (one training step per episode); the heat maps and
+the histograms — the chapter's DQN of Figure 18-10."""
 
 import matplotlib.pyplot as plt
 import numpy as np
 
 from homl_rl.figures import FIGURES, STUDY_FIGURES, save_figure
 from homl_rl.runs import RunResult
+from homl_rl.lecture_dqn import EVAL_EVERY, REWARD_THRESHOLD
 from homl_rl.studies import (
-    CONVERGENCE_THRESHOLD, CONVERGENCE_WINDOW, LABELS, SCORE_EPISODES, STUDY_VARIANT,
-    epsilon_action_counts, q_value_grid)
+    CONVERGENCE_THRESHOLD, CONVERGENCE_WINDOW, LABELS, LECTURE_LABELS, SCORE_EPISODES,
+    STUDY_VARIANT, epsilon_action_counts, q_value_grid)
 
 
 def plot_study(parameter, runs, results):
@@ -111,3 +119,115 @@ def epsilon_actions_plot(run):
         ax.set_ylim(0, 100)
     return fig, {"state": state, "n_draws": 100, "seed": 42,
                  "counts": {str(e): c for e, c in counts.items()}}
+
+
+# --- the lecture's studies, with the lecture's agent ----------------------------------------------
+
+def _runs_by(runs, results, names):
+    """``{values of names: [results]}`` in the runs' order."""
+    groups = {}
+    for run, result in zip(runs, results):
+        groups.setdefault(tuple(run[name] for name in names), []).append(result)
+    return groups
+
+
+def _record(run, result):
+    return {"seed": run["seed"], "episode_takens": result["episode_takens"],
+            "score": result["score"], "n_steps": result["n_steps"],
+            "reached_threshold": bool(result["rewards"]) and result["rewards"][-1] >= REWARD_THRESHOLD,
+            "rewards": result["rewards"]}
+
+
+def plot_lecture_study(parameter, runs, results):
+    """The lecture's plots of one study (lecture 003's agent): the loss of every step over time
+    (log scale), the evaluations' mean return over training per value (mean over seeds, log
+    scale), the final score and the episodes taken against the value (mean and spread over
+    seeds); and their data (no losses: the runs' cache holds them)."""
+    groups = _runs_by(runs, results, (parameter,))
+    values = [key[0] for key in groups]
+    colors = plt.cm.viridis(np.linspace(0, 0.9, len(values)))
+    fig, axes = plt.subplots(2, 2, figsize=(14, 10))
+    for color, (key, value_results) in zip(colors, groups.items()):
+        for index, result in enumerate(value_results):
+            losses = np.asarray(result["losses"], dtype=float)
+            finite = np.flatnonzero(np.isfinite(losses))
+            axes[0, 0].scatter(finite, losses[finite], s=1, alpha=0.3, color=color,
+                               label=str(key[0]) if index == 0 else None, rasterized=True)
+        length = max(len(result["rewards"]) for result in value_results)
+        curves = np.full((len(value_results), length), np.nan)
+        for row, result in zip(curves, value_results):
+            row[:len(result["rewards"])] = result["rewards"]
+        episodes = EVAL_EVERY * np.arange(1, length + 1)  # evaluations after episodes 3, 6, ...
+        axes[0, 1].plot(episodes, np.nanmean(curves, axis=0), color=color, label=str(key[0]))
+    if any(np.isfinite(result["losses"]).any() for result in results):
+        axes[0, 0].set_yscale("log")
+    else:
+        axes[0, 0].text(0.5, 0.5, "no training step yet", ha="center", transform=axes[0, 0].transAxes)
+    axes[0, 0].set_xlabel("environment step")
+    axes[0, 0].set_ylabel("loss")
+    axes[0, 0].set_title(f"Losses over time for different values of {LECTURE_LABELS[parameter]}",
+                         fontsize=12)
+    axes[0, 0].legend(title=LECTURE_LABELS[parameter], fontsize=9, markerscale=8)
+    axes[0, 1].set_yscale("log")
+    axes[0, 1].set_xlabel("episode")
+    axes[0, 1].set_ylabel(f"mean return of eval_dqn() (every {EVAL_EVERY} episodes)")
+    axes[0, 1].set_title("Reward over time (mean over seeds)", fontsize=12)
+    axes[0, 1].legend(title=LECTURE_LABELS[parameter], fontsize=9)
+    for ax, key, label in ((axes[1, 0], "score", "score (final eval_dqn())"),
+                           (axes[1, 1], "episode_takens", "episodes taken (to 199, or all)")):
+        samples = [[result[key] for result in value_results] for value_results in groups.values()]
+        ax.errorbar(values, [np.mean(s) for s in samples], yerr=[np.std(s) for s in samples],
+                    marker="o", capsize=4)
+        ax.set_xlabel(LECTURE_LABELS[parameter])
+        ax.set_ylabel(label)
+    axes[1, 0].set_ylim(0, 205)
+    for ax in axes.ravel():
+        ax.grid(True)
+    n_episodes = runs[0]["n_episodes"]
+    return fig, {"parameter": parameter, "agent": "lecture 003's DQN (studies' parameter set)",
+                 "values": values, "seeds": sorted({run["seed"] for run in runs}),
+                 "n_episodes": n_episodes,
+                 "runs": {str(key[0]): [_record(run, result) for run, result in zip(runs, results)
+                                        if run[parameter] == key[0]] for key in groups}}
+
+
+def lecture_study_plot(study):
+    """A lecture study's figure (``study``: a ``lecture_<parameter>_study`` run)."""
+    runs, results = study.result
+    return plot_lecture_study(study.config["parameter"], runs, results)
+
+
+def plot_lecture_grid_search(runs, results, rows="buffer_capacity", columns="target_update_period"):
+    """The exercise's grid search (lecture 003's agent): heat maps of the mean final score and
+    of the mean episodes taken over ``rows`` x ``columns`` (mean over seeds); and their data."""
+    groups = _runs_by(runs, results, (rows, columns))
+    row_values = list(dict.fromkeys(key[0] for key in groups))
+    column_values = list(dict.fromkeys(key[1] for key in groups))
+    fig, axes = plt.subplots(1, 2, figsize=(14, 5.5))
+    data = {"rows": rows, "columns": columns, "row_values": row_values,
+            "column_values": column_values, "seeds": sorted({run["seed"] for run in runs}),
+            "n_episodes": runs[0]["n_episodes"], "agent": "lecture 003's DQN (studies' parameter set)"}
+    for ax, key, title, cmap in ((axes[0], "score", "mean score (final eval_dqn())", "viridis"),
+                                 (axes[1], "episode_takens", "mean episodes taken", "viridis_r")):
+        table = np.array([[np.mean([result[key] for result in groups[(row, column)]])
+                           for column in column_values] for row in row_values])
+        image = ax.imshow(table, cmap=cmap, origin="lower", aspect="auto")
+        for (i, j), value in np.ndenumerate(table):
+            ax.text(j, i, f"{value:.0f}", ha="center", va="center", fontsize=11,
+                    color="w" if (value < table.mean()) == (cmap == "viridis") else "k")
+        ax.set_xticks(range(len(column_values)), [str(v) for v in column_values])
+        ax.set_yticks(range(len(row_values)), [str(v) for v in row_values])
+        ax.set_xlabel(LECTURE_LABELS[columns])
+        ax.set_ylabel(LECTURE_LABELS[rows])
+        ax.set_title(title, fontsize=12)
+        fig.colorbar(image, ax=ax)
+        data[key] = table
+    data["runs"] = [dict(_record(run, result), **{rows: run[rows], columns: run[columns]})
+                    for run, result in zip(runs, results)]
+    return fig, data
+
+
+def lecture_grid_search_plot(study):
+    """The grid search's figure (``study``: the ``lecture_grid_search`` run)."""
+    runs, results = study.result
+    return plot_lecture_grid_search(runs, results)
