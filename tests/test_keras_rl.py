@@ -79,6 +79,23 @@ def test_target_model_update_below_one_is_soft_and_from_one_a_hard_copy_every_n_
         make_dqn(target_model_update=-1)
 
 
+def test_the_soft_update_blends_in_the_online_weights_of_before_the_training_step():
+    """keras-rl2's soft update runs in its TF1 graph beside Adam's update, which its reads of the
+    online weights do not wait for: the target moves toward the weights the step started from."""
+    dqn = make_dqn(target_model_update=0.25, nb_steps_warmup=1000)  # fit stores, never trains
+    quietly(dqn.fit, FixedLengthEnv(5), nb_steps=20, verbose=0)
+    dqn.target_model.set_weights([0.5 * weight for weight in dqn.model.get_weights()])
+    online, target = dqn.model.get_weights(), dqn.target_model.get_weights()
+    dqn.core.train()
+    updated = dqn.model.get_weights()
+    assert not np.allclose(updated[0], online[0])  # the step moved the online weights
+    for new, old, weight in zip(dqn.target_model.get_weights(), target, online):
+        np.testing.assert_allclose(new, 0.75 * old + 0.25 * weight, rtol=1e-6, atol=1e-7)
+    assert not np.allclose(dqn.target_model.get_weights()[0], 0.75 * target[0] + 0.25 * updated[0])
+    assert dqn.core.config.soft_update_weights == "previous"
+    assert make_dqn(target_model_update=4).core.config.soft_update_weights == "updated"  # unused
+
+
 def test_hard_copy_every_n_steps_during_fit():
     dqn = make_dqn(target_model_update=4, nb_steps_warmup=1000)  # no training: the copy shows
     copies = []
