@@ -296,12 +296,17 @@ def test_lecture_run_is_deterministic_at_a_seed():
 # --- lecture 002's example, seeds 0, 1, 2 ---------------------------------------------------------
 
 LECTURE_TEST_AFTER = {  # our runs of examples/keras_rl_cartpole.py; the same on both stacks
-    "reference": {0: [142, 149, 143, 148, 154], 1: [132, 124, 121, 146, 152], 2: [200] * 5},
-    "current": {0: [142, 149, 143, 148, 154], 1: [132, 124, 121, 146, 152], 2: [200] * 5},
+    "reference": {0: [139, 140, 137, 132, 140], 1: [170, 132, 159, 154, 136],
+                  2: [179, 200, 200, 191, 171]},
+    "current": {0: [139, 140, 137, 132, 140], 1: [170, 132, 159, 154, 136],
+                2: [179, 200, 200, 191, 171]},
 }
 """The five greedy test episodes after ``fit`` (our runs, reference stack (Python 3.11, TF
-2.15.1) and current stack (3.12, TF 2.21 + tf_keras), seeds 0, 1, 2). The lecture's printout
-was 157, 140, 134, 200, 143 (mean 154.8); ours have means 147.2, 135.0 and 200.0."""
+2.15.1) and current stack (3.12, TF 2.21 + tf_keras), seeds 0, 1, 2, with the soft update
+blending in the online weights of before each training step, as keras-rl2's graph does). The
+lecture's printout was 157, 140, 134, 200, 143 (mean 154.8); ours have means 137.6, 150.2 and
+188.2. (With the soft update blending in the updated weights they were 147.2, 135.0 and 200.0:
+a change that small moves a run's five test episodes by tens of steps.)"""
 
 
 @pytest.mark.slow
