@@ -93,7 +93,6 @@ def test_the_soft_update_blends_in_the_online_weights_of_before_the_training_ste
         np.testing.assert_allclose(new, 0.75 * old + 0.25 * weight, rtol=1e-6, atol=1e-7)
     assert not np.allclose(dqn.target_model.get_weights()[0], 0.75 * target[0] + 0.25 * updated[0])
     assert dqn.core.config.soft_update_weights == "previous"
-    assert make_dqn(target_model_update=4).core.config.soft_update_weights == "updated"  # unused
 
 
 def test_hard_copy_every_n_steps_during_fit():
