@@ -6,13 +6,16 @@ gives the names the lecture imports — :class:`DQNAgent`, :class:`SequentialMem
 :class:`EpsGreedyQPolicy`, :class:`GreedyQPolicy` — with keras-rl2's semantics; the
 learning itself is :class:`homl_rl.per_step_dqn.PerStepDQN`:
 
-- ``target_model_update`` < 1: soft update with that tau after every training step; >= 1:
-  hard copy every ``int(target_model_update)`` steps.
+- ``target_model_update`` < 1: soft update with that tau after every training step, blending
+  in the online weights of before that step's optimizer update (keras-rl2's graph reads them
+  before Adam writes: ``soft_update_weights="previous"``); >= 1: hard copy every
+  ``int(target_model_update)`` steps.
 - ``nb_steps_warmup``: train only after steps of 0-based index ``> nb_steps_warmup``;
   ``train_interval``; ``memory_interval``; ``gamma``; ``batch_size``; ``delta_clip``
   (Huber threshold, ``inf``: the loss is ``0.5 * error ** 2``).
-- ``enable_double_dqn`` (``False`` by default, as in keras-rl2 1.0.4's source — its old
-  documentation page says ``True``) and ``enable_dueling_network`` (the ``"avg"`` head).
+- ``enable_double_dqn`` (``False`` by default, as in keras-rl2 1.0.4 and 1.0.5; keras-rl,
+  which keras-rl2 forked, defaulted to ``True``) and ``enable_dueling_network`` (the ``"avg"``
+  head).
 - ``SequentialMemory(limit, window_length)``: one row per step; a state is the last
   ``window_length`` observations of an episode, zero-padded at its start, so the model's
   input is ``(batch, window_length, *observation_shape)``. A batch is drawn without
@@ -216,7 +219,8 @@ def _target_update(target_model_update):
         raise ValueError(f"target_model_update must be a positive number, got {target_model_update!r}")
     if target_model_update >= 1:
         return {"target_update": "steps", "target_update_period": int(target_model_update)}
-    return {"target_update": "soft", "tau": float(target_model_update)}
+    return {"target_update": "soft", "tau": float(target_model_update),
+            "soft_update_weights": "previous"}
 
 
 class DQNAgent:

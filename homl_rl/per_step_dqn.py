@@ -15,8 +15,9 @@ Q-network, target network, replay buffer and compiled training step), and
 The step rule (:meth:`PerStepDQN.after_step`) is keras-rl2's: after the step of 0-based
 index ``t`` has been stored, train when ``t > warmup_steps`` and ``t % train_interval == 0``,
 then (hard copy by steps) copy when ``t % target_update_period == 0``. A soft update runs
-inside the compiled training step, right after the optimizer's update, as keras-rl2's
-``AdditionalUpdatesOptimizer`` does.
+inside the compiled training step, after the optimizer's update; it blends in the online
+weights of after that update (``soft_update_weights="updated"``, as TF-Agents orders it) or of
+before it (``"previous"``, keras-rl2's: see :data:`SOFT_UPDATE_WEIGHTS`).
 """
 
 import copy
@@ -39,6 +40,14 @@ from homl_rl.tf_setup import tf
 TARGET_UPDATES = ("steps", "episodes", "soft")
 """How the target network follows the online one: a hard copy every ``target_update_period``
 steps, or episodes, or a soft update with ``tau`` after every training step."""
+
+SOFT_UPDATE_WEIGHTS = ("updated", "previous")
+"""Which online weights a soft update blends into the target: ``"updated"``, those after the
+training step's optimizer update, or ``"previous"``, those before it. keras-rl2 adds its soft
+update to the optimizer's updates in a TensorFlow 1 graph (``AdditionalUpdatesOptimizer``; its
+``rl.agents`` package turns eager execution off), where nothing orders the update's reads of
+the online weights after Adam's writes: those reads wait for nothing, so the graph mostly runs
+them first and the target blends in the weights of before the step."""
 
 EPSILON_SCHEDULES = ("constant", "linear", "exponential")
 EPSILON_UNITS = ("steps", "episodes")
@@ -78,6 +87,9 @@ class PerStepDQNConfig:
     """steps or episodes between hard copies (unused by ``"soft"``)"""
     tau: float = 0.01
     """soft update ``target = (1 - tau) * target + tau * online`` after each training step (``"soft"`` only)"""
+    soft_update_weights: str = "updated"
+    """the ``online`` weights a soft update blends in: ``"updated"`` (after the training step's
+    optimizer update) or ``"previous"`` (before it, as keras-rl2's graph does)"""
     double: bool = False
     """Double DQN: the online network picks ``a*``, the target network evaluates it (else max of target)"""
     dueling: bool = False
@@ -137,6 +149,7 @@ class PerStepDQNConfig:
         check_non_negative_int("warmup_steps", self.warmup_steps)
         _check_choice("target_update", self.target_update, TARGET_UPDATES)
         check_unit_interval("tau", self.tau, zero=False)
+        _check_choice("soft_update_weights", self.soft_update_weights, SOFT_UPDATE_WEIGHTS)
         for name in ("double", "dueling", "sample_with_replacement", "truncation_is_terminal",
                      "wait_for_batch", "count_episodes_from_one", "independent_target"):
             _check_bool(name, getattr(self, name))
@@ -180,12 +193,13 @@ class PerStepDQNConfig:
 
 KERAS_RL_CARTPOLE = PerStepDQNConfig(
     gamma=0.99, batch_size=32, buffer_capacity=50_000, warmup_steps=10, train_interval=1,
-    target_update="soft", tau=1e-2, double=False, dueling=False,
+    target_update="soft", tau=1e-2, soft_update_weights="previous", double=False, dueling=False,
     sample_with_replacement=False, truncation_is_terminal=True, loss="huber",
     huber_delta=math.inf, optimizer="adam", learning_rate=1e-3, hidden_layers=(16, 16, 16),
     activation="relu", epsilon_schedule="constant", epsilon_start=0.1, epsilon_end=0.1)
 """Lecture 002's keras-rl2 ``DQNAgent`` on CartPole-v0: 3x16 ReLU, ``SequentialMemory(50000)``,
-``nb_steps_warmup=10``, ``target_model_update=1e-2`` (soft), ``EpsGreedyQPolicy()`` (0.1),
+``nb_steps_warmup=10``, ``target_model_update=1e-2`` (soft, blending in the online weights of
+before each training step, as keras-rl2's graph does), ``EpsGreedyQPolicy()`` (0.1),
 ``Adam(1e-3)``, keras-rl2's defaults otherwise (gamma .99, batch 32, no Double DQN, loss
 ``0.5 * error ** 2``)."""
 
@@ -350,6 +364,9 @@ class PerStepDQN:
         config = self.config
         targets = self._targets_graph(rewards, next_states, ends)
         mask = tf.one_hot(actions, self.n_actions)
+        soft = config.target_update == "soft"
+        if soft and config.soft_update_weights == "previous":  # read before the optimizer writes
+            blended = self._soft_blend()
         with tf.GradientTape() as tape:
             all_q = self.model(states, training=True)
             q = tf.reduce_sum(all_q * mask, axis=1)
@@ -357,13 +374,21 @@ class PerStepDQN:
         variables = self.model.trainable_variables
         grads = tape.gradient(loss, variables)
         self.optimizer.apply_gradients(zip(grads, variables))
-        if config.target_update == "soft":
-            for target_weight, weight in zip(self.target.weights, self.model.weights):
-                target_weight.assign((1 - config.tau) * target_weight + config.tau * weight)
+        if soft:
+            if config.soft_update_weights == "updated":
+                blended = self._soft_blend()
+            for target_weight, value in zip(self.target.weights, blended):
+                target_weight.assign(value)
         # keras-rl2's metrics: mae between the masked targets and all Q-values, mean max Q
         mae = tf.reduce_mean(tf.abs(mask * targets[:, None] - all_q))
         mean_q = tf.reduce_mean(tf.reduce_max(all_q, axis=1))
         return loss, mae, mean_q
+
+    def _soft_blend(self):
+        """``(1 - tau) * target + tau * online`` of each weight, read now (in the compiled step)."""
+        tau = self.config.tau
+        return [(1 - tau) * target_weight + tau * weight
+                for target_weight, weight in zip(self.target.weights, self.model.weights)]
 
     def _tensors(self, experiences):
         states, actions, rewards, next_states, dones, truncateds = experiences

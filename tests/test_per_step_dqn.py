@@ -50,6 +50,8 @@ def fill(agent, n):
     ({"batch_size": 0}, "batch_size must be a positive integer, got 0"),
     ({"warmup_steps": -1}, "warmup_steps must be a non-negative integer, got -1"),
     ({"target_update": "sometimes"}, "target_update must be one of 'steps', 'episodes', 'soft'"),
+    ({"soft_update_weights": "next"},
+     "soft_update_weights must be one of 'updated', 'previous', got 'next'"),
     ({"loss": "mae"}, "loss must be one of 'huber', 'mse', got 'mae'"),
     ({"double": 1}, "double must be True or False, got 1"),
     ({"hidden_layers": (16, 0)}, "hidden_layers must be a positive integer, got 0"),
