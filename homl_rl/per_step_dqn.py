@@ -79,6 +79,9 @@ class PerStepDQNConfig:
     """experiences the replay buffer keeps (the oldest are overwritten)"""
     warmup_steps: int = 1000
     """no training until the step of 0-based index ``t > warmup_steps`` (keras-rl2's ``nb_steps_warmup``)"""
+    random_steps: int = 0
+    """the steps of 0-based index ``t < random_steps`` act uniformly at random, whatever epsilon
+    (TF-Agents' initial collection with a random policy, SB3's ``learning_starts``)"""
     train_interval: int = 1
     """train after every ``train_interval``-th step (``t % train_interval == 0``)"""
     target_update: str = "steps"
@@ -147,6 +150,7 @@ class PerStepDQNConfig:
         for name in ("batch_size", "buffer_capacity", "train_interval", "target_update_period"):
             check_positive_int(name, getattr(self, name))
         check_non_negative_int("warmup_steps", self.warmup_steps)
+        check_non_negative_int("random_steps", self.random_steps)
         _check_choice("target_update", self.target_update, TARGET_UPDATES)
         check_unit_interval("tau", self.tau, zero=False)
         _check_choice("soft_update_weights", self.soft_update_weights, SOFT_UPDATE_WEIGHTS)
@@ -323,12 +327,16 @@ class PerStepDQN:
         """The online network's Q-values of a batch of ``states`` (a NumPy array)."""
         return self._q_values(tf.convert_to_tensor(np.asarray(states, np.float32))).numpy()
 
+    def random_action(self):
+        """A uniformly random action, ``np.random.randint(0, n_actions)``."""
+        return int(np.random.randint(0, self.n_actions))
+
     def act(self, state, epsilon=0.0):
         """Epsilon-greedy action, drawn as keras-rl2's ``EpsGreedyQPolicy`` does:
         ``np.random.uniform() < epsilon`` -> ``np.random.randint(0, n_actions)``, else argmax
         (the Q-values are computed only then: they draw no random number)."""
         if epsilon > 0 and np.random.uniform() < epsilon:
-            return int(np.random.randint(0, self.n_actions))
+            return self.random_action()
         return self.greedy_action(state)
 
     def greedy_action(self, state):
@@ -487,12 +495,14 @@ def evaluate_greedy(agent, env, n_episodes=5):
 
 
 def train_per_step(agent, env, n_steps=None, n_episodes=None, *, seed=None, callback=None,
-                   progress=True, desc="per-step DQN"):
+                   step_callback=None, progress=True, desc="per-step DQN"):
     """Train ``agent`` on Gymnasium ``env`` for ``n_steps`` steps or ``n_episodes`` episodes
     (whichever ends first; at least one must be given); returns a :class:`PerStepHistory`.
 
-    Each step: act epsilon-greedily (the config's schedule), step the environment, store the
-    experience, :meth:`PerStepDQN.after_step`. Each episode's end:
+    Each step: act (at random for the first ``random_steps``, then epsilon-greedily by the
+    config's schedule), step the environment, store the experience,
+    :meth:`PerStepDQN.after_step`, then ``step_callback(agent, steps_so_far, history)`` if
+    given (it may return ``True`` to stop at once). Each episode's end:
     :meth:`PerStepDQN.after_episode`; the greedy evaluation if due (``eval_every``: its mean
     return goes to ``history.eval_returns``, and reaching ``eval_stop_at`` stops the run);
     then ``callback(agent, episode, history)`` — which may return ``True`` to stop. The first
@@ -507,6 +517,7 @@ def train_per_step(agent, env, n_steps=None, n_episodes=None, *, seed=None, call
     history = PerStepHistory()
     config = agent.config
     step = episode = 0
+    stopped = False
     total = n_steps if n_steps is not None else n_episodes
     bar = progress_bar(total=total, desc=desc, progress=progress,
                        unit="step" if n_steps is not None else "episode")
@@ -516,7 +527,10 @@ def train_per_step(agent, env, n_steps=None, n_episodes=None, *, seed=None, call
             state, _ = env.reset(seed=seed if episode == 0 else None)
             episode_return, length = 0.0, 0
             while True:
-                action = agent.act(state, config.epsilon(step, episode))
+                if step < config.random_steps:
+                    action = agent.random_action()
+                else:
+                    action = agent.act(state, config.epsilon(step, episode))
                 next_state, reward, terminated, truncated, _ = env.step(action)
                 agent.observe(state, action, reward, next_state, terminated, truncated)
                 metrics = agent.after_step(step)
@@ -528,7 +542,9 @@ def train_per_step(agent, env, n_steps=None, n_episodes=None, *, seed=None, call
                 state = next_state
                 if n_steps is not None:
                     bar.update(1)
-                if terminated or truncated or step == n_steps:
+                if step_callback is not None and step_callback(agent, step, history):
+                    history.stopped_early = stopped = True
+                if stopped or terminated or truncated or step == n_steps:
                     break
             agent.after_episode(episode)
             history.episode_returns.append(float(episode_return))
@@ -538,6 +554,8 @@ def train_per_step(agent, env, n_steps=None, n_episodes=None, *, seed=None, call
                 bar.update(1)
             bar.set_postfix(episode=episode + 1, ret=f"{episode_return:.0f}", refresh=False)
             episode += 1
+            if stopped:
+                break
             if config.eval_every and (episode + 1) % config.eval_every == 0:
                 history.eval_returns.append(float(np.mean(
                     evaluate_greedy(agent, env, config.eval_episodes))))

@@ -49,6 +49,7 @@ def fill(agent, n):
     ({"gamma": -0.1}, r"gamma must be in \[0, 1\], got -0.1"),
     ({"batch_size": 0}, "batch_size must be a positive integer, got 0"),
     ({"warmup_steps": -1}, "warmup_steps must be a non-negative integer, got -1"),
+    ({"random_steps": -2}, "random_steps must be a non-negative integer, got -2"),
     ({"target_update": "sometimes"}, "target_update must be one of 'steps', 'episodes', 'soft'"),
     ({"soft_update_weights": "next"},
      "soft_update_weights must be one of 'updated', 'previous', got 'next'"),
@@ -267,6 +268,34 @@ def test_the_loop_stops_at_n_episodes_or_when_the_callback_says_so():
     assert stops == [0, 1] and len(history.episode_returns) == 2
     with pytest.raises(ValueError, match="give n_steps or n_episodes"):
         train_per_step(agent, env)
+    env.close()
+
+
+def test_the_first_random_steps_ignore_the_network_and_epsilon():
+    config = PerStepDQNConfig(hidden_layers=(8,), warmup_steps=1000, random_steps=40,
+                              epsilon_start=0.0, epsilon_end=0.0)
+    env = make_env("CartPole-v1", render_mode=None)
+    agent = make_per_step_agent(config, env)
+    greedy_calls = []
+    agent.greedy_action = lambda state: greedy_calls.append(1) or 0
+    set_seeds(5, tensorflow=False)
+    train_per_step(agent, env, n_steps=60, seed=0, progress=False)
+    assert len(greedy_calls) == 60 - 40  # epsilon 0: greedy from step 40 on, never before
+    set_seeds(5, tensorflow=False)
+    expected = [np.random.randint(0, 2) for _ in range(40)]
+    stored = [int(agent.replay_buffer[index][1]) for index in range(40)]
+    assert stored == expected
+    env.close()
+
+
+def test_the_step_callback_sees_every_step_and_can_stop_mid_episode():
+    env = make_env("CartPole-v1", render_mode=None)
+    agent = make_per_step_agent(SMALL, env)
+    seen = []
+    history = train_per_step(agent, env, n_steps=500, seed=0, progress=False,
+                             step_callback=lambda agent, steps, history: seen.append(steps) or steps == 7)
+    assert seen == list(range(1, 8)) and history.n_steps == 7 and history.stopped_early
+    assert len(history.episode_returns) == 1  # the cut episode, as an n_steps cut records it
     env.close()
 
 
