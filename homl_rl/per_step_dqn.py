@@ -51,9 +51,12 @@ them first and the target blends in the weights of before the step."""
 
 EPSILON_SCHEDULES = ("constant", "linear", "exponential")
 EPSILON_UNITS = ("steps", "episodes")
-WEIGHT_INITS = ("keras", "torch")
+WEIGHT_INITS = ("keras", "torch", "tf_agents")
 """How the Q-network's Dense layers start: Keras' defaults (Glorot-uniform kernels, zero
-biases), or PyTorch's ``nn.Linear`` (kernel and bias uniform in +-1/sqrt(fan_in))."""
+biases), PyTorch's ``nn.Linear`` (kernel and bias uniform in +-1/sqrt(fan_in)), or the
+TF-Agents DQN tutorial's ``QNetwork`` (hidden kernels He-truncated-normal,
+``VarianceScaling(2.0, "fan_in", "truncated_normal")``, zero biases; the output layer's kernel
+uniform in +-0.03 and its biases -0.2)."""
 
 
 def _check_choice(name, value, choices):
@@ -112,8 +115,9 @@ class PerStepDQNConfig:
     """the target network starts with its own random weights (lecture 003 builds two ``Net``s),
     not a copy of the online network's"""
     weight_init: str = "keras"
-    """``"keras"`` (Glorot-uniform kernels, zero biases) or ``"torch"`` (PyTorch's
-    ``nn.Linear``: kernels and biases uniform in +-1/sqrt(fan_in))"""
+    """``"keras"`` (Glorot-uniform kernels, zero biases), ``"torch"`` (PyTorch's
+    ``nn.Linear``: kernels and biases uniform in +-1/sqrt(fan_in)) or ``"tf_agents"`` (the
+    TF-Agents tutorial's ``QNetwork``: see :data:`WEIGHT_INITS`)"""
     loss: str = "huber"
     """``"huber"`` (with ``huber_delta``) or ``"mse"``, averaged over the batch"""
     huber_delta: float = 1.0
@@ -226,8 +230,28 @@ LECTURE_DQN_STUDIES = replace(LECTURE_DQN, target_update_period=32, learning_rat
 """The parameter set of lecture 003's studies: ``UPDATE_TARGET_EVERY = 32``,
 ``LEARNING_RATE = 0.1`` (and ``N_EPISODES = 200``, a run's length)."""
 
+TF_AGENTS_CARTPOLE = PerStepDQNConfig(
+    gamma=1.0, batch_size=64, buffer_capacity=100_000, random_steps=100, warmup_steps=99,
+    train_interval=1, target_update="soft", tau=1.0, soft_update_weights="updated",
+    double=False, dueling=False, sample_with_replacement=True, truncation_is_terminal=False,
+    loss="mse", optimizer="adam", learning_rate=1e-3, hidden_layers=(100, 50), activation="relu",
+    weight_init="tf_agents", epsilon_schedule="constant", epsilon_start=0.1, epsilon_end=0.1)
+"""TF-Agents' ``DqnAgent`` as its DQN tutorial uses it (:mod:`homl_rl.tf_agents_pipeline.cartpole`):
+a ``QNetwork`` of Dense(100)-Dense(50) ReLU layers (the tutorial's initializers), Adam 1e-3,
+``element_wise_squared_loss`` averaged over the batch, batch 64 from a 100,000-step buffer
+sampled with replacement, 100 initial steps of a random policy, then one collect step and one
+training step per iteration (the first after the 101st step), epsilon-greedy 0.1; and
+``DqnAgent``'s defaults: ``gamma=1.0``, ``target_update_period=1``, ``target_update_tau=1.0``
+(the target network is a copy of the online one made after every training step; ``tau=1.0``
+assigns the weights, as ``common.soft_variables_update`` does), no Double DQN, no gradient
+clipping, a time-limit cut bootstrapping (TF-Agents' truncation keeps discount 1).
+
+Not reproduced: TF-Agents samples pairs of adjacent time steps, so about one batch element in
+an episode's length spans an episode boundary; ``DqnAgent`` masks it out of the loss but still
+divides by the whole batch. Our buffer holds transitions only: every element counts."""
+
 PRESETS = {"keras_rl_cartpole": KERAS_RL_CARTPOLE, "lecture_dqn": LECTURE_DQN,
-           "lecture_dqn_studies": LECTURE_DQN_STUDIES}
+           "lecture_dqn_studies": LECTURE_DQN_STUDIES, "tf_agents_cartpole": TF_AGENTS_CARTPOLE}
 """The named per-step agents (rows of :data:`homl_rl.dqn.VARIANTS`), by preset name."""
 
 
@@ -248,10 +272,16 @@ def dueling_head(model):
     return tf.keras.Model(inputs=model.inputs, outputs=q_values)
 
 
-def _initializers(fan_in, weight_init):
+def _initializers(fan_in, weight_init, output_layer=False):
     """The kernel and bias initializers of a Dense layer of ``fan_in`` inputs."""
     if weight_init == "keras":
         return {}
+    if weight_init == "tf_agents":
+        if output_layer:
+            return {"kernel_initializer": tf.keras.initializers.RandomUniform(-0.03, 0.03),
+                    "bias_initializer": tf.keras.initializers.Constant(-0.2)}
+        return {"kernel_initializer": tf.keras.initializers.VarianceScaling(
+                    2.0, mode="fan_in", distribution="truncated_normal")}
     limit = 1 / math.sqrt(fan_in)  # PyTorch's nn.Linear.reset_parameters
     return {"kernel_initializer": tf.keras.initializers.VarianceScaling(
                 1 / 3, mode="fan_in", distribution="uniform"),  # limit sqrt(3 * scale / fan_in)
@@ -268,7 +298,8 @@ def build_per_step_q_network(input_shape, n_actions, config=PerStepDQNConfig()):
         layers.append(tf.keras.layers.Dense(units, activation=config.activation,
                                             **_initializers(fan_in, config.weight_init)))
         fan_in = units
-    layers.append(tf.keras.layers.Dense(n_actions, **_initializers(fan_in, config.weight_init)))
+    layers.append(tf.keras.layers.Dense(
+        n_actions, **_initializers(fan_in, config.weight_init, output_layer=True)))
     model = tf.keras.Sequential(layers)
     return dueling_head(model) if config.dueling else model
 
@@ -317,10 +348,10 @@ class PerStepDQN:
                               else replay_buffer)
         self.training_steps = 0
         """training steps run so far"""
-        self._train_step = tf.function(self._train_step_graph)
+        self._train_steps = {}  # batch shape -> the step's concrete function, traced once
         self._q_values = tf.function(lambda states: self.model(states))
         self.engine = DQNFastEngine()
-        """the evaluations' exact fast greedy actions (:meth:`greedy_policy`)"""
+        """the greedy actions' exact fast path (:meth:`greedy_action`, :meth:`greedy_policy`)"""
 
     # acting
     def q_values(self, states):
@@ -340,8 +371,17 @@ class PerStepDQN:
         return self.greedy_action(state)
 
     def greedy_action(self, state):
-        """The online network's argmax action for one ``state`` (its compiled Q-values)."""
-        return int(np.argmax(self.q_values(np.asarray(state)[None])[0]))
+        """The online network's argmax action for one ``state``: the argmax of its compiled
+        Q-values, found by the fast engine (a NumPy forward pass of the weights of the last
+        training step, trusted where float32's rounding provably cannot change the argmax,
+        else the compiled call). After changing the model's weights yourself
+        (``agent.model.set_weights``), call :meth:`weights_changed`."""
+        return int(self.engine.greedy_action(self.model, np.asarray(state, np.float32)))
+
+    def weights_changed(self, weights=None):
+        """Tell the agent its online weights changed (``weights``: their new values, in
+        ``model.weights`` order; ``None``: read them when next needed)."""
+        self.engine.weights_changed(self.model, weights)
 
     def greedy_policy(self):
         """``policy(state) -> action``, the same actions as :meth:`greedy_action` while the
@@ -390,36 +430,68 @@ class PerStepDQN:
         # keras-rl2's metrics: mae between the masked targets and all Q-values, mean max Q
         mae = tf.reduce_mean(tf.abs(mask * targets[:, None] - all_q))
         mean_q = tf.reduce_mean(tf.reduce_max(all_q, axis=1))
-        return loss, mae, mean_q
+        return (loss, mae, mean_q), [tf.identity(weight) for weight in self.model.weights]
+
+    def _packed_train_step_graph(self, packed, state_shape):
+        """:meth:`_train_step_graph` on a batch packed in one float32 array (one conversion
+        per step, not five): each row is ``[state..., action, reward, next_state..., end]``;
+        the slices give back the same values (the action is a small integer in float32)."""
+        size = math.prod(state_shape)
+        batch_shape = (-1, *state_shape)
+        states = tf.reshape(packed[:, :size], batch_shape)
+        actions = tf.cast(packed[:, size], tf.int32)
+        rewards = packed[:, size + 1]
+        next_states = tf.reshape(packed[:, size + 2:2 * size + 2], batch_shape)
+        ends = packed[:, 2 * size + 2]
+        return self._train_step_graph(states, actions, rewards, next_states, ends)
 
     def _soft_blend(self):
-        """``(1 - tau) * target + tau * online`` of each weight, read now (in the compiled step)."""
+        """``(1 - tau) * target + tau * online`` of each weight, read now (in the compiled step);
+        with ``tau == 1`` the online weights themselves (a copy, as TF-Agents assigns them)."""
         tau = self.config.tau
+        if tau == 1.0:
+            return [tf.identity(weight) for weight in self.model.weights]
         return [(1 - tau) * target_weight + tau * weight
                 for target_weight, weight in zip(self.target.weights, self.model.weights)]
 
-    def _tensors(self, experiences):
-        states, actions, rewards, next_states, dones, truncateds = experiences
-        ends = np.asarray(dones, bool)
+    def _ends(self, experiences):
+        """1.0 where the target must not bootstrap (an end, or a cut read as one), else 0.0."""
+        ends = np.asarray(experiences.dones, bool)
         if self.config.truncation_is_terminal:
-            ends = ends | np.asarray(truncateds, bool)
-        return (tf.convert_to_tensor(np.asarray(states, np.float32)),
-                tf.convert_to_tensor(np.asarray(actions, np.int32)),
-                tf.convert_to_tensor(np.asarray(rewards, np.float32)),
-                tf.convert_to_tensor(np.asarray(next_states, np.float32)),
-                tf.convert_to_tensor(ends.astype(np.float32)))
+            ends = ends | np.asarray(experiences.truncateds, bool)
+        return ends.astype(np.float32)
+
+    def _pack(self, experiences):
+        """A batch as one float32 array (see :meth:`_packed_train_step_graph`)."""
+        states, actions, rewards, next_states = experiences[:4]
+        n = len(actions)
+        return np.concatenate([
+            np.reshape(np.asarray(states, np.float32), (n, -1)),
+            np.asarray(actions, np.float32)[:, None], np.asarray(rewards, np.float32)[:, None],
+            np.reshape(np.asarray(next_states, np.float32), (n, -1)),
+            self._ends(experiences)[:, None]], axis=1)
 
     def td_targets(self, experiences):
         """The targets ``r + gamma * (1 - end) * Q_target(s', a*)`` of a batch (``a*``: the
         target's argmax, or the online network's with ``double``), as a NumPy array."""
-        _, _, rewards, next_states, ends = self._tensors(experiences)
-        return self._targets_graph(rewards, next_states, ends).numpy()
+        return self._targets_graph(
+            tf.convert_to_tensor(np.asarray(experiences.rewards, np.float32)),
+            tf.convert_to_tensor(np.asarray(experiences.next_states, np.float32)),
+            tf.convert_to_tensor(self._ends(experiences))).numpy()
 
     def train_on(self, experiences):
         """One compiled training step on a batch of :class:`Experiences`; returns
         ``(loss, mae, mean_q)`` (keras-rl2's metrics, before the update)."""
-        metrics = self._train_step(*self._tensors(experiences))
+        packed = self._pack(experiences)
+        state_shape = np.shape(experiences.states)[1:]
+        step = self._train_steps.get((packed.shape, state_shape))
+        if step is None:  # a concrete function: no per-call dispatch on the arguments
+            step = self._train_steps[packed.shape, state_shape] = tf.function(
+                lambda packed: self._packed_train_step_graph(packed, state_shape)
+            ).get_concrete_function(tf.TensorSpec(packed.shape, tf.float32))
+        metrics, weights = step(tf.convert_to_tensor(packed))
         self.training_steps += 1
+        self.weights_changed([weight.numpy() for weight in weights])
         return tuple(float(metric) for metric in metrics)
 
     def train(self):

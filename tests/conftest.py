@@ -18,6 +18,7 @@ TF_AGENTS_TEST_FILES = [
     "test_tf_agents_cartpole.py",
     "test_tf_agents_compare.py",
     "test_tf_agents_environments.py",
+    "test_tf_agents_same_algorithm.py",
 ]
 collect_ignore = [] if HAS_TF_AGENTS else list(TF_AGENTS_TEST_FILES)
 

@@ -83,7 +83,7 @@ def test_torch_init_draws_kernels_and_biases_in_one_over_root_fan_in():
     assert np.std(kernel2) == pytest.approx(1 / math.sqrt(128 * 3), rel=0.15)
     keras = agent_of(PerStepDQNConfig(hidden_layers=(128,)), state_size=4)
     assert not keras.model.get_weights()[1].any()  # Keras: zero biases
-    with pytest.raises(ValueError, match="weight_init must be one of 'keras', 'torch', got 'he'"):
+    with pytest.raises(ValueError, match="weight_init must be one of 'keras', 'torch', 'tf_agents', got 'he'"):
         PerStepDQNConfig(weight_init="he")
 
 

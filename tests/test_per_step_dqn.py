@@ -324,3 +324,31 @@ def test_a_per_step_row_trains_through_train_dqn():
     assert len(rewards) == 2 and agent.config.learning_rate == 5e-3
     with pytest.raises(TypeError, match="unknown hyper-parameter"):
         train_dqn("keras_rl_dqn", n_episodes=1, progress=False, n_episodez=3)
+
+
+def test_tf_agents_init_is_the_tutorials_q_network():
+    from homl_rl.per_step_dqn import TF_AGENTS_CARTPOLE
+    set_seeds(0)
+    agent = PerStepDQN(TF_AGENTS_CARTPOLE, n_actions=2, input_shape=(4,))
+    kernel1, bias1, kernel2, bias2, kernel3, bias3 = agent.model.get_weights()
+    assert kernel1.shape == (4, 100) and kernel2.shape == (100, 50) and kernel3.shape == (50, 2)
+    assert not bias1.any() and not bias2.any()
+    # He truncated normal: |w| < 2 sigma, sigma = sqrt(2 / fan_in) / 0.8796 before truncation
+    assert np.abs(kernel2).max() < 2 * math.sqrt(2 / 100) / 0.87962566103423978
+    assert np.std(kernel2) == pytest.approx(math.sqrt(2 / 100), rel=0.05)
+    assert np.abs(kernel3).max() <= 0.03 and np.all(bias3 == np.float32(-0.2))
+
+
+def test_greedy_actions_follow_weights_set_by_hand_once_told():
+    agent = linear_agent(PerStepDQNConfig(**{**TINY.__dict__, "hidden_layers": ()}))
+    state = np.array([1.0, 0.0], np.float32)
+    set_linear(agent.model, [[1, 0], [0, 0]], [0, 0])
+    agent.weights_changed()
+    assert agent.greedy_action(state) == 0
+    set_linear(agent.model, [[0, 1], [0, 0]], [0, 0])
+    agent.weights_changed()
+    assert agent.greedy_action(state) == 1
+    agent.observe(state, 0, 1.0, state, False)
+    agent.observe(state, 0, 1.0, state, False)
+    agent.train()  # the training step hands its new weights to the greedy actions
+    assert agent.greedy_action(state) == int(np.argmax(agent.q_values(state[None])[0]))

@@ -101,21 +101,25 @@ def _dense_with_bound(layer, h, err):
     return activation(z), z_err + ELU_EVALUATION_ERROR
 
 
-def _numpy_layer(layer, activation):
-    W, b = (np.asarray(w.numpy(), dtype=np.float64) for w in layer.weights)  # get_weights' values
+def _numpy_layer(layer, activation, values=None):
+    """A layer's float64 weights and error-bound terms, from ``values`` (its weights as arrays)
+    or read from the layer."""
+    values = [w.numpy() for w in layer.weights] if values is None else values  # get_weights'
+    W, b = (np.asarray(value, dtype=np.float64) for value in values)
     n = W.shape[0] + 1
     gamma = n * FLOAT32_UNIT_ROUNDOFF / (1 - n * FLOAT32_UNIT_ROUNDOFF)
     return W, b, np.abs(W), gamma * np.abs(b), gamma, _ACTIVATIONS.get(activation)
 
 
-def numpy_forward(model):
+def numpy_forward(model, weights=None):
     """A NumPy (float64) forward pass of one state through ``model``, or ``None``.
 
     Returns ``forward(state) -> (Q_values, error_bound)`` for the networks built by
     :func:`homl_rl.dqn.build_q_network` (any ``Sequential`` of elu/relu/linear ``Dense``
     layers, and ``Flatten`` layers, as :func:`homl_rl.per_step_dqn.build_per_step_q_network`'s) and :func:`homl_rl.dqn.build_dueling_q_network` (whose layers it was told of by
     :func:`remember_dueling_layers`); ``error_bound`` bounds how far TF's float32 Q-values
-    can be from these. The weights are read once: rebuild after they change.
+    can be from these. The weights are read once (or taken from ``weights``, the values of
+    ``model.weights`` in order, for a ``Sequential``): rebuild after they change.
     """
     if model in _DUELING_LAYERS:
         hidden1, hidden2, value_layer, advantage_layer = (
@@ -138,6 +142,7 @@ def numpy_forward(model):
     if not isinstance(model, tf.keras.Sequential):
         return None
     layers = []
+    values = None if weights is None else iter(weights)
     for layer in model.layers:
         if isinstance(layer, tf.keras.layers.Flatten):
             layers.append(None)  # one state's values in order: ravel
@@ -146,7 +151,8 @@ def numpy_forward(model):
         if (not isinstance(layer, tf.keras.layers.Dense) or not layer.use_bias
                 or activation not in ("elu", "relu", "linear")):
             return None  # not one of ours: the compiled call decides every action
-        layers.append(_numpy_layer(layer, activation))
+        layers.append(_numpy_layer(layer, activation, None if values is None
+                                   else [next(values) for _ in layer.weights]))
 
     def forward(state):
         h = np.asarray(state, dtype=np.float64)
@@ -188,6 +194,7 @@ class DQNFastEngine:
         self.use_nadam_replica = use_nadam_replica
         self._compiled = {}  # id(model) -> (model, compiled call)
         self._numpy = {}  # id(model) -> (model, forward or None)
+        self._given_weights = {}  # id(model) -> (model, weights given by weights_changed)
         self._replicas = {}  # id(optimizer) -> (optimizer, variables, NadamReplica)
         self.n_replica_steps = 0
         """training steps the Nadam replica computed (the others: the optimizer's own)"""
@@ -217,7 +224,8 @@ class DQNFastEngine:
         if self.use_numpy:
             entry = self._numpy.get(id(model))
             if entry is None or entry[0] is not model:
-                entry = (model, numpy_forward(model))
+                weights = self._given_weights.pop(id(model), (None, None))
+                entry = (model, numpy_forward(model, weights[1] if weights[0] is model else None))
                 self._numpy[id(model)] = entry
             forward = entry[1]
         if forward is not None:
@@ -231,8 +239,14 @@ class DQNFastEngine:
         Q_values = self.predict(model, state[np.newaxis])[0]
         return Q_values.argmax()
 
-    def weights_changed(self, model):
+    def weights_changed(self, model, weights=None):
+        """Forget ``model``'s NumPy weights: the next greedy action reads them again, or takes
+        ``weights`` (the values of ``model.weights``, in order, as arrays) if given."""
         self._numpy.pop(id(model), None)
+        if weights is None:
+            self._given_weights.pop(id(model), None)
+        else:
+            self._given_weights[id(model)] = (model, weights)
 
     def apply_gradients(self, optimizer, grads_and_vars):
         """``optimizer.apply_gradients(grads_and_vars)``: for a plain Keras ``Nadam`` and dense
