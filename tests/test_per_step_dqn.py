@@ -352,3 +352,21 @@ def test_greedy_actions_follow_weights_set_by_hand_once_told():
     agent.observe(state, 0, 1.0, state, False)
     agent.train()  # the training step hands its new weights to the greedy actions
     assert agent.greedy_action(state) == int(np.argmax(agent.q_values(state[None])[0]))
+
+
+def test_the_xla_step_stays_within_1e_5_of_the_plain_one_over_100_steps():
+    from homl_rl.per_step_dqn import TF_AGENTS_CARTPOLE
+    rng = np.random.default_rng(0)
+    batches = [batch(rng.uniform(-1, 1, (64, 4)), rng.integers(0, 2, 64), np.ones(64),
+                     rng.uniform(-1, 1, (64, 4)), rng.random(64) < 0.1) for _ in range(100)]
+    runs = []
+    for jit_compile in (False, True):
+        set_seeds(0)
+        agent = PerStepDQN(TF_AGENTS_CARTPOLE, n_actions=2, input_shape=(4,),
+                           jit_compile=jit_compile)
+        runs.append(([agent.train_on(experiences)[0] for experiences in batches],
+                     agent.model.get_weights()))
+    (plain_losses, plain_weights), (xla_losses, xla_weights) = runs
+    np.testing.assert_allclose(xla_losses, plain_losses, rtol=1e-5)
+    for xla_weight, plain_weight in zip(xla_weights, plain_weights):
+        np.testing.assert_allclose(xla_weight, plain_weight, rtol=0, atol=1e-5)
