@@ -24,7 +24,7 @@ def tiny(tmp_path_factory):
     stdout = io.StringIO()
     with contextlib.redirect_stdout(stdout):
         code = main(["compare", "--env-steps", "600", "--eval-interval", "300",
-                     "--eval-episodes", "5", "--seeds", "1", "--agents", "tf_agents", "dqn",
+                     "--eval-episodes", "5", "--seeds", "1", "--agents", "tf_agents", "keras_tf_agents", "dqn",
                      "--jobs", "1", "--out", str(out), "--results", str(out / "results.md"),
                      "--cache-dir", str(out / "cache"), "--quiet"])
     assert code == 0
@@ -35,7 +35,7 @@ def test_compare_writes_plot_table_and_data(tiny):
     out, stdout = tiny
     assert (out / "tf_agents_vs_keras_dqn_plot.png").stat().st_size > 0
     data = json.loads((out / "data" / "tf_agents_vs_keras_dqn_plot.json").read_text())
-    assert [run["agent"] for run in data["runs"]] == ["tf_agents", "dqn"]
+    assert [run["agent"] for run in data["runs"]] == ["tf_agents", "keras_tf_agents", "dqn"]
     assert data["config"]["env_steps"] == 600
     table = (out / "results.md").read_text()
     assert "| TF-Agents DQN (tutorial) |" in table and "| Keras DQN |" in table
@@ -46,9 +46,10 @@ def test_compare_writes_plot_table_and_data(tiny):
 def test_every_run_is_evaluated_up_to_the_budget(tiny):
     out, _ = tiny
     data = json.loads((out / "data" / "tf_agents_vs_keras_dqn_plot.json").read_text())
-    tf_agents, keras = data["runs"]
+    tf_agents, per_step, keras = data["runs"]
     # TF-Agents: evaluated after its 100 random steps, every 300 iterations, and at the budget
     assert tf_agents["env_steps"] == [100, 400, 600]
+    assert per_step["env_steps"] == [0, 300, 600]  # the per-step agent: exactly on the grid
     assert keras["env_steps"][0] == 0 and keras["env_steps"][-1] == 600
     for run in data["runs"]:
         assert run["final_return"] == run["returns"][-1]
@@ -58,7 +59,7 @@ def test_every_run_is_evaluated_up_to_the_budget(tiny):
 
 def test_cached_runs_are_not_rerun(tiny):
     out, _ = tiny
-    assert len(list((out / "cache").glob("*.json"))) == 2
+    assert len(list((out / "cache").glob("*.json"))) == 3
 
 
 def test_the_same_seed_gives_the_same_curves(tiny):
@@ -67,6 +68,9 @@ def test_the_same_seed_gives_the_same_curves(tiny):
     data = json.loads((out / "data" / "tf_agents_vs_keras_dqn_plot.json").read_text())
     again = compare_run("dqn", 1, env_steps=600, eval_interval=300, n_eval_episodes=5,
                         eval_seed=10_000)
+    assert again["returns"] == data["runs"][2]["returns"]
+    again = compare_run("keras_tf_agents", 1, env_steps=600, eval_interval=300,
+                        n_eval_episodes=5, eval_seed=10_000)
     assert again["returns"] == data["runs"][1]["returns"]
 
 
@@ -90,12 +94,14 @@ def test_aggregate_and_table():
     assert summary["dqn"]["mean"][-1] == 475 and summary["dqn"]["min"][0] == 10
     table = comparison_table(summary, config)
     assert "| Keras DQN | 475.0 ± 0.0 | 1,000 / 1,000 | 2 | 500 |" in table
+    assert "| **The notebook's hyper-parameters** |" in table
+    assert "Same settings" not in table  # a comparison none of whose agents ran
 
 
 @pytest.mark.parametrize("kwargs, message", [
     (dict(env_steps=100), "env_steps must be at least 200"),
     (dict(seeds=()), "at least one seed"),
-    (dict(agents=("ppo",)), "agents must be among tf_agents, dqn"),
+    (dict(agents=("ppo",)), "agents must be among tf_agents, keras_tf_agents, dqn"),
     (dict(eval_interval=0), "eval_interval must be a positive integer"),
 ])
 def test_bad_settings_are_refused(kwargs, message):
@@ -118,5 +124,6 @@ def test_the_submodule_is_not_shadowed_and_the_agents_are_the_variant_table():
 
     assert compare_module.__name__ == "homl_rl.tf_agents_pipeline.compare"
     assert callable(compare_module.compare_agents)
-    assert compare_module.AGENTS == ("tf_agents", *CHAPTER_VARIANTS)
+    assert compare_module.AGENTS == ("tf_agents", "keras_tf_agents", *CHAPTER_VARIANTS,
+                                     "keras_rl_zoo")
     assert set(compare_module.LABELS) == set(compare_module.AGENTS)

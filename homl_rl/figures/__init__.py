@@ -168,8 +168,10 @@ def _specs():
                    "tf_agents_trained_agent", ("tf_agents_tutorial",)),
         FigureSpec("tf_agents_random_agent", "TF-Agents DQN tutorial: a random agent, five "
                    "episodes (GIF and MP4)", "animation", F + "tf_agents", "tf_agents_random_agent"),
-        FigureSpec("tf_agents_vs_keras_dqn_plot", "TF-Agents' DQN vs our Keras DQN variants on "
-                   "CartPole-v1: average return vs environment steps (python -m homl_rl compare)",
+        FigureSpec("tf_agents_vs_keras_dqn_plot", "TF-Agents' DQN and our Keras DQNs on "
+                   "CartPole-v1, three comparisons (same settings; the notebook's variants; "
+                   "rl-zoo3's settings): average return vs environment steps "
+                   "(python -m homl_rl compare)",
                    "figure", F + "tf_agents", "tf_agents_vs_keras_dqn_plot", ("comparison",)),
         FigureSpec("sub_episodes_plot", "2 sub-episodes of 3 stacked-frame observations sampled "
                    "from the TF-Agents replay buffer (2nd ed.)", "figure", F + "tf_agents",

@@ -20,7 +20,7 @@ from homl_rl.tf_agents_pipeline.breakout import (
 from homl_rl.tf_agents_pipeline.cartpole import (
     TutorialConfig, plot_returns, policy_eval_frames, py_tf_eager_policy, random_tf_policy)
 from homl_rl.tf_agents_pipeline.compare import (
-    CompareConfig, aggregate, plot_comparison, reproducible_runs)
+    GROUPS, LABELS, CompareConfig, aggregate, reproducible_runs)
 from homl_rl.tf_agents_pipeline.environments import load
 
 VIDEO_FPS = 30
@@ -68,6 +68,32 @@ def tf_agents_random_agent(config=TutorialConfig(replay_buffer="tf_uniform")):
     video = policy_video(py_env, policy, 5, seed=config.seed + 2)
     py_env.close()
     return video
+
+
+def plot_comparison(summary, config):
+    """The three comparisons (:data:`~homl_rl.tf_agents_pipeline.compare.GROUPS`) side by
+    side: average evaluation return vs environment steps, mean over seeds, band from min to
+    max; a comparison none of whose agents ran is left out."""
+    groups = [(title, [agent for agent in agents if agent in summary])
+              for title, agents in GROUPS]
+    groups = [(title, agents) for title, agents in groups if agents]
+    fig, axes = plt.subplots(1, len(groups), figsize=(5.5 * len(groups), 4.5), sharey=True,
+                             squeeze=False)
+    for ax, (title, agents) in zip(axes[0], groups):
+        for agent in agents:
+            row = summary[agent]
+            line, = ax.plot(row["env_steps"], row["mean"], label=LABELS[agent])
+            ax.fill_between(row["env_steps"], row["min"], row["max"], color=line.get_color(),
+                            alpha=0.15)
+        ax.axhline(config.solved_return, color="k", linestyle=":", linewidth=1)
+        ax.grid(True)
+        ax.set_xlabel("Environment steps")
+        ax.set_title(title, fontsize=12)
+        ax.legend(loc="upper left", fontsize=9)
+    axes[0, 0].set_ylabel(f"Average return ({config.n_eval_episodes} episodes)")
+    fig.suptitle(f"CartPole-v1: mean over {len(config.seeds)} seeds, band: min to max",
+                 fontsize=12)
+    return fig
 
 
 def comparison_figure(results, config):

@@ -1,26 +1,34 @@
-"""The comparison: the TF-Agents DQN tutorial vs our Keras DQN variants, side by side.
+"""The comparison: TF-Agents' DQN and our Keras DQNs on CartPole-v1, side by side.
 
-``python -m homl_rl compare`` trains, on the same Gymnasium ``CartPole-v1`` and for
-the same budget of environment steps, several seeds each of
+``python -m homl_rl compare`` trains, on the same Gymnasium ``CartPole-v1``, for the same
+budget of environment steps and the same seeds, and evaluates the same way, three
+comparisons (:data:`GROUPS`):
 
-- ``tf_agents``: the TF-Agents tutorial's pipeline (:mod:`.cartpole`: QNetwork
-  100-50, DqnAgent, Adam 1e-3, one training step per environment step after 100
-  random steps), with the ``TFUniformReplayBuffer`` (deterministic at a seed;
-  Reverb's sampling is not);
-- ``dqn``, ``fixed_q_targets``, ``double_dqn``, ``dueling_double_dqn``: the
-  chapter's Keras DQN variants (:mod:`homl_rl.dqn`) in their fast path, with the
-  notebook's hyper-parameters (Nadam, one training step per *episode*, epsilon
-  decaying over 500 episodes, episodes cut at 200 steps during training).
+1. **The implementations, at the same settings**: ``tf_agents``, the TF-Agents tutorial's
+   pipeline (:mod:`.cartpole`: QNetwork 100-50, DqnAgent, Adam 1e-3, one training step per
+   environment step after 100 random steps, the deterministic ``TFUniformReplayBuffer``),
+   against ``keras_tf_agents``, our per-step Keras DQN at those very settings
+   (:data:`homl_rl.per_step_dqn.TF_AGENTS_CARTPOLE`; ``tests/test_tf_agents_same_algorithm.py``
+   shows it computes DqnAgent's losses and weights, step for step). Its training step is
+   compiled by XLA (``jit_compile``: within a few float32 ulps of the plain step).
+2. **The notebook's hyper-parameters**: ``dqn``, ``fixed_q_targets``, ``double_dqn``,
+   ``dueling_double_dqn``, the chapter's Keras DQN variants (:mod:`homl_rl.dqn`) in their
+   fast path (Nadam, one training step per *episode*, epsilon decaying over 500 episodes,
+   episodes cut at 200 steps during training). Other settings, not another implementation.
+3. **A tuned DQN**: ``keras_rl_zoo``, our per-step Keras DQN at rl-zoo3's published
+   CartPole-v1 settings (:data:`homl_rl.per_step_dqn.RL_ZOO_CARTPOLE`): how fast a DQN
+   solves CartPole here. ``benchmarks/bench_sb3.py`` runs Stable-Baselines3 at the same
+   settings.
 
-Every agent is evaluated the same way, every ``eval_interval`` environment steps:
-its greedy policy plays the same ``n_eval_episodes`` episodes (episode ``i`` starts
-from ``reset(seed=eval_seed + i)``, up to CartPole-v1's 500 steps), all at once with
-one batched forward pass per step. The Keras loop can only stop at the end of an
-episode, so it is evaluated at the first episode end past each multiple of
-``eval_interval``; the TF-Agents runs are evaluated at iterations that are multiples
-of ``eval_interval``, i.e. 100 environment steps (its random initial collection)
-later. Both end with an evaluation at exactly the budget. The curves are
-interpolated onto the multiples of ``eval_interval`` before averaging over seeds.
+Every agent is evaluated the same way, every ``eval_interval`` environment steps: its
+greedy policy plays the same ``n_eval_episodes`` episodes (episode ``i`` starts from
+``reset(seed=eval_seed + i)``, up to CartPole-v1's 500 steps), all at once with one
+batched forward pass per step. The per-step Keras agents are evaluated at exactly the
+multiples of ``eval_interval``; the chapter's loop can only stop at the end of an episode,
+so it is evaluated at the first episode end past each multiple; the TF-Agents runs at
+iterations that are multiples of ``eval_interval``, i.e. 100 environment steps (its random
+initial collection) later. All end with an evaluation at exactly the budget. The curves
+are interpolated onto the multiples of ``eval_interval`` before averaging over seeds.
 Wall-clock times include building the agent and leave the evaluations out.
 
 Runs are cached (``.cache/compare``) and spread over processes, as the DQN studies
@@ -30,7 +38,6 @@ machine to machine and run to run, go only to the results table.
 """
 
 import os
-import platform
 import sys
 import time
 from dataclasses import asdict, dataclass, replace
@@ -39,10 +46,11 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from homl_rl import dqn
+from homl_rl import dqn, per_step_dqn
 from homl_rl.checks import check_positive_int
 from homl_rl.dqn import CHAPTER_VARIANTS, DQNConfig, make_agent, train
 from homl_rl.environments import make_env
+from homl_rl.per_step_dqn import make_per_step_agent, train_per_step
 from homl_rl.seeding import set_seeds
 from homl_rl.tf_agents_pipeline.cartpole import TutorialConfig, TutorialPipeline
 from homl_rl.tf_setup import tf
@@ -53,13 +61,26 @@ from homl_rl.runs import RunResult, run_study
 from homl_rl.stack import stack_line
 from homl_rl.tf_agents_pipeline import cartpole
 
-AGENTS = ("tf_agents", *CHAPTER_VARIANTS)
-"""What the comparison trains: the TF-Agents tutorial, then our Keras variants
-(:data:`homl_rl.dqn.CHAPTER_VARIANTS`, in the chapter's order)."""
+PER_STEP_AGENTS = {"keras_tf_agents": "tf_agents_cartpole", "keras_rl_zoo": "rl_zoo_cartpole"}
+"""The per-step Keras agents, by their preset's name in :data:`homl_rl.per_step_dqn.PRESETS`."""
 
-LABELS = {"tf_agents": "TF-Agents DQN (tutorial)", "dqn": "Keras DQN",
-          "fixed_q_targets": "Keras fixed Q-targets", "double_dqn": "Keras Double DQN",
-          "dueling_double_dqn": "Keras Dueling Double DQN"}
+GROUPS = (
+    ("Same settings: two implementations", ("tf_agents", "keras_tf_agents")),
+    ("The notebook's hyper-parameters", CHAPTER_VARIANTS),
+    ("rl-zoo3's tuned settings", ("keras_rl_zoo",)),
+)
+"""The three comparisons, in order: a title and its agents."""
+
+AGENTS = tuple(agent for _, agents in GROUPS for agent in agents)
+"""What the comparison trains: the TF-Agents tutorial and our Keras DQN at its settings, the
+chapter's variants (:data:`homl_rl.dqn.CHAPTER_VARIANTS`, in the chapter's order), and our
+Keras DQN at rl-zoo3's settings."""
+
+LABELS = {"tf_agents": "TF-Agents DQN (tutorial)",
+          "keras_tf_agents": "Keras DQN at TF-Agents' settings",
+          "dqn": "Keras DQN", "fixed_q_targets": "Keras fixed Q-targets",
+          "double_dqn": "Keras Double DQN", "dueling_double_dqn": "Keras Dueling Double DQN",
+          "keras_rl_zoo": "Keras DQN at rl-zoo3's settings"}
 
 CACHE_DIR = Path(".cache") / "compare"
 """Where finished runs are kept (one JSON file per run)."""
@@ -204,6 +225,41 @@ def run_keras_dqn(variant, seed, config):
     return summary
 
 
+def run_per_step_dqn(agent_name, seed, config):
+    """One run of a per-step Keras agent (:data:`PER_STEP_AGENTS`) for ``config.env_steps``
+    environment steps, its XLA-compiled training step, evaluated at step 0, at every multiple
+    of ``eval_interval`` and at the budget."""
+    preset = per_step_dqn.PRESETS[PER_STEP_AGENTS[agent_name]]
+    evaluator = GreedyEvaluator(config.n_eval_episodes, config.eval_seed)
+    start = time.perf_counter()
+    env = make_env(ENV_ID, render_mode=None)
+    agent = make_per_step_agent(preset, env, seed=seed, jit_compile=True)
+    env.action_space.seed(seed)
+    q_values = _compiled_q_values(agent.model)
+    points, eval_seconds = [], 0.0
+
+    def evaluate(env_steps):
+        nonlocal eval_seconds
+        eval_start = time.perf_counter()
+        wall = eval_start - start - eval_seconds
+        value = evaluator(q_values)
+        eval_seconds += time.perf_counter() - eval_start
+        points.append((env_steps, value, wall))
+
+    def after_step(agent, env_steps, history):
+        if env_steps % config.eval_interval == 0 or env_steps == config.env_steps:
+            evaluate(env_steps)
+
+    evaluate(0)
+    history = train_per_step(agent, env, n_steps=config.env_steps, seed=seed, progress=False,
+                             step_callback=after_step)
+    env.close()
+    train_seconds = time.perf_counter() - start - eval_seconds
+    summary = _summary(points, config, train_seconds)
+    summary["episodes"] = len(history.episode_returns)
+    return summary
+
+
 def compare_run(agent, seed, env_steps, eval_interval, n_eval_episodes, eval_seed,
                 solved_return=475.0):
     """One run of the comparison (module-level and JSON in, JSON out: cacheable, spawnable)."""
@@ -213,6 +269,8 @@ def compare_run(agent, seed, env_steps, eval_interval, n_eval_episodes, eval_see
     set_seeds(seed)
     if agent == "tf_agents":
         result = run_tf_agents(seed, config)
+    elif agent in PER_STEP_AGENTS:
+        result = run_per_step_dqn(agent, seed, config)
     else:
         result = run_keras_dqn(agent, seed, config)
     return dict(result, agent=agent, seed=seed)
@@ -227,7 +285,7 @@ def run_comparison(config=CompareConfig(), jobs=None, cache_dir=CACHE_DIR, progr
     runs = [dict(params, agent=agent, seed=seed) for agent in config.agents
             for seed in config.seeds]
     return run_study(compare_run, runs, jobs=jobs, cache_dir=cache_dir, progress=progress,
-                     sources=(sys.modules[__name__], dqn, cartpole))
+                     sources=(sys.modules[__name__], dqn, per_step_dqn, cartpole))
 
 
 def _grid(config):
@@ -257,18 +315,24 @@ def aggregate(results, config):
 
 
 def comparison_table(summary, config):
-    """The Markdown table: final return, first step at 475, wall time, env steps/s."""
+    """The Markdown table, one block per comparison (:data:`GROUPS`): final return, first
+    step at 475, wall time, env steps/s."""
     lines = [
         f"| agent | final average return ({config.n_eval_episodes} episodes), mean ± std "
         f"| first env step at {config.solved_return:g} (per seed) | wall time (s) | env steps/s |",
         "|---|---:|---|---:|---:|",
     ]
-    for agent, row in summary.items():
-        firsts = " / ".join(f"{step:,}" if step is not None else "never"
-                            for step in row["first_solved_steps"])
-        lines.append(f"| {LABELS[agent]} | {row['final_return_mean']:.1f} ± "
-                     f"{row['final_return_std']:.1f} | {firsts} | {row['train_seconds']:.0f} | "
-                     f"{row['steps_per_second']:,.0f} |")
+    for title, agents in GROUPS:
+        rows = [agent for agent in agents if agent in summary]
+        if rows:
+            lines.append(f"| **{title}** | | | | |")
+        for agent in rows:
+            row = summary[agent]
+            firsts = " / ".join(f"{step:,}" if step is not None else "never"
+                                for step in row["first_solved_steps"])
+            lines.append(f"| {LABELS[agent]} | {row['final_return_mean']:.1f} ± "
+                         f"{row['final_return_std']:.1f} | {firsts} | "
+                         f"{row['train_seconds']:.0f} | {row['steps_per_second']:,.0f} |")
     return "\n".join(lines)
 
 
@@ -280,23 +344,6 @@ def reproducible_runs(results):
     """The runs without their wall-clock measurements: the same from any (empty) cache."""
     return [{key: value for key, value in run.items() if key not in WALL_CLOCK_KEYS}
             for run in results]
-
-
-def plot_comparison(summary, config):
-    """Average evaluation return vs environment steps: mean over seeds, band from min to max."""
-    fig, ax = plt.subplots(figsize=(8, 4.5))
-    for agent, row in summary.items():
-        line, = ax.plot(row["env_steps"], row["mean"], label=LABELS[agent])
-        ax.fill_between(row["env_steps"], row["min"], row["max"], color=line.get_color(),
-                        alpha=0.15)
-    ax.axhline(config.solved_return, color="k", linestyle=":", linewidth=1)
-    ax.grid(True)
-    ax.set_xlabel("Environment steps")
-    ax.set_ylabel(f"Average return ({config.n_eval_episodes} episodes)")
-    ax.legend(loc="upper left", fontsize=10)
-    ax.set_title(f"CartPole-v1: mean over {len(config.seeds)} seeds, band: min to max",
-                 fontsize=12)
-    return fig
 
 
 def compare_agents(config=CompareConfig(), out_dir=None, results_path=None, jobs=None,
@@ -320,21 +367,32 @@ def compare_agents(config=CompareConfig(), out_dir=None, results_path=None, jobs
 
 def results_markdown(table, config):
     """The results file the README quotes."""
+    load = os.getloadavg() if hasattr(os, "getloadavg") else None
     return "\n".join([
-        "# TF-Agents DQN vs our Keras DQN variants on CartPole-v1",
+        "# TF-Agents' DQN and our Keras DQNs on CartPole-v1",
         "",
         f"`python -m homl_rl compare` (budget {config.env_steps:,} environment steps per run, "
         f"seeds {', '.join(map(str, config.seeds))}, evaluation every "
         f"{config.eval_interval:,} steps on {config.n_eval_episodes} fixed episodes). "
-        f"Measured on {platform.machine()}, {os.cpu_count()} cores shared with "
-        f"other jobs, {stack_line()}; runs of different seeds in parallel "
-        "processes. Wall time and env steps/s leave the evaluations out.",
+        f"Measured on {stack_line()}, {os.cpu_count()} cores"
+        + (f", load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1 / 5 / 15 min) "
+           "when the table was written" if load else "")
+        + "; runs of different seeds in parallel processes. Wall time and env steps/s "
+        "leave the evaluations out.",
         "",
         table,
         "",
-        "TF-Agents trains once per environment step (Adam, batch 64, from a 100,000-step "
-        "buffer); the Keras variants train once per episode, as the notebook does (Nadam, "
-        "batch 32, from a 2,000-step buffer), so they are much cheaper per step. Plot: "
-        "`figures/tf_agents_vs_keras_dqn_plot.png`.",
+        "- **Same settings**: TF-Agents' tutorial agent and our Keras DQN at its settings "
+        "(one training step per environment step, Adam 1e-3, batch 64, a 100,000-step buffer, "
+        "a (100, 50) network, gamma 1, the target network copied after every step). Fed the "
+        "same batches from the same weights, they compute the same losses and weights "
+        "(`tests/test_tf_agents_same_algorithm.py`); here each draws its own random numbers. "
+        "Our training step is compiled by XLA.",
+        "- **The notebook's hyper-parameters**: the chapter's variants train once per episode "
+        "(Nadam, batch 32, from a 2,000-step buffer), so they are much cheaper per step.",
+        "- **rl-zoo3's settings**: our Keras DQN at the hyper-parameters rl-zoo3 publishes for "
+        "CartPole-v1 (`benchmarks/results_sb3.md` sets Stable-Baselines3 beside it).",
+        "",
+        "Plot: `figures/tf_agents_vs_keras_dqn_plot.png`.",
         "",
     ])
