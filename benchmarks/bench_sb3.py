@@ -27,7 +27,8 @@ episodes, episode ``i`` from ``reset(seed=10_000 + i)``, greedy, one batched for
 after every ``--eval-interval`` steps and at the budget: SB3 in a callback (its ``q_net``'s
 argmax, checked against ``model.predict(deterministic=True)`` at every evaluation), ours in
 ``train_per_step``'s ``step_callback``. Wall seconds include building the agent and leave the
-evaluations out. Runs are cached in ``.cache/bench_sb3`` (``--fresh``: a new cache). Writes
+evaluations out, and so do CPU seconds (the run's process, the steadier measure on a shared
+machine). Runs are cached in ``.cache/bench_sb3`` (``--fresh``: a new cache). Writes
 benchmarks/results_sb3.md (quoted in the README).
 """
 
@@ -88,27 +89,31 @@ def _one_thread():
 
 
 class _Clock:
-    """Wall seconds since the start, less the evaluations', and the evaluation points."""
+    """Wall and CPU seconds (this process's) since the start, less the evaluations', and the
+    evaluation points."""
 
     def __init__(self, evaluator, q_values):
         self.evaluator, self.q_values = evaluator, q_values
-        self.start = time.perf_counter()
-        self.eval_seconds = 0.0
+        self.start, self.cpu_start = time.perf_counter(), time.process_time()
+        self.eval_seconds = self.eval_cpu_seconds = 0.0
         self.points = []
 
     def evaluate(self, env_steps):
-        eval_start = time.perf_counter()
+        eval_start, eval_cpu_start = time.perf_counter(), time.process_time()
         value = self.evaluator(self.q_values)
         self.points.append((env_steps, value, eval_start - self.start - self.eval_seconds))
         self.eval_seconds += time.perf_counter() - eval_start
+        self.eval_cpu_seconds += time.process_time() - eval_cpu_start
 
     def summary(self, budget):
         train_seconds = time.perf_counter() - self.start - self.eval_seconds
+        cpu_seconds = time.process_time() - self.cpu_start - self.eval_cpu_seconds
         steps, returns, wall = (list(column) for column in zip(*self.points))
         first = next((step for step, value in zip(steps, returns) if value >= SOLVED), None)
         return {"env_steps": steps, "returns": returns, "wall_seconds": wall,
                 "final_return": returns[-1], "first_solved_step": first,
-                "train_seconds": train_seconds, "steps_per_second": budget / train_seconds}
+                "train_seconds": train_seconds, "cpu_seconds": cpu_seconds,
+                "steps_per_second": budget / train_seconds}
 
 
 def _due(steps, budget, eval_interval):
@@ -188,8 +193,8 @@ def bench_run(agent, seed, budget, eval_interval, n_eval_episodes):
 def table(results, agents):
     """The Markdown summary table, one row per agent."""
     lines = ["| agent | final return (100 episodes), mean ± std | env steps to 475 (per seed) "
-             "| wall s per run, mean | env steps/s, mean |",
-             "|---|---:|---|---:|---:|"]
+             "| wall s per run, mean | CPU s per run, mean | env steps/s, mean |",
+             "|---|---:|---|---:|---:|---:|"]
     for agent in agents:
         runs = [run for run in results if run["agent"] == agent]
         finals = np.array([run["final_return"] for run in runs])
@@ -197,19 +202,21 @@ def table(results, agents):
                             else "never" for run in runs)
         lines.append(f"| {AGENTS[agent]} | {finals.mean():.1f} ± {finals.std():.1f} | {firsts} | "
                      f"{np.mean([run['train_seconds'] for run in runs]):.1f} | "
+                     f"{np.mean([run['cpu_seconds'] for run in runs]):.1f} | "
                      f"{np.mean([run['steps_per_second'] for run in runs]):,.0f} |")
     return "\n".join(lines)
 
 
 def per_seed_table(results):
     """Every run: its final return, first step at 475, time, training steps and the load."""
-    lines = ["| agent | seed | final return | env steps to 475 | wall s | env steps/s "
+    lines = ["| agent | seed | final return | env steps to 475 | wall s | CPU s | env steps/s "
              "| training steps | load before / after |",
-             "|---|---:|---:|---:|---:|---:|---:|---|"]
+             "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
     for run in results:
         first = f"{run['first_solved_step']:,}" if run["first_solved_step"] else "never"
         lines.append(f"| {run['agent']} | {run['seed']} | {run['final_return']:.1f} | {first} | "
-                     f"{run['train_seconds']:.1f} | {run['steps_per_second']:,.0f} | "
+                     f"{run['train_seconds']:.1f} | {run['cpu_seconds']:.1f} | "
+                     f"{run['steps_per_second']:,.0f} | "
                      f"{run['training_steps']:,} | {run['load_before']:.1f} / "
                      f"{run['load_after']:.1f} |")
     return "\n".join(lines)
@@ -264,7 +271,8 @@ def main(argv=None):
         f"{versions}; Python {platform.python_version()}. Budget {args.budget:,} environment "
         f"steps per run, seeds {', '.join(map(str, args.seeds))}; greedy evaluation on "
         f"{args.n_eval_episodes} fixed episodes every {args.eval_interval:,} steps and at the "
-        f"budget. Wall seconds include building the agent and leave the evaluations out "
+        f"budget. Wall and CPU seconds (the run's process) include building the agent and leave the "
+        f"evaluations out; on a shared machine CPU seconds are the steadier measure "
         f"({wall:.0f} s for the whole benchmark, evaluations included).",
         "",
         table(results, args.agents),
