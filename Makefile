@@ -31,7 +31,7 @@ LATEST_VENV := .venv-latest-$(PY_VERSION)
 # both write homl_rl.egg-info here, so they take turns where flock exists.
 EDITABLE_LOCK := $(if $(shell command -v flock 2>/dev/null),flock .editable-install.lock,)
 
-.PHONY: figures figures-long test test-slow test-smoke print-smoke-tests test-latest benchmarks venv stack clean
+.PHONY: figures figures-long test test-slow test-smoke print-smoke-tests test-latest benchmarks bench-sb3 venv stack clean
 
 # The one line saying which Python, which stack, which venv (or why none).
 stack:
@@ -80,7 +80,22 @@ test-latest: stack
 	  status=$$?; echo; cat $(LATEST_VENV)/pin-report.txt; exit $$status
 
 benchmarks: stack $(STAMP)  # by hand, long: each script writes its results file in benchmarks/
-	for script in benchmarks/bench_*.py; do $(PY) $$script || exit 1; done
+	for script in $(filter-out $(BENCH_SB3),$(wildcard benchmarks/bench_*.py)); do $(PY) $$script || exit 1; done
+
+# By hand, ~15 min: Stable-Baselines3's DQN beside our Keras DQN at rl-zoo3's CartPole-v1
+# settings (benchmarks/results_sb3.md). It needs torch and SB3 (setup.cfg's `bench` extra), in
+# a Python 3.11 venv of its own outside the repository, never the test stack's: the reference
+# requirements, then torch==2.13.0 FIRST (the CPU build; a plain `torch` pulls GBs of CUDA),
+# then the extra. Flags: make bench-sb3 BENCH_ARGS="--seeds 0 1 --budget 20000"
+BENCH_SB3 := benchmarks/bench_sb3.py
+BENCH_VENV ?= $(abspath $(CURDIR)/..)/venv-bench
+bench-sb3: stack
+	@test "$(STACK)" = reference || { echo "error: the bench venv is the reference stack's Python 3.11 (torch 2.13.0's CPU build): make PYTHON=3.11 bench-sb3" >&2; exit 2; }
+	@test -x $(BENCH_VENV)/bin/python || $(PY_EXE) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet -r $(REQUIREMENTS)
+	$(BENCH_VENV)/bin/python -m pip install --quiet torch==2.13.0
+	$(EDITABLE_LOCK) $(BENCH_VENV)/bin/python -m pip install --quiet -e ".[bench]"
+	nice -n 5 $(BENCH_VENV)/bin/python $(BENCH_SB3) $(BENCH_ARGS)
 
 clean:
 	rm -rf .venv-* build dist *.egg-info .editable-install.lock

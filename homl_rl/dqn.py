@@ -39,7 +39,8 @@ from homl_rl.environments import SeedNextReset, check_discrete_actions, make_env
 from homl_rl.keras_choices import (
     check_loss_name, check_optimizer_name, make_loss_fn, make_optimizer)
 from homl_rl.per_step_dqn import (
-    PRESETS, PerStepDQN, PerStepDQNConfig, build_per_step_q_network, train_per_step_dqn)
+    PRESETS, RL_ZOO_CARTPOLE_STEPS, PerStepDQN, PerStepDQNConfig, build_per_step_q_network,
+    train_per_step_dqn)
 from homl_rl.progress import progress_bar
 from homl_rl.replay_buffers import NumpyReplayBuffer, sample_experiences
 from homl_rl.seeding import set_seeds
@@ -351,12 +352,19 @@ PER_STEP_VARIANTS = {variant.name: variant for variant in (
                       PRESETS["keras_rl_cartpole"], "CartPole-v0", 5000),
     _per_step_variant("lecture_dqn", "lecture 003's DQN", PRESETS["lecture_dqn"], "CartPole-v0",
                       None),
+    _per_step_variant("tf_agents_dqn", "TF-Agents' DqnAgent at its tutorial's settings",
+                      PRESETS["tf_agents_cartpole"], "CartPole-v1", 100 + 20_000),
+    _per_step_variant("rl_zoo_dqn", "SB3's DQN at rl-zoo3's CartPole-v1 settings",
+                      PRESETS["rl_zoo_cartpole"], "CartPole-v1", RL_ZOO_CARTPOLE_STEPS),
 )}
 """The per-step agents of the other texts, as rows of the same table. ``train_dqn(name)`` runs
 a row's preset through :func:`homl_rl.per_step_dqn.train_per_step` (a
 :class:`~homl_rl.replay_buffers.NumpyReplayBuffer`); ``keras_rl_dqn`` has keras-rl2's
 settings, but keras-rl2's own loop (its extra update at each episode's end, its memory) is
-:class:`homl_rl.keras_rl.DQNAgent`, which the lecture's script uses."""
+:class:`homl_rl.keras_rl.DQNAgent`, which the lecture's script uses. ``tf_agents_dqn`` plays
+the tutorial's 100 random steps and 20,000 iterations (one step each). ``rl_zoo_dqn`` trains for
+rl-zoo3's 50,000 steps unless ``n_episodes`` ends it first (``train_dqn("rl_zoo_dqn",
+n_episodes=10_000)`` plays them all); ``benchmarks/bench_sb3.py`` sets it beside SB3 itself."""
 
 VARIANTS = {**CHAPTER_VARIANTS, **PER_STEP_VARIANTS}
 """The one table of DQN agents: the chapter's four (:data:`CHAPTER_VARIANTS`), then the

@@ -12,9 +12,13 @@ Q-network, target network, replay buffer and compiled training step), and
     agent = PerStepDQN(KERAS_RL_CARTPOLE, n_actions=2, input_shape=(4,))
     history = train_per_step(agent, env, n_steps=5000, seed=0)
 
-The step rule (:meth:`PerStepDQN.after_step`) is keras-rl2's: after the step of 0-based
-index ``t`` has been stored, train when ``t > warmup_steps`` and ``t % train_interval == 0``,
-then (hard copy by steps) copy when ``t % target_update_period == 0``. A soft update runs
+The step rule (:meth:`PerStepDQN.train_after_step`) is keras-rl2's by default: after the step of
+0-based index ``t`` has been stored, train when ``t > warmup_steps`` and
+``t % train_interval == 0``, then (hard copy by steps) copy when
+``t % target_update_period == 0``. Stable-Baselines3's ``DQN`` counts the steps from 1
+instead (``count_steps_from_one``: after the ``n``-th step, ``n = t + 1``), copies before it
+trains (``target_copy_first``), runs ``gradient_steps`` training steps at each training
+point and clips the gradients' global norm (``max_grad_norm``). A soft update runs
 inside the compiled training step, after the optimizer's update; it blends in the online
 weights of after that update (``soft_update_weights="updated"``, as TF-Agents orders it) or of
 before it (``"previous"``, keras-rl2's: see :data:`SOFT_UPDATE_WEIGHTS`).
@@ -86,7 +90,22 @@ class PerStepDQNConfig:
     """the steps of 0-based index ``t < random_steps`` act uniformly at random, whatever epsilon
     (TF-Agents' initial collection with a random policy, SB3's ``learning_starts``)"""
     train_interval: int = 1
-    """train after every ``train_interval``-th step (``t % train_interval == 0``)"""
+    """train after every ``train_interval``-th step (``t % train_interval == 0``; with
+    ``count_steps_from_one``, ``(t + 1) % train_interval == 0``)"""
+    gradient_steps: int = 1
+    """training steps at each training point, each on a batch of its own (SB3's
+    ``gradient_steps``)"""
+    count_steps_from_one: bool = False
+    """the step rules count the steps from 1: after the step of 0-based index ``t``, with
+    ``n = t + 1`` steps played, train when ``n > warmup_steps`` and ``n % train_interval == 0``,
+    hard-copy (by steps) when ``n % target_update_period == 0``: training follows the step
+    that *completes* each interval (SB3: ``num_timesteps > learning_starts`` after each
+    rollout of ``train_freq`` steps, the copy at ``_n_calls % target_update_interval == 0``);
+    else keras-rl2's 0-based ``t`` (``t > warmup_steps``, ``t % train_interval == 0``)"""
+    target_copy_first: bool = False
+    """at a step that both trains and hard-copies (by steps), copy first, then train (SB3: its
+    ``_on_step`` copies after every step of a rollout, ``train`` runs after the rollout); else
+    train first (keras-rl2's ``backward``)"""
     target_update: str = "steps"
     """``"steps"`` or ``"episodes"`` (hard copy every ``target_update_period`` of them), or ``"soft"``"""
     target_update_period: int = 10_000
@@ -122,6 +141,11 @@ class PerStepDQNConfig:
     """``"huber"`` (with ``huber_delta``) or ``"mse"``, averaged over the batch"""
     huber_delta: float = 1.0
     """Huber's threshold; ``math.inf`` gives ``0.5 * error ** 2`` (keras-rl2's default ``delta_clip``)"""
+    max_grad_norm: float = math.inf
+    """clip the gradients by their global norm before the optimizer's update, as PyTorch's
+    ``clip_grad_norm_`` does (SB3's ``max_grad_norm``): all scaled by
+    ``min(1, max_grad_norm / (norm + 1e-6))``, ``norm`` the square root of the sum of every
+    gradient's squares; ``math.inf``: no clipping"""
     optimizer: str = "adam"
     """any Keras optimizer by name (``"adam"``, ``"nadam"``, ``"rmsprop"``, ``"sgd"``, ...)"""
     learning_rate: float = 1e-3
@@ -151,7 +175,8 @@ class PerStepDQNConfig:
 
     def __post_init__(self):
         check_unit_interval("gamma", self.gamma)
-        for name in ("batch_size", "buffer_capacity", "train_interval", "target_update_period"):
+        for name in ("batch_size", "buffer_capacity", "train_interval", "gradient_steps",
+                     "target_update_period"):
             check_positive_int(name, getattr(self, name))
         check_non_negative_int("warmup_steps", self.warmup_steps)
         check_non_negative_int("random_steps", self.random_steps)
@@ -159,7 +184,8 @@ class PerStepDQNConfig:
         check_unit_interval("tau", self.tau, zero=False)
         _check_choice("soft_update_weights", self.soft_update_weights, SOFT_UPDATE_WEIGHTS)
         for name in ("double", "dueling", "sample_with_replacement", "truncation_is_terminal",
-                     "wait_for_batch", "count_episodes_from_one", "independent_target"):
+                     "wait_for_batch", "count_episodes_from_one", "count_steps_from_one",
+                     "target_copy_first", "independent_target"):
             _check_bool(name, getattr(self, name))
         if self.wait_for_batch and self.warmup_steps != 0:
             raise ValueError(f"warmup_steps must be 0 with wait_for_batch (the buffer holding a "
@@ -167,6 +193,7 @@ class PerStepDQNConfig:
         _check_choice("weight_init", self.weight_init, WEIGHT_INITS)
         check_loss_name(self.loss)
         check_positive_number("huber_delta", self.huber_delta)
+        check_positive_number("max_grad_norm", self.max_grad_norm)
         check_optimizer_name(self.optimizer)
         check_positive_number("learning_rate", self.learning_rate)
         if not isinstance(self.hidden_layers, (tuple, list)):
@@ -250,8 +277,48 @@ Not reproduced: TF-Agents samples pairs of adjacent time steps, so about one bat
 an episode's length spans an episode boundary; ``DqnAgent`` masks it out of the loss but still
 divides by the whole batch. Our buffer holds transitions only: every element counts."""
 
+RL_ZOO_CARTPOLE_STEPS = 50_000
+"""rl-zoo3's budget for DQN on CartPole-v1 (``n_timesteps: !!float 5e4``), in environment steps."""
+
+RL_ZOO_CARTPOLE = PerStepDQNConfig(
+    gamma=0.99, batch_size=64, buffer_capacity=100_000, warmup_steps=1000, random_steps=1000,
+    count_steps_from_one=True, train_interval=256, gradient_steps=128, target_update="steps",
+    target_update_period=10, target_copy_first=True, double=False, dueling=False,
+    sample_with_replacement=True, truncation_is_terminal=False, weight_init="torch",
+    loss="huber", huber_delta=1.0, max_grad_norm=10.0, optimizer="adam", learning_rate=2.3e-3,
+    hidden_layers=(256, 256), activation="relu", epsilon_schedule="linear", epsilon_start=1.0,
+    epsilon_end=0.04, epsilon_decay=0.16 * RL_ZOO_CARTPOLE_STEPS, epsilon_unit="steps")
+"""Stable-Baselines3's ``DQN`` with rl-zoo3's CartPole-v1 hyper-parameters (rl-baselines3-zoo,
+``hyperparams/dqn.yml``, entry ``CartPole-v1``, "Almost Tuned"; read at commit 22e3ff2 of
+2026-04-23, rl-zoo3 2.9.0a2): ``n_timesteps 5e4``, ``learning_rate 2.3e-3``,
+``batch_size 64``, ``buffer_size 100000``, ``learning_starts 1000``, ``gamma 0.99``,
+``target_update_interval 10``, ``train_freq 256``, ``gradient_steps 128``,
+``exploration_fraction 0.16``, ``exploration_final_eps 0.04``, ``net_arch [256, 256]``, and
+SB3's ``DQN`` defaults for the rest (stable-baselines3 2.9: ``tau 1.0``, ``max_grad_norm 10``,
+``exploration_initial_eps 1.0``, ``MlpPolicy``'s ReLU, Adam, ``smooth_l1_loss``).
+
+As SB3 runs it on one environment: the first 1,000 steps act uniformly at random
+(``num_timesteps < learning_starts``); after every 256th step once more than 1,000 were
+played (steps 1,024, 1,280, ...), 128 training steps on batches of 64 drawn with replacement,
+Huber loss (threshold 1) averaged over the batch, the gradients clipped to a global norm of
+10; after every 10th step, a hard copy of the online weights to the target (before the
+training of the same step: SB3's ``_on_step`` runs inside the rollout, ``train`` after it);
+epsilon linear from 1.0 to 0.04 over the first 16 % of the budget (8,000 steps), read at the
+number of steps played before the step; a time-limit cut bootstraps
+(``handle_timeout_termination``); PyTorch's ``nn.Linear`` initialization; the target starts
+as a copy. ``epsilon_decay`` is tied to the 5e4 budget: for another budget ``B``, SB3's
+schedule is ``replace(RL_ZOO_CARTPOLE, epsilon_decay=0.16 * B)``.
+
+What differs from SB3, and cannot be matched here: Keras' Adam (epsilon 1e-7, added to
+``sqrt(v)`` after the bias correction is folded into the step size) vs PyTorch's (epsilon
+1e-8, added to the bias-corrected ``sqrt(v)``), float32 kernels of another library, and the
+random streams (NumPy's global generator draws our exploration, batches and random actions;
+SB3 its own seeded streams and the action space's generator), so no run is SB3's run, step
+for step."""
+
 PRESETS = {"keras_rl_cartpole": KERAS_RL_CARTPOLE, "lecture_dqn": LECTURE_DQN,
-           "lecture_dqn_studies": LECTURE_DQN_STUDIES, "tf_agents_cartpole": TF_AGENTS_CARTPOLE}
+           "lecture_dqn_studies": LECTURE_DQN_STUDIES, "tf_agents_cartpole": TF_AGENTS_CARTPOLE,
+           "rl_zoo_cartpole": RL_ZOO_CARTPOLE}
 """The named per-step agents (rows of :data:`homl_rl.dqn.VARIANTS`), by preset name."""
 
 
@@ -313,6 +380,15 @@ def _loss(errors, loss, delta):
         return 0.5 * tf.square(errors)
     absolute = tf.abs(errors)
     return tf.where(absolute <= delta, 0.5 * tf.square(errors), delta * absolute - 0.5 * delta ** 2)
+
+
+def _clip_by_global_norm(grads, max_norm):
+    """``grads`` scaled by ``min(1, max_norm / (norm + 1e-6))``, ``norm`` their global norm
+    (PyTorch's ``clip_grad_norm_``; TensorFlow's ``clip_by_global_norm`` divides by the norm
+    itself)."""
+    norm = tf.linalg.global_norm(grads)
+    scale = tf.minimum(1.0, max_norm / (norm + 1e-6))
+    return [grad * scale for grad in grads]
 
 
 class PerStepDQN:
@@ -429,6 +505,8 @@ class PerStepDQN:
             loss = tf.reduce_mean(_loss(targets - q, config.loss, config.huber_delta))
         variables = self.model.trainable_variables
         grads = tape.gradient(loss, variables)
+        if not math.isinf(config.max_grad_norm):
+            grads = _clip_by_global_norm(grads, config.max_grad_norm)
         self.optimizer.apply_gradients(zip(grads, variables))
         if soft:
             if config.soft_update_weights == "updated":
@@ -513,19 +591,31 @@ class PerStepDQN:
         """Hard update: copy the online weights to the target network."""
         self.target.set_weights(self.model.get_weights())
 
-    def after_step(self, step):
-        """After the step of 0-based index ``step`` was stored: train if past the warm-up (or,
-        with ``wait_for_batch``, once the buffer holds a batch) and on the interval, then the
-        hard copy by steps if due. Returns the metrics, or ``None``."""
+    def train_after_step(self, step):
+        """After the step of 0-based index ``step`` was stored: if past the warm-up (or, with
+        ``wait_for_batch``, once the buffer holds a batch) and on the interval,
+        ``gradient_steps`` training steps; the hard copy by steps if due, after them (before,
+        with ``target_copy_first``). ``count_steps_from_one`` reads the rules at ``step + 1``.
+        Returns the metrics of each training step (a list, empty if it did not train)."""
         config = self.config
-        metrics = None
+        count = step + 1 if config.count_steps_from_one else step
         ready = (len(self.replay_buffer) >= config.batch_size if config.wait_for_batch
-                 else step > config.warmup_steps)
-        if ready and step % config.train_interval == 0:
-            metrics = self.train()
-        if config.target_update == "steps" and step % config.target_update_period == 0:
+                 else count > config.warmup_steps)
+        copy_due = config.target_update == "steps" and count % config.target_update_period == 0
+        if copy_due and config.target_copy_first:
+            self.update_target()
+        metrics = []
+        if ready and count % config.train_interval == 0:
+            metrics = [self.train() for _ in range(config.gradient_steps)]
+        if copy_due and not config.target_copy_first:
             self.update_target()
         return metrics
+
+    def after_step(self, step):
+        """:meth:`train_after_step`, returning the metrics of its last training step, or
+        ``None`` if it did not train."""
+        metrics = self.train_after_step(step)
+        return metrics[-1] if metrics else None
 
     def after_episode(self, episode):
         """After the episode of 0-based index ``episode``: the hard copy by episodes if due
@@ -582,7 +672,7 @@ def train_per_step(agent, env, n_steps=None, n_episodes=None, *, seed=None, call
 
     Each step: act (at random for the first ``random_steps``, then epsilon-greedily by the
     config's schedule), step the environment, store the experience,
-    :meth:`PerStepDQN.after_step`, then ``step_callback(agent, steps_so_far, history)`` if
+    :meth:`PerStepDQN.train_after_step`, then ``step_callback(agent, steps_so_far, history)`` if
     given (it may return ``True`` to stop at once). Each episode's end:
     :meth:`PerStepDQN.after_episode`; the greedy evaluation if due (``eval_every``: its mean
     return goes to ``history.eval_returns``, and reaching ``eval_stop_at`` stops the run);
@@ -614,9 +704,7 @@ def train_per_step(agent, env, n_steps=None, n_episodes=None, *, seed=None, call
                     action = agent.act(state, config.epsilon(step, episode))
                 next_state, reward, terminated, truncated, _ = env.step(action)
                 agent.observe(state, action, reward, next_state, terminated, truncated)
-                metrics = agent.after_step(step)
-                if metrics is not None:
-                    history.losses.append(metrics[0])
+                history.losses.extend(metrics[0] for metrics in agent.train_after_step(step))
                 step += 1
                 length += 1
                 episode_return += reward

@@ -9,8 +9,8 @@ import pytest
 from homl_rl.dqn import CHAPTER_VARIANTS, VARIANTS, make_agent, train_dqn
 from homl_rl.environments import make_env
 from homl_rl.per_step_dqn import (
-    KERAS_RL_CARTPOLE, PRESETS, PerStepDQN, PerStepDQNConfig, make_optimizer, make_per_step_agent,
-    optimizer_names, train_per_step, train_per_step_dqn)
+    KERAS_RL_CARTPOLE, PRESETS, RL_ZOO_CARTPOLE, PerStepDQN, PerStepDQNConfig, make_optimizer,
+    make_per_step_agent, optimizer_names, train_per_step, train_per_step_dqn)
 from homl_rl.replay_buffers import Experiences, NumpyReplayBuffer
 from homl_rl.seeding import set_seeds
 
@@ -59,6 +59,11 @@ def fill(agent, n):
     ({"hidden_layers": 16}, "hidden_layers must be a tuple of positive integers, got 16"),
     ({"epsilon_schedule": "cosine"}, "epsilon_schedule must be one of"),
     ({"learning_rate": 0}, "learning_rate must be a positive number, got 0"),
+    ({"gradient_steps": 0}, "gradient_steps must be a positive integer, got 0"),
+    ({"max_grad_norm": 0.0}, "max_grad_norm must be a positive number, got 0.0"),
+    ({"max_grad_norm": math.nan}, "max_grad_norm must be a positive number, got nan"),
+    ({"count_steps_from_one": "yes"}, "count_steps_from_one must be True or False, got 'yes'"),
+    ({"target_copy_first": None}, "target_copy_first must be True or False, got None"),
 ])
 def test_bad_settings_are_clear_errors(changes, message):
     with pytest.raises(ValueError, match=message):
@@ -162,7 +167,39 @@ def test_one_training_step_is_a_gradient_step_on_the_taken_action():
     np.testing.assert_allclose(bias, [0, 0.6], rtol=1e-6)
 
 
+def test_max_grad_norm_scales_the_gradients_as_torchs_clip_grad_norm():
+    # the gradients of test_one_training_step_...: kernel column 1 (-6, -12), bias 1 -6:
+    # global norm sqrt(36 + 144 + 36) = sqrt(216); clip to half of it (plus torch's 1e-6)
+    norm = math.sqrt(216)
+    for max_grad_norm, scale in ((0.5 * (norm + 1e-6), 0.5), (norm + 1, 1.0), (math.inf, 1.0)):
+        agent = linear_agent(PerStepDQNConfig(**{**TINY.__dict__, "batch_size": 1, "gamma": 0.0,
+                                                 "max_grad_norm": max_grad_norm}))
+        set_linear(agent.model, np.zeros((2, 2)), [0, 0])
+        agent.train_on(batch([[1, 2]], [1], [3], [[0, 0]], [True]))
+        kernel, bias = agent.model.get_weights()  # SGD 0.1 of scale * (6, 12; 6)
+        np.testing.assert_allclose(kernel, [[0, 0.6 * scale], [0, 1.2 * scale]], rtol=1e-5)
+        np.testing.assert_allclose(bias, [0, 0.6 * scale], rtol=1e-5)
+
+
 # --- when it trains and updates the target --------------------------------------------------------
+
+def test_gradient_steps_train_that_many_times_on_batches_of_their_own():
+    config = PerStepDQNConfig(**{**TINY.__dict__, "gradient_steps": 3})
+    agent, by_hand = linear_agent(config), linear_agent(TINY)
+    fill(agent, 6)
+    fill(by_hand, 6)
+    set_seeds(4, tensorflow=False)
+    metrics = agent.train_after_step(5)
+    set_seeds(4, tensorflow=False)
+    expected = [by_hand.train() for _ in range(3)]  # three batches, sampled one after another
+    assert metrics == expected and agent.training_steps == 3
+    assert len({loss for loss, _, _ in metrics}) == 3  # three different batches and weights
+    for ours, theirs in zip(agent.model.get_weights(), by_hand.model.get_weights()):
+        np.testing.assert_array_equal(ours, theirs)
+    again = linear_agent(config)  # after_step: the same, returning the last step's metrics
+    fill(again, 6)
+    set_seeds(4, tensorflow=False)
+    assert again.after_step(5) == expected[-1] and again.training_steps == 3
 
 def test_soft_update_moves_the_target_by_tau_after_each_training_step():
     agent = linear_agent(PerStepDQNConfig(**{**TINY.__dict__, "target_update": "soft", "tau": 0.25}))
@@ -215,6 +252,87 @@ def test_train_interval():
     fill(agent, 4)
     trained = [step for step in range(10) if agent.after_step(step) is not None]
     assert trained == [3, 6, 9]
+
+
+def test_counting_steps_from_one_trains_and_copies_after_the_step_completing_each_interval():
+    def run(count_steps_from_one):
+        agent = linear_agent(PerStepDQNConfig(**{**TINY.__dict__, "warmup_steps": 4,
+                                                 "train_interval": 3, "target_update_period": 3,
+                                                 "count_steps_from_one": count_steps_from_one}))
+        fill(agent, 4)
+        copies = []
+        agent.update_target = lambda: copies.append(step)
+        trained = []
+        for step in range(10):
+            if agent.after_step(step) is not None:
+                trained.append(step)
+        return trained, copies
+
+    # keras-rl2: t > 4 and t % 3 == 0; copies at t % 3 == 0
+    assert run(False) == ([6, 9], [0, 3, 6, 9])
+    # SB3: n = t + 1 > 4 and n % 3 == 0 (n = 6, 9); copies at n = 3, 6, 9
+    assert run(True) == ([5, 8], [2, 5, 8])
+
+
+@pytest.mark.parametrize("target_copy_first", [False, True])
+def test_target_copy_first_copies_the_weights_of_before_the_training(target_copy_first):
+    agent = linear_agent(PerStepDQNConfig(**{**TINY.__dict__, "target_update_period": 2,
+                                             "count_steps_from_one": True,
+                                             "target_copy_first": target_copy_first}))
+    fill(agent, 4)
+    set_linear(agent.model, [[1, 2], [3, 4]], [5, 6])
+    before = agent.model.get_weights()
+    assert agent.after_step(1) is not None  # n = 2: trains and copies
+    after = agent.model.get_weights()
+    assert not np.array_equal(before[0], after[0])
+    for target, expected in zip(agent.target.get_weights(), before if target_copy_first else after):
+        np.testing.assert_array_equal(target, expected)
+
+
+# --- rl-zoo3's CartPole-v1 settings, by SB3's schedule ------------------------------------------
+
+def test_rl_zoo_epsilon_is_sb3s_linear_schedule_over_16_percent_of_5e4_steps():
+    def sb3(t, budget=50_000):  # LinearSchedule(1.0, 0.04, 0.16)(1 - num_timesteps / budget)
+        progress = t / budget
+        return 0.04 if progress > 0.16 else 1.0 + progress * (0.04 - 1.0) / 0.16
+    for t in (1000, 4000, 7999, 8000, 8001, 20_000, 49_999):
+        assert RL_ZOO_CARTPOLE.epsilon(t) == pytest.approx(sb3(t), abs=1e-12)
+    assert RL_ZOO_CARTPOLE.epsilon(4000) == pytest.approx(0.52)
+
+
+def test_rl_zoo_cartpole_trains_and_copies_on_sb3s_steps():
+    """1,300 steps of the preset: the first 1,000 at random; a hard copy after every 10th step
+    (n = 10, 20, ... 1,300); 128 training steps after the 1,024th and the 1,280th (the 256-step
+    rollouts that end past learning_starts = 1,000), the copy of n = 1,280 before them."""
+    assert PRESETS["rl_zoo_cartpole"] is RL_ZOO_CARTPOLE
+    env = make_env("CartPole-v1", render_mode=None)
+    agent = make_per_step_agent(RL_ZOO_CARTPOLE, env, seed=0)
+    events, played = [], [0]
+    real_train, real_copy, real_train_after_step = agent.train, agent.update_target, agent.train_after_step
+    agent.train = lambda: events.append(("train", played[0])) or real_train()
+    agent.update_target = lambda: events.append(("copy", played[0])) or real_copy()
+
+    def train_after_step(step):
+        played[0] = step + 1
+        return real_train_after_step(step)
+    agent.train_after_step = train_after_step
+    greedy = []
+    real_greedy = agent.greedy_action
+    agent.greedy_action = lambda state: greedy.append(played[0]) or real_greedy(state)
+    history = train_per_step(agent, env, n_steps=1300, seed=0, progress=False)
+    env.close()
+    expected = []  # SB3's rule, step by step: _on_step's copy, then train after a rollout
+    for n in range(1, 1301):
+        if n % 10 == 0:
+            expected.append(("copy", n))
+        if n % 256 == 0 and n > 1000:
+            expected += [("train", n)] * 128
+    assert events == expected
+    assert [n for kind, n in events if kind == "train"][::128] == [1024, 1280]
+    assert len(history.losses) == agent.training_steps == 256
+    # no greedy action in the first 1,000 steps (num_timesteps < learning_starts); then epsilon
+    # from 1 - 0.96 * 1000 / 8000 = 0.88 down: some greedy ones among the next 300
+    assert greedy and min(greedy) >= 1000 and len(greedy) < 300
 
 
 # --- sampling ----------------------------------------------------------------------------------
