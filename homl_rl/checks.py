@@ -25,6 +25,31 @@ def check_positive_number(name, value):
     return value
 
 
+def check_choice(name, value, choices):
+    """Return ``value``, or raise ``ValueError`` unless it is one of ``choices`` (listed in the
+    message)."""
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
+    return value
+
+
+def check_bool(name, value):
+    """Return ``bool(value)``, or raise ``ValueError`` unless it is ``True`` or ``False``."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+REVISIONS = ("current", "older")
+"""The chapter notebook's two revisions, for the sections whose cells changed between them
+(the policy net, policy gradients, the DQN variants): the current one and the older one."""
+
+
+def check_revision(revision):
+    """Return ``revision``, or raise ``ValueError`` unless it is one of :data:`REVISIONS`."""
+    return check_choice("revision", revision, REVISIONS)
+
+
 def check_unit_interval(name, value, zero=True):
     """Return ``value``, or raise ``ValueError`` unless it is a number in [0, 1] (not a bool, not NaN):
     a discount factor, an epsilon, a probability; in (0, 1] with ``zero=False`` (a soft update rate)."""

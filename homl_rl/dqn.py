@@ -32,8 +32,9 @@ from typing import Callable
 
 import numpy as np
 
-from homl_rl.checks import (
-    check_non_negative_int, check_positive_int, check_positive_number, check_unit_interval)
+from homl_rl.checks import (  # noqa: F401  (REVISIONS: the revisions whose DQN cells run)
+    REVISIONS, check_choice, check_non_negative_int, check_positive_int, check_positive_number,
+    check_revision, check_unit_interval)
 from homl_rl.engines.dqn import make_dqn_engine, remember_dueling_layers
 from homl_rl.environments import SeedNextReset, check_discrete_actions, make_env
 from homl_rl.keras_choices import (
@@ -47,9 +48,6 @@ from homl_rl.seeding import set_seeds
 from homl_rl.tf_setup import tf
 
 # --- hyper-parameters ------------------------------------------------------------------
-
-REVISIONS = ("current", "older")
-"""The notebook revisions whose DQN cells can be run: the current one and the older one."""
 
 
 @dataclass(frozen=True)
@@ -104,9 +102,7 @@ class DQNConfig:
             raise ValueError(f"replay_buffer must be 'deque' or 'numpy', got {self.replay_buffer!r}")
         check_optimizer_name(self.optimizer)
         check_loss_name(self.loss)
-        if self.revision not in REVISIONS:
-            raise ValueError(f"revision must be one of {', '.join(map(repr, REVISIONS))}, "
-                             f"got {self.revision!r}")
+        check_revision(self.revision)
         if self.revision == "older" and self.replay_buffer != "deque":
             raise ValueError("the older revision's five-field experiences go in a deque: "
                              "use replay_buffer='deque' with revision='older'")
@@ -407,10 +403,7 @@ and ``np.random.seed``, read as :func:`~homl_rl.seeding.set_seeds`).
 def revision_settings(variant, revision="current"):
     """The :class:`DQNConfig` settings of ``variant`` in ``revision`` (none for the current one),
     or a ``ValueError`` for a variant that revision does not have."""
-    if revision not in REVISIONS:
-        raise ValueError(f"revision must be one of {', '.join(map(repr, REVISIONS))}, "
-                         f"got {revision!r}")
-    if revision == "current":
+    if check_revision(revision) == "current":
         return {}
     if variant not in OLDER_REVISION:
         raise ValueError(f"the older revision has no {variant!r} variant; it has "
@@ -421,9 +414,7 @@ def revision_settings(variant, revision="current"):
 def variant_named(name, table=None):
     """``table[name]`` (default :data:`VARIANTS`), or a ``ValueError`` listing the valid names."""
     table = VARIANTS if table is None else table
-    if name not in table:
-        raise ValueError(f"variant must be one of {', '.join(map(repr, table))}, got {name!r}")
-    return table[name]
+    return table[check_choice("variant", name, table)]
 
 
 def clone_target(model):

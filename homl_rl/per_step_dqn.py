@@ -31,7 +31,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from homl_rl.checks import (
-    check_non_negative_int, check_positive_int, check_positive_number, check_unit_interval)
+    check_bool, check_choice, check_non_negative_int, check_positive_int, check_positive_number,
+    check_unit_interval)
 from homl_rl.engines.dqn import DQNFastEngine
 from homl_rl.environments import make_env
 from homl_rl.keras_choices import (  # noqa: F401  (optimizer_names: part of this API)
@@ -61,18 +62,6 @@ biases), PyTorch's ``nn.Linear`` (kernel and bias uniform in +-1/sqrt(fan_in)), 
 TF-Agents DQN tutorial's ``QNetwork`` (hidden kernels He-truncated-normal,
 ``VarianceScaling(2.0, "fan_in", "truncated_normal")``, zero biases; the output layer's kernel
 uniform in +-0.03 and its biases -0.2)."""
-
-
-def _check_choice(name, value, choices):
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
-    return value
-
-
-def _check_bool(name, value):
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
 
 
 @dataclass(frozen=True)
@@ -180,17 +169,17 @@ class PerStepDQNConfig:
             check_positive_int(name, getattr(self, name))
         check_non_negative_int("warmup_steps", self.warmup_steps)
         check_non_negative_int("random_steps", self.random_steps)
-        _check_choice("target_update", self.target_update, TARGET_UPDATES)
+        check_choice("target_update", self.target_update, TARGET_UPDATES)
         check_unit_interval("tau", self.tau, zero=False)
-        _check_choice("soft_update_weights", self.soft_update_weights, SOFT_UPDATE_WEIGHTS)
+        check_choice("soft_update_weights", self.soft_update_weights, SOFT_UPDATE_WEIGHTS)
         for name in ("double", "dueling", "sample_with_replacement", "truncation_is_terminal",
                      "wait_for_batch", "count_episodes_from_one", "count_steps_from_one",
                      "target_copy_first", "independent_target"):
-            _check_bool(name, getattr(self, name))
+            check_bool(name, getattr(self, name))
         if self.wait_for_batch and self.warmup_steps != 0:
             raise ValueError(f"warmup_steps must be 0 with wait_for_batch (the buffer holding a "
                              f"batch is the warm-up), got {self.warmup_steps}")
-        _check_choice("weight_init", self.weight_init, WEIGHT_INITS)
+        check_choice("weight_init", self.weight_init, WEIGHT_INITS)
         check_loss_name(self.loss)
         check_positive_number("huber_delta", self.huber_delta)
         check_positive_number("max_grad_norm", self.max_grad_norm)
@@ -203,11 +192,11 @@ class PerStepDQNConfig:
             check_positive_int("hidden_layers", units) for units in self.hidden_layers))
         if not isinstance(self.activation, str) or not self.activation:
             raise ValueError(f"activation must be a Keras activation's name, got {self.activation!r}")
-        _check_choice("epsilon_schedule", self.epsilon_schedule, EPSILON_SCHEDULES)
+        check_choice("epsilon_schedule", self.epsilon_schedule, EPSILON_SCHEDULES)
         check_unit_interval("epsilon_start", self.epsilon_start)
         check_unit_interval("epsilon_end", self.epsilon_end)
         check_positive_number("epsilon_decay", self.epsilon_decay)
-        _check_choice("epsilon_unit", self.epsilon_unit, EPSILON_UNITS)
+        check_choice("epsilon_unit", self.epsilon_unit, EPSILON_UNITS)
         check_non_negative_int("eval_every", self.eval_every)
         check_positive_int("eval_episodes", self.eval_episodes)
         if not isinstance(self.eval_stop_at, (int, float)) or math.isnan(self.eval_stop_at):

@@ -22,7 +22,8 @@ import numpy as np
 
 from homl_rl.animation import record_episode
 from homl_rl.checks import (
-    check_non_negative_int, check_positive_int, check_positive_number, check_unit_interval)
+    check_non_negative_int, check_positive_int, check_positive_number, check_revision,
+    check_unit_interval)
 from homl_rl.engines.policy_gradients import (
     make_reinforce_engine, resolve_reinforce_engine)
 from homl_rl.environments import SeedNextReset, check_discrete_actions, make_env
@@ -73,8 +74,7 @@ class PolicyGradientsConfig:
         check_positive_number("learning_rate", self.learning_rate)
         check_non_negative_int("seed", self.seed)
         check_optimizer_name(self.optimizer)
-        if self.revision not in ("current", "older"):
-            raise ValueError(f"revision must be 'current' or 'older', got {self.revision!r}")
+        check_revision(self.revision)
 
 
 LANDER_CONFIG = PolicyGradientsConfig(n_iterations=200, n_episodes_per_update=16, n_max_steps=1000,
@@ -317,8 +317,7 @@ def policy_gradients_config(env_id="CartPole-v1", revision="current", optimizer=
     """The :class:`PolicyGradientsConfig` of a run: the environment's (CartPole's cell, or
     exercise 8's :data:`LANDER_CONFIG` for ``LunarLander-v3``), ``revision``'s optimizer
     (:data:`OLDER_REVISION`), then ``optimizer`` and ``fields`` where given."""
-    if revision not in ("current", "older"):
-        raise ValueError(f"revision must be 'current' or 'older', got {revision!r}")
+    check_revision(revision)
     base = LANDER_CONFIG if env_id == LANDER_CONFIG.env_id else PolicyGradientsConfig(env_id=env_id)
     settings = {"revision": revision}
     if revision == "older":

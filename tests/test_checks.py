@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from homl_rl.checks import (
-    check_non_negative_int, check_positive_int, check_positive_number, check_unit_interval)
+    check_bool, check_choice, check_non_negative_int, check_positive_int, check_positive_number,
+    check_revision, check_unit_interval)
 
 
 @pytest.mark.parametrize("value", [0.0, 0.5, 1, np.float32(0.25), np.int64(1)])
@@ -40,3 +41,15 @@ def test_number_checks(check, good, bad, message):
     for value in bad:
         with pytest.raises(ValueError, match=f"^x {message}, got "):
             check("x", value)
+
+
+def test_choices_booleans_and_revisions():
+    assert check_choice("loss", "mse", ("huber", "mse")) == "mse"
+    with pytest.raises(ValueError, match=r"^loss must be one of 'huber', 'mse', got 'mae'$"):
+        check_choice("loss", "mae", ("huber", "mse"))
+    assert check_bool("double", np.bool_(True)) is True
+    with pytest.raises(ValueError, match=r"^double must be True or False, got 1$"):
+        check_bool("double", 1)
+    assert check_revision("older") == "older"
+    with pytest.raises(ValueError, match=r"^revision must be one of 'current', 'older', got 'v2'$"):
+        check_revision("v2")

@@ -246,7 +246,7 @@ BAD = {  # (subcommand, option): (arguments before it, bad value, what the error
     ("policy-gradients", "--learning-rate"): ([], ["0"], "must be a positive number, got 0"),
     ("policy-gradients", "--seed"): ([], ["-1"], "must be an integer in [0"),
     ("policy-gradients", "--optimizer"): ([], ["adamm"], "must be one of 'adadelta'"),
-    ("policy-gradients", "--revision"): ([], ["v2"], "must be 'current' or 'older', got 'v2'"),
+    ("policy-gradients", "--revision"): ([], ["v2"], "must be one of 'current', 'older', got 'v2'"),
     ("crosscheck", "PATH"): ([], ["no_such_file.py"], "no such file"),
     ("crosscheck", "--only"): ([EXAMPLE], ["no_such_check"], "no_such_check"),
     ("crosscheck", "--format"): ([EXAMPLE], ["xml"], "invalid choice"),
