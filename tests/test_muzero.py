@@ -10,6 +10,7 @@ from homl_rl.muzero import (
     MCTS, GameHistory, MinMaxStats, MuZeroConfig, MuZeroNetwork, Node, NumpyInference, ReplayBuffer, h,
     h_inverse, reanalyse_game, scalar_to_support, select_action, support_to_scalar, train)
 from homl_rl.muzero.trainer import scale_gradient
+from homl_rl.summaries import read_scalars
 from homl_rl.tf_setup import tf
 
 
@@ -108,6 +109,22 @@ def test_mcts_finds_the_best_first_action_of_a_two_step_game(seed):
     assert select_action(root, 0, rng) == 0
     # the backed-up value of action 0 approaches discount * 10
     assert root.children[0].reward + config.discount * root.children[0].value() > 5
+
+
+def test_ucb_scores_by_hand():
+    config = MuZeroConfig()
+    parent = Node(0.0)
+    parent.expand([0, 1], 0.0, np.log([0.5, 0.5]), None)
+    parent.visit_count = 4
+    visited = parent.children[0]
+    visited.visit_count, visited.value_sum, visited.reward = 1, 2.0, 1.0
+    stats = MinMaxStats()
+    stats.update(0.0)
+    stats.update(4.0)
+    c = math.log((4 + 19652 + 1) / 19652) + 1.25
+    assert MCTS(config).ucb_scores(parent, stats) == pytest.approx([
+        0.5 * c * 2 / 2 + (1.0 + 0.997 * 2.0) / 4,  # prior term + normalised reward + value
+        0.5 * c * 2 / 1])  # unvisited: prior term only
 
 
 def test_select_action_by_temperature():
@@ -245,7 +262,7 @@ TINY = MuZeroConfig(num_simulations=4, batch_size=8, num_unroll_steps=3, td_step
                     max_moves=30, test_interval=10, replay_buffer_size=3)
 
 
-def test_a_short_seeded_run_is_deterministic():
+def test_a_short_seeded_run_is_deterministic(tmp_path):
     first = train(TINY, seed=3, training_steps=20, progress=False)
     second = train(TINY, seed=3, training_steps=20, progress=False)
     for key in ("test_steps", "test_rewards", "test_played_games", "game_rewards",
@@ -260,5 +277,8 @@ def test_a_short_seeded_run_is_deterministic():
     played = np.cumsum(first["game_lengths"])
     assert 20 <= math.floor(1.5 * played[-1]) + 1
     assert 20 > 1.5 * played[-2] if len(played) > 1 else True
-    other = train(TINY, seed=4, training_steps=20, progress=False)
+    other = train(TINY, seed=4, training_steps=20, progress=False, logdir=tmp_path)
     assert other["total_loss"] != first["total_loss"]
+    scalars = read_scalars(tmp_path)
+    assert [value for _, value in scalars["loss/total_loss"]] == pytest.approx(other["total_loss"])
+    assert [value for _, value in scalars["test/total_reward"]] == other["test_rewards"]

@@ -1,6 +1,6 @@
 """MuZero's Monte Carlo tree search over the learned model (one player).
 
-Each simulation walks down the tree from the root by the pUCT score (:meth:`MCTS.ucb_score`),
+Each simulation walks down the tree from the root by the pUCT score (:meth:`MCTS.ucb_scores`),
 expands the leaf it reaches with one call of the dynamics and prediction functions, and
 backs the leaf's value up the path, discounted and plus each node's reward
 (:meth:`MCTS.backpropagate`). Q-values are normalised to [0, 1] by the smallest and largest
@@ -110,23 +110,23 @@ class MCTS:
     def select_child(self, node, min_max_stats, rng):
         """``(action, child)`` of the highest pUCT score (ties broken at random)."""
         actions = list(node.children)
-        scores = [self.ucb_score(node, node.children[a], min_max_stats) for a in actions]
+        scores = self.ucb_scores(node, min_max_stats)
         best = max(scores)
         candidates = [a for a, score in zip(actions, scores) if score == best]
         action = candidates[0] if len(candidates) == 1 else candidates[rng.integers(len(candidates))]
         return action, node.children[action]
 
-    def ucb_score(self, parent, child, min_max_stats):
-        """pUCT: ``prior * c * sqrt(N_parent) / (1 + N_child)`` with
+    def ucb_scores(self, parent, min_max_stats):
+        """pUCT of each child: ``prior * c * sqrt(N_parent) / (1 + N_child)`` with
         ``c = log((N_parent + pb_c_base + 1) / pb_c_base) + pb_c_init``, plus the child's
         normalised ``reward + discount * value`` once it has been visited."""
-        config = self.config
-        pb_c = math.log((parent.visit_count + config.pb_c_base + 1) / config.pb_c_base) + config.pb_c_init
-        pb_c *= math.sqrt(parent.visit_count) / (child.visit_count + 1)
-        value_score = 0.0
-        if child.visit_count > 0:
-            value_score = min_max_stats.normalize(child.reward + config.discount * child.value())
-        return pb_c * child.prior + value_score
+        config, discount = self.config, self.config.discount
+        pb_c = ((math.log((parent.visit_count + config.pb_c_base + 1) / config.pb_c_base)
+                 + config.pb_c_init) * math.sqrt(parent.visit_count))
+        return [pb_c * child.prior / (child.visit_count + 1)
+                + (min_max_stats.normalize(child.reward + discount * child.value())
+                   if child.visit_count > 0 else 0.0)
+                for child in parent.children.values()]
 
     def backpropagate(self, search_path, value, min_max_stats):
         """Add ``value`` (the leaf's) to each node of the path, leaf first; above a node the

@@ -22,9 +22,8 @@ import numpy as np
 def reanalyse_game(game_history, model, stacked_observations):
     """Store in ``game_history.reanalysed_predicted_root_values`` the value ``model`` (a
     :class:`~homl_rl.muzero.networks.NumpyInference`) predicts at each position."""
-    observations = np.stack([game_history.get_stacked_observations(i, stacked_observations)
-                             for i in range(len(game_history))])
-    game_history.reanalysed_predicted_root_values = model.values(observations)
+    game_history.reanalysed_predicted_root_values = model.values(
+        game_history.stacked_observation_array(stacked_observations))
 
 
 class ReplayBuffer:
@@ -96,8 +95,8 @@ class ReplayBuffer:
             target_values, target_rewards, target_policies, target_actions = self.make_target(
                 game_history, position)
             index_batch.append((game_id, position))
-            observations.append(game_history.get_stacked_observations(
-                position, config.stacked_observations))
+            observations.append(
+                game_history.stacked_observation_array(config.stacked_observations)[position])
             actions.append(target_actions)
             values.append(target_values)
             rewards.append(target_rewards)

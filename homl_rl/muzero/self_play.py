@@ -60,6 +60,7 @@ class GameHistory:
         self.reanalysed_predicted_root_values = None
         self.priorities = None
         self.game_priority = None
+        self._stacked = None  # (num_stacked_observations, moves, array) of the last call
 
     def __len__(self):
         """Number of moves played."""
@@ -83,6 +84,16 @@ class GameHistory:
             else:
                 planes += [np.zeros_like(current), np.zeros_like(current[:1])]
         return np.concatenate(planes)
+
+    def stacked_observation_array(self, num_stacked_observations):
+        """:meth:`get_stacked_observations` of every position before a move, as one array
+        (made once per game and number of stacked observations, then reused)."""
+        if (self._stacked is None
+                or self._stacked[:2] != (num_stacked_observations, len(self))):
+            array = np.stack([self.get_stacked_observations(i, num_stacked_observations)
+                              for i in range(len(self))])
+            self._stacked = (num_stacked_observations, len(self), array)
+        return self._stacked[2]
 
     @property
     def total_reward(self):
