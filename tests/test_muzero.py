@@ -267,7 +267,10 @@ def test_a_short_seeded_run_is_deterministic(tmp_path):
     second = train(TINY, seed=3, training_steps=20, progress=False)
     for key in ("test_steps", "test_rewards", "test_played_games", "game_rewards",
                 "game_lengths", "total_loss", "value_loss", "reward_loss", "policy_loss", "lr"):
-        assert first[key] == second[key], key
+        differ = [i for i, (a, b) in enumerate(zip(first[key], second[key])) if a != b]
+        assert len(first[key]) == len(second[key]) and not differ, (
+            f"{key} differs first at {differ[:1]}: {first[key][:differ[0] + 2] if differ else first[key]}"
+            f" vs {second[key][:differ[0] + 2] if differ else second[key]}")
     for name, arrays in first["weights"].items():
         for a, b in zip(arrays, second["weights"][name]):
             np.testing.assert_array_equal(a, b)
