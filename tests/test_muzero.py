@@ -1,6 +1,7 @@
 """MuZero (homl_rl.muzero): the support transform, the tree search on a known game, the
 n-step targets, the NumPy inference against Keras, a seeded run's determinism."""
 
+import copy
 import math
 
 import numpy as np
@@ -237,6 +238,29 @@ def test_reanalyse_uses_the_networks_values(network):
     reanalyse_game(game, model, stacked_observations=0)
     observations = np.stack(game.observation_history[:4])
     np.testing.assert_allclose(game.reanalysed_predicted_root_values, model.values(observations))
+
+
+def test_a_batch_reanalyses_what_its_targets_bootstrap_from(network):
+    """The targets of ``get_batch(model)`` are those of games reanalysed whole just before."""
+    model = NumpyInference(network.get_weights(), 2, 10)
+    config = MuZeroConfig(td_steps=5, num_unroll_steps=3, batch_size=32)
+    rng = np.random.default_rng(0)
+    buffers = [ReplayBuffer(config, seed=1), ReplayBuffer(config, seed=1)]
+    for length in (12, 30, 7):
+        game = GameHistory()
+        game.observation_history = list(rng.normal(size=(length + 1, 1, 1, 4)).astype(np.float32))
+        game.action_history = [0, *rng.integers(2, size=length)]
+        game.reward_history = [0.0] + [1.0] * length
+        game.root_values = list(rng.normal(5, 1, size=length))
+        game.child_visits = [[0.5, 0.5]] * length
+        for buffer in buffers:
+            buffer.save_game(copy.deepcopy(game))
+    for game in buffers[1].buffer.values():
+        reanalyse_game(game, model, stacked_observations=0)
+    _, batch = buffers[0].get_batch(model)
+    _, whole = buffers[1].get_batch()
+    np.testing.assert_allclose(batch["values"], whole["values"], rtol=1e-5)
+    np.testing.assert_array_equal(batch["observations"], whole["observations"])
 
 
 def test_scale_gradient_halves_the_gradient_only():

@@ -12,18 +12,38 @@ visit distribution; past the game's end the states are absorbing (value 0, rewar
 uniform policy, a random action).
 
 With ``use_last_model_value`` the value targets bootstrap from the latest network's value
-of the position ``td_steps`` later (:func:`reanalyse_game`), not from the root value the
-search found when the game was played.
+of the position ``td_steps`` later (:func:`reanalyse`), not from the root value the search
+found when the game was played: :meth:`ReplayBuffer.get_batch` reanalyses the positions
+its targets bootstrap from with the network it is given.
 """
 
 import numpy as np
 
 
+def reanalyse(game_positions, model, stacked_observations):
+    """Refresh the reanalysed values of ``game_positions`` (``[(game_history, positions)]``)
+    with the values ``model`` (a :class:`~homl_rl.muzero.networks.NumpyInference`)
+    predicts there, in one batch; a game's other positions keep their last value (at first
+    the root value of its search)."""
+    game_positions = [(game, np.fromiter(positions, dtype=np.int64))
+                      for game, positions in game_positions]
+    game_positions = [(game, positions) for game, positions in game_positions if len(positions)]
+    if not game_positions:
+        return
+    values = model.values(np.concatenate([
+        game.stacked_observation_array(stacked_observations)[positions]
+        for game, positions in game_positions]))
+    start = 0
+    for game, positions in game_positions:
+        if game.reanalysed_predicted_root_values is None:
+            game.reanalysed_predicted_root_values = np.array(game.root_values, dtype=np.float64)
+        game.reanalysed_predicted_root_values[positions] = values[start:start + len(positions)]
+        start += len(positions)
+
+
 def reanalyse_game(game_history, model, stacked_observations):
-    """Store in ``game_history.reanalysed_predicted_root_values`` the value ``model`` (a
-    :class:`~homl_rl.muzero.networks.NumpyInference`) predicts at each position."""
-    game_history.reanalysed_predicted_root_values = model.values(
-        game_history.stacked_observation_array(stacked_observations))
+    """:func:`reanalyse` every position of ``game_history``."""
+    reanalyse([(game_history, range(len(game_history)))], model, stacked_observations)
 
 
 class ReplayBuffer:
@@ -36,6 +56,7 @@ class ReplayBuffer:
         self.num_played_steps = 0
         self.total_samples = 0
         self.rng = np.random.default_rng(seed)
+        self._discounts = config.discount ** np.arange(config.td_steps)
 
     def __len__(self):
         return len(self.buffer)
@@ -81,17 +102,17 @@ class ReplayBuffer:
         """``(index_batch, batch)``: ``[(game_id, position), ...]`` and a dict of arrays:
         observations, actions, target values, rewards and policies (one row per unroll step),
         importance weights (``None`` without PER) and gradient scales. ``model`` (the latest
-        network's :class:`~homl_rl.muzero.networks.NumpyInference`) reanalyses the drawn
-        games' values first when ``use_last_model_value``."""
+        network's :class:`~homl_rl.muzero.networks.NumpyInference`) first reanalyses the values
+        the targets bootstrap from, when ``use_last_model_value``."""
         config = self.config
         draws = [self.sample_game() for _ in range(config.batch_size)]
+        positions = [self.sample_position(game_history) for _, game_history, _ in draws]
         if config.use_last_model_value and model is not None:
-            for game_id in dict.fromkeys(game_id for game_id, _, _ in draws):
-                reanalyse_game(self.buffer[game_id], model, config.stacked_observations)
+            self.reanalyse_bootstraps(draws, positions, model)
         index_batch, observations, actions, values, rewards, policies = [], [], [], [], [], []
         weights, gradient_scales = [], []
-        for game_id, game_history, game_probability in draws:
-            position, position_probability = self.sample_position(game_history)
+        for (game_id, game_history, game_probability), (position, position_probability) in zip(
+                draws, positions):
             target_values, target_rewards, target_policies, target_actions = self.make_target(
                 game_history, position)
             index_batch.append((game_id, position))
@@ -116,6 +137,19 @@ class ReplayBuffer:
             "policies": np.array(policies, dtype=np.float32),
             "weights": weights if config.per else None,
             "gradient_scales": np.array(gradient_scales, dtype=np.float32)}
+
+    def reanalyse_bootstraps(self, draws, positions, model):
+        """Reanalyse (:func:`reanalyse`) the positions whose values the targets of the drawn
+        ``(game, position)`` pairs bootstrap from: ``position + k + td_steps`` for each unroll
+        step ``k`` (inside the game). The targets are then those of games reanalysed whole
+        with ``model`` just before, for a fraction of the cost."""
+        config, needed = self.config, {}
+        for (game_id, game_history, _), (position, _) in zip(draws, positions):
+            first = position + config.td_steps
+            last = min(first + config.num_unroll_steps, len(game_history) - 1)
+            needed.setdefault(game_id, set()).update(range(first, last + 1))
+        reanalyse([(self.buffer[game_id], sorted(indices)) for game_id, indices in needed.items()],
+                  model, config.stacked_observations)
 
     def update_priorities(self, priorities, index_batch):
         """Write the priorities of each unrolled position (``priorities[i, k]`` for position
@@ -143,7 +177,7 @@ class ReplayBuffer:
             value = root_values[bootstrap_index] * config.discount ** config.td_steps
         rewards = np.asarray(game_history.reward_history[index + 1:bootstrap_index + 1],
                              dtype=np.float64)
-        return float(value + rewards @ config.discount ** np.arange(len(rewards)))
+        return float(value + rewards @ self._discounts[:len(rewards)])
 
     def make_target(self, game_history, state_index):
         """``(values, rewards, policies, actions)`` of the ``num_unroll_steps + 1`` steps from

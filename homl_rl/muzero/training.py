@@ -9,8 +9,9 @@ stops at the first step past ``ratio * played steps``), until ``training_steps``
 
 The other roles' timing in one process: the weights are published to the shared storage
 every ``checkpoint_interval`` training steps and self-play reads them at the start of each
-game (as there); the reanalysis runs on the games a batch draws, with the trainer's weights
-of that moment (there a Reanalyse actor refreshes random games as fast as it can); a test
+game (as there); the reanalysis refreshes the values a batch's targets bootstrap from, with
+the trainer's weights of that moment (there a Reanalyse actor refreshes whole random games
+as fast as it can, so the values are older); a test
 game (temperature 0) is played every ``test_interval`` training steps with the published
 weights (there a test actor plays without a pause).
 """
