@@ -11,14 +11,12 @@ The other roles' timing in one process: the weights are published to the shared 
 every ``checkpoint_interval`` training steps and self-play reads them at the start of each
 game (as there); the reanalysis refreshes the values a batch's targets bootstrap from, with
 the trainer's weights of that moment (there a Reanalyse actor refreshes whole random games
-as fast as it can, so the values are older); a test
-game (temperature 0) is played every ``test_interval`` training steps with the published
-weights (there a test actor plays without a pause).
+as fast as it can, so the values are older); a test game (temperature 0) is played every
+``test_interval`` training steps with the published weights (there a test actor plays
+without a pause).
 """
 
 import time
-
-import numpy as np
 
 from homl_rl.checks import check_non_negative_int, check_positive_int
 from homl_rl.muzero.config import MuZeroConfig
