@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from homl_rl.muzero import (
-    MCTS, GameHistory, MinMaxStats, MuZeroConfig, MuZeroNetwork, Node, NumpyInference, ReplayBuffer, h,
-    h_inverse, reanalyse_game, scalar_to_support, select_action, support_to_scalar, train)
+    MCTS, GameHistory, MinMaxStats, MuZeroConfig, MuZeroNetwork, Node, NumpyInference,
+    ReplayBuffer, Trainer, h, h_inverse, reanalyse_game, scalar_to_support, select_action,
+    support_to_scalar, train)
 from homl_rl.muzero.trainer import scale_gradient
 from homl_rl.summaries import read_scalars
 from homl_rl.tf_setup import tf
@@ -261,6 +262,55 @@ def test_a_batch_reanalyses_what_its_targets_bootstrap_from(network):
     _, whole = buffers[1].get_batch()
     np.testing.assert_allclose(batch["values"], whole["values"], rtol=1e-5)
     np.testing.assert_array_equal(batch["observations"], whole["observations"])
+
+
+def numpy_cross_entropy(targets, logits):
+    logits = logits - logits.max(axis=-1, keepdims=True)
+    return -(targets * (logits - np.log(np.exp(logits).sum(axis=-1, keepdims=True)))).sum(-1)
+
+
+def test_the_unrolled_loss_and_priorities_against_numpy():
+    """The trainer's losses (of the forward pass before its update) and new priorities,
+    recomputed in NumPy from the same weights."""
+    tf.keras.utils.set_random_seed(1)
+    config = MuZeroConfig(num_unroll_steps=2, batch_size=4, value_loss_weight=0.25)
+    network = MuZeroNetwork(config, (1, 1, 4), n_actions=2)
+    initial = network.get_weights()
+    model = NumpyInference(initial, 2, config.support_size)
+    rng = np.random.default_rng(0)
+    batch = {"observations": rng.normal(size=(4, 1, 1, 4)).astype(np.float32),
+             "actions": rng.integers(2, size=(4, 3)).astype(np.int32),
+             "values": rng.uniform(0, 60, size=(4, 3)).astype(np.float32),
+             "rewards": rng.integers(2, size=(4, 3)).astype(np.float32),
+             "policies": rng.dirichlet([1, 1], size=(4, 3)).astype(np.float32),
+             "weights": rng.uniform(0.1, 1, size=4).astype(np.float32),
+             "gradient_scales": np.array([2, 2, 1, 2], dtype=np.float32)}
+    priorities, losses = Trainer(config, network).update_weights(batch)
+    value_targets = scalar_to_support(batch["values"], 10)
+    reward_targets = scalar_to_support(batch["rewards"], 10)
+    hidden = model.representation(batch["observations"])
+    policy_logits, value_logits = model.prediction(hidden)
+    value_loss = numpy_cross_entropy(value_targets[:, 0], value_logits)
+    policy_loss = numpy_cross_entropy(batch["policies"][:, 0], policy_logits)
+    reward_loss = np.zeros(4)
+    predicted = [support_to_scalar(value_logits, 10)]
+    for k in (1, 2):
+        hidden, reward_logits = model.dynamics(hidden, batch["actions"][:, k])
+        policy_logits, value_logits = model.prediction(hidden)
+        value_loss += numpy_cross_entropy(value_targets[:, k], value_logits)
+        reward_loss += numpy_cross_entropy(reward_targets[:, k], reward_logits)
+        policy_loss += numpy_cross_entropy(batch["policies"][:, k], policy_logits)
+        predicted.append(support_to_scalar(value_logits, 10))
+    total = np.mean(batch["weights"] * (0.25 * value_loss + reward_loss + policy_loss))
+    assert losses["total_loss"] == pytest.approx(total, rel=1e-5)
+    assert losses["value_loss"] == pytest.approx(value_loss.mean(), rel=1e-5)
+    assert losses["reward_loss"] == pytest.approx(reward_loss.mean(), rel=1e-5)
+    assert losses["policy_loss"] == pytest.approx(policy_loss.mean(), rel=1e-5)
+    np.testing.assert_allclose(
+        priorities, np.abs(np.stack(predicted, axis=1) - batch["values"]) ** 0.5, rtol=1e-4)
+    # the update moved every weight
+    for before, after in zip(initial["dynamics_state"], network.get_weights()["dynamics_state"]):
+        assert (before != after).all()
 
 
 def test_scale_gradient_halves_the_gradient_only():
