@@ -127,7 +127,8 @@ def main(argv=None):
         "",
         f"A training step (batch {config.batch_size}, {config.num_unroll_steps} unroll steps, "
         f"Keras, compiled): {step_ms:.1f} ms; making its batch (PER sampling, targets, the "
-        f"reanalysis of the drawn games with NumPy inference): {batch_ms:.1f} ms.",
+        f"reanalysis of the values they bootstrap from, in NumPy) from 20 games of the fresh "
+        f"network: {batch_ms:.1f} ms.",
         "",
         f"At `ratio` {config.ratio} a run of 10,000 training steps plays about "
         f"{10_000 / config.ratio:,.0f} self-play moves: about "
