@@ -349,6 +349,8 @@ def test_a_short_seeded_run_is_deterministic(tmp_path):
         for a, b in zip(arrays, second["weights"][name]):
             np.testing.assert_array_equal(a, b)
     assert len(first["total_loss"]) == 20 and first["test_steps"] == [10, 20]
+    assert first["training_steps"] == 20 and not first["interrupted"]
+    assert first["played_steps"] == sum(first["game_lengths"])
     assert all(math.isfinite(loss) for loss in first["total_loss"])
     # the ratio rule: after each game, training stops at the first step past ratio * played steps
     played = np.cumsum(first["game_lengths"])

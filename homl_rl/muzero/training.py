@@ -18,6 +18,7 @@ without a pause).
 
 import time
 
+from homl_rl.checkpoints import CtrlC
 from homl_rl.checks import check_non_negative_int, check_positive_int
 from homl_rl.muzero.config import MuZeroConfig
 from homl_rl.muzero.networks import MuZeroNetwork, NumpyInference
@@ -48,7 +49,9 @@ def train(config=MuZeroConfig(), seed=0, training_steps=None, progress=True, log
     ``seed``; return the history: ``test_steps``, ``test_rewards`` and ``test_played_games``
     (each test game's training step, total reward and games played by then),
     ``game_rewards`` and ``game_lengths`` of the self-play games, the four losses and the
-    learning rate per training step, ``played_steps``, ``seconds``, ``config`` and ``seed``."""
+    learning rate per training step, ``training_steps`` done, ``played_steps``,
+    ``played_games``, ``interrupted``, ``seconds``, ``config``, ``seed`` and the final
+    ``weights``. Ctrl-C stops it after the current training step (``interrupted``)."""
     training_steps = check_positive_int(
         "training_steps", config.training_steps if training_steps is None else training_steps)
     seed = check_non_negative_int("seed", seed)
@@ -75,45 +78,58 @@ def train(config=MuZeroConfig(), seed=0, training_steps=None, progress=True, log
         log.scalars(trainer.training_step, **{"test/total_reward": game.total_reward,
                                               "test/episode_length": len(game)})
 
-    try:
-        while trainer.training_step < training_steps:
-            temperature = config.visit_softmax_temperature(trainer.training_step, training_steps)
-            game = self_play.play_game(storage.get_info("weights"), temperature)
-            replay_buffer.save_game(game)
-            storage.set_info({"num_played_games": replay_buffer.num_played_games,
-                              "num_played_steps": replay_buffer.num_played_steps})
-            history["game_rewards"].append(game.total_reward)
-            history["game_lengths"].append(len(game))
-            log.scalars(trainer.training_step, **{"self_play/total_reward": game.total_reward,
-                                                  "self_play/played_games": replay_buffer.num_played_games})
-            while (trainer.training_step < training_steps
-                   and trainer.training_step / max(1, replay_buffer.num_played_steps) <= config.ratio):
-                model = NumpyInference(network.get_weights(), n_actions, config.support_size)
-                index_batch, batch = replay_buffer.get_batch(model)
-                history["lr"].append(config.learning_rate(trainer.training_step))
-                priorities, losses = trainer.update_weights(batch)
-                if config.per:
-                    replay_buffer.update_priorities(priorities, index_batch)
-                for name, value in losses.items():
-                    history[name].append(value)
-                step = trainer.training_step
-                if step % config.checkpoint_interval == 0:
-                    storage.set_info({"weights": network.get_weights()})
-                storage.set_info({"training_step": step, **losses})
-                log.scalars(step, **{f"loss/{name}": value for name, value in losses.items()},
-                            **{"train/lr": history["lr"][-1]})
-                if step % config.test_interval == 0 or step == training_steps:
-                    test_game()
-                bar.update(1)
-                bar.set_postfix(test_reward=history["test_rewards"][-1] if history["test_rewards"]
-                                else None, games=replay_buffer.num_played_games,
-                                loss=f"{losses['total_loss']:.3f}")
-    finally:
-        bar.close()
-        log.close()
-        self_play.close()
-        tester.close()
-    history.update(played_steps=replay_buffer.num_played_steps,
+    def self_play_game():
+        temperature = config.visit_softmax_temperature(trainer.training_step, training_steps)
+        game = self_play.play_game(storage.get_info("weights"), temperature)
+        replay_buffer.save_game(game)
+        storage.set_info({"num_played_games": replay_buffer.num_played_games,
+                          "num_played_steps": replay_buffer.num_played_steps})
+        history["game_rewards"].append(game.total_reward)
+        history["game_lengths"].append(len(game))
+        log.scalars(trainer.training_step, **{
+            "self_play/total_reward": game.total_reward,
+            "self_play/played_games": replay_buffer.num_played_games})
+
+    def training_step():
+        model = NumpyInference(network.get_weights(), n_actions, config.support_size)
+        index_batch, batch = replay_buffer.get_batch(model)
+        history["lr"].append(config.learning_rate(trainer.training_step))
+        priorities, losses = trainer.update_weights(batch)
+        if config.per:
+            replay_buffer.update_priorities(priorities, index_batch)
+        for name, value in losses.items():
+            history[name].append(value)
+        step = trainer.training_step
+        if step % config.checkpoint_interval == 0:
+            storage.set_info({"weights": network.get_weights()})
+        storage.set_info({"training_step": step, **losses})
+        log.scalars(step, **{f"loss/{name}": value for name, value in losses.items()},
+                    **{"train/lr": history["lr"][-1]})
+        if step % config.test_interval == 0 or step == training_steps:
+            test_game()
+        bar.update(1)
+        bar.set_postfix(test_reward=history["test_rewards"][-1] if history["test_rewards"] else None,
+                        games=replay_buffer.num_played_games, loss=f"{losses['total_loss']:.3f}")
+
+    def ratio_reached():
+        return trainer.training_step / max(1, replay_buffer.num_played_steps) > config.ratio
+
+    with CtrlC() as ctrl_c:
+        try:
+            while trainer.training_step < training_steps and not ctrl_c.pressed:
+                self_play_game()
+                while (trainer.training_step < training_steps and not ctrl_c.pressed
+                       and not ratio_reached()):
+                    training_step()
+        finally:
+            if ctrl_c.pressed:
+                storage.set_info({"terminate": True})
+            bar.close()
+            log.close()
+            self_play.close()
+            tester.close()
+    history.update(interrupted=ctrl_c.pressed, training_steps=trainer.training_step,
+                   played_steps=replay_buffer.num_played_steps,
                    played_games=replay_buffer.num_played_games,
                    seconds=time.perf_counter() - start, config=config, seed=seed,
                    weights=network.get_weights())
