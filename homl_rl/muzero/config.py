@@ -13,7 +13,14 @@ import numpy as np
 
 from homl_rl.checks import (
     check_non_negative_int, check_positive_int, check_positive_number, check_unit_interval)
-from homl_rl.per_step_dqn import _check_bool
+
+
+def _check_bool(name, value):
+    """``bool(value)``, or a ``ValueError`` unless it is True or False (main's
+    ``checks.check_bool``, which this branch predates)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
 
 
 def _check_layers(name, value):
