@@ -16,8 +16,7 @@ from homl_rl.checks import (
 
 
 def _check_bool(name, value):
-    """``bool(value)``, or a ``ValueError`` unless it is True or False (main's
-    ``checks.check_bool``, which this branch predates)."""
+    """``bool(value)``, or a ``ValueError`` unless it is True or False."""
     if not isinstance(value, (bool, np.bool_)):
         raise ValueError(f"{name} must be True or False, got {value!r}")
     return bool(value)
