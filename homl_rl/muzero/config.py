@@ -1,0 +1,178 @@
+"""MuZero's settings: :class:`MuZeroConfig`, whose defaults are muzero-general's CartPole.
+
+The defaults are those of muzero-general's ``games/cartpole.py`` at commit 267285d
+(2020-11-20), the configuration the lecture ran (HEAD later changed ``lr_decay_rate`` to
+0.8). Only what a one-player, fully connected MuZero needs is here (no ResNet, no opponent,
+no GPU switches); the fields keep muzero-general's names, lower-cased (``PER`` is ``per``).
+"""
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from homl_rl.checks import (
+    check_non_negative_int, check_positive_int, check_positive_number, check_unit_interval)
+
+
+def _check_bool(name, value):
+    """``bool(value)``, or a ``ValueError`` unless it is True or False."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def _check_layers(name, value):
+    if not isinstance(value, (tuple, list)):
+        raise ValueError(f"{name} must be a tuple of positive integers, got {value!r}")
+    return tuple(check_positive_int(name, units) for units in value)
+
+
+def _check_temperature_schedule(schedule):
+    """The schedule as a tuple of ``(fraction, temperature)`` pairs, or a ``ValueError``."""
+    if not isinstance(schedule, (tuple, list)) or not schedule:
+        raise ValueError(f"temperature_schedule must be a non-empty tuple of (fraction, "
+                         f"temperature) pairs, got {schedule!r}")
+    pairs = []
+    for pair in schedule:
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise ValueError(f"temperature_schedule must hold (fraction, temperature) pairs, "
+                             f"got {pair!r}")
+        fraction, temperature = pair
+        check_unit_interval("temperature_schedule fraction", fraction)
+        if (isinstance(temperature, bool)
+                or not isinstance(temperature, (int, float, np.integer, np.floating))
+                or not temperature >= 0):
+            raise ValueError(f"temperature_schedule temperature must be a number >= 0, "
+                             f"got {temperature!r}")
+        pairs.append((float(fraction), float(temperature)))
+    if pairs[0][0] != 0:
+        raise ValueError(f"temperature_schedule must start at fraction 0, got {pairs[0][0]}")
+    if any(b[0] <= a[0] for a, b in zip(pairs, pairs[1:])):
+        raise ValueError(f"temperature_schedule fractions must increase, "
+                         f"got {[p[0] for p in pairs]}")
+    return tuple(pairs)
+
+
+@dataclass(frozen=True)
+class MuZeroConfig:
+    """Every setting of MuZero (defaults: muzero-general's CartPole at commit 267285d)."""
+    env_id: str = "CartPole-v1"
+    """the Gymnasium environment (a discrete action space, a vector observation)"""
+    stacked_observations: int = 0
+    """previous observations (and their actions, as planes) stacked onto the current one"""
+    max_moves: int = 500
+    """a game stops after this many moves if it has not ended"""
+    num_simulations: int = 50
+    """MCTS simulations per move"""
+    discount: float = 0.997
+    """discount of the rewards, in the tree and in the value targets"""
+    temperature_threshold: int = 0
+    """moves after which a game plays the most visited action (temperature 0); 0: never"""
+    temperature_schedule: tuple = ((0.0, 1.0), (0.5, 0.5), (0.75, 0.25))
+    """``(fraction, temperature)``: from ``fraction * training_steps`` trained steps on, self-play
+    draws actions with visit counts ** (1 / temperature) (muzero-general's
+    ``visit_softmax_temperature_fn``)"""
+    root_dirichlet_alpha: float = 0.25
+    """Dirichlet noise concentration added to the root's priors"""
+    root_exploration_fraction: float = 0.25
+    """root prior = (1 - fraction) * prior + fraction * noise"""
+    test_root_noise: bool = True
+    """test games add the root's Dirichlet noise too (muzero-general's test worker does)"""
+    pb_c_base: float = 19652
+    """pUCT: ``c = log((N + pb_c_base + 1) / pb_c_base) + pb_c_init``"""
+    pb_c_init: float = 1.25
+    """pUCT's base exploration constant"""
+    support_size: int = 10
+    """values and rewards are categorical on the 2 * support_size + 1 integers -support_size..support_size (after h)"""
+    encoding_size: int = 8
+    """size of the hidden state"""
+    fc_representation_layers: tuple = ()
+    """hidden layers of the representation network (observation -> hidden state)"""
+    fc_dynamics_layers: tuple = (16,)
+    """hidden layers of the dynamics network (hidden state, action -> next hidden state)"""
+    fc_reward_layers: tuple = (16,)
+    """hidden layers of the reward head (next hidden state before scaling -> reward support)"""
+    fc_value_layers: tuple = (16,)
+    """hidden layers of the value head (hidden state -> value support)"""
+    fc_policy_layers: tuple = (16,)
+    """hidden layers of the policy head (hidden state -> policy logits)"""
+    training_steps: int = 10_000
+    """weight updates of a run (also what the temperature schedule's fractions multiply)"""
+    batch_size: int = 128
+    """game positions per training step"""
+    checkpoint_interval: int = 10
+    """training steps between two publications of the weights to self-play"""
+    value_loss_weight: float = 1.0
+    """weight of the value loss (the paper's Reanalyse appendix suggests 0.25)"""
+    weight_decay: float = 1e-4
+    """L2 coefficient added to every gradient (PyTorch Adam's ``weight_decay``)"""
+    lr_init: float = 0.02
+    """Adam's initial learning rate"""
+    lr_decay_rate: float = 0.9
+    """learning rate = lr_init * lr_decay_rate ** (training_step / lr_decay_steps); 1: constant"""
+    lr_decay_steps: int = 1000
+    """training steps over which the learning rate is multiplied by lr_decay_rate"""
+    replay_buffer_size: int = 500
+    """self-play games the replay buffer keeps (the oldest is dropped)"""
+    num_unroll_steps: int = 10
+    """dynamics steps unrolled from each sampled position"""
+    td_steps: int = 50
+    """n of the n-step value target (bootstrapped with a root value n moves later)"""
+    per: bool = True
+    """prioritised replay of games and positions (muzero-general's ``PER``)"""
+    per_alpha: float = 0.5
+    """priority = |predicted value - target value| ** per_alpha (0: uniform)"""
+    use_last_model_value: bool = True
+    """bootstrap the value targets with the latest network's value (Reanalyse) instead of the stored root values"""
+    ratio: float = 1.5
+    """training steps per self-played move: the trainer keeps training_step / played steps at this"""
+    test_interval: int = 250
+    """training steps between two test games (temperature 0); not in muzero-general, whose test worker plays without a pause"""
+
+    def __post_init__(self):
+        if not isinstance(self.env_id, str) or not self.env_id:
+            raise ValueError(f"env_id must be a Gymnasium environment id, got {self.env_id!r}")
+        for name in ("stacked_observations", "temperature_threshold"):
+            check_non_negative_int(name, getattr(self, name))
+        for name in ("max_moves", "num_simulations", "support_size", "encoding_size",
+                     "training_steps", "batch_size", "checkpoint_interval", "lr_decay_steps",
+                     "replay_buffer_size", "num_unroll_steps", "td_steps", "test_interval"):
+            check_positive_int(name, getattr(self, name))
+        check_unit_interval("discount", self.discount)
+        object.__setattr__(self, "temperature_schedule",
+                           _check_temperature_schedule(self.temperature_schedule))
+        check_positive_number("root_dirichlet_alpha", self.root_dirichlet_alpha)
+        check_unit_interval("root_exploration_fraction", self.root_exploration_fraction)
+        for name in ("test_root_noise", "per", "use_last_model_value"):
+            _check_bool(name, getattr(self, name))
+        for name in ("pb_c_base", "pb_c_init", "value_loss_weight", "lr_init", "ratio"):
+            check_positive_number(name, getattr(self, name))
+        for name in ("fc_representation_layers", "fc_dynamics_layers", "fc_reward_layers",
+                     "fc_value_layers", "fc_policy_layers"):
+            object.__setattr__(self, name, _check_layers(name, getattr(self, name)))
+        if (isinstance(self.weight_decay, bool)
+                or not isinstance(self.weight_decay, (int, float, np.integer, np.floating))
+                or not self.weight_decay >= 0 or math.isinf(self.weight_decay)):
+            raise ValueError(f"weight_decay must be a number >= 0, got {self.weight_decay!r}")
+        check_unit_interval("lr_decay_rate", self.lr_decay_rate, zero=False)
+        check_unit_interval("per_alpha", self.per_alpha)
+
+    @property
+    def full_support_size(self):
+        """Number of categories of the value and reward supports (2 * support_size + 1)."""
+        return 2 * self.support_size + 1
+
+    def visit_softmax_temperature(self, trained_steps, training_steps=None):
+        """Self-play's temperature after ``trained_steps`` of a run of ``training_steps``
+        (default: this config's): the last schedule entry whose fraction has been reached."""
+        total = self.training_steps if training_steps is None else training_steps
+        temperature = self.temperature_schedule[0][1]
+        for fraction, value in self.temperature_schedule:
+            if trained_steps >= fraction * total:
+                temperature = value
+        return temperature
+
+    def learning_rate(self, training_step):
+        """The learning rate of the update made after ``training_step`` updates."""
+        return self.lr_init * self.lr_decay_rate ** (training_step / self.lr_decay_steps)
