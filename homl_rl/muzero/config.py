@@ -12,14 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from homl_rl.checks import (
-    check_non_negative_int, check_positive_int, check_positive_number, check_unit_interval)
-
-
-def _check_bool(name, value):
-    """``bool(value)``, or a ``ValueError`` unless it is True or False."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
+    check_bool, check_non_negative_int, check_positive_int, check_positive_number,
+    check_unit_interval)
 
 
 def _check_layers(name, value):
@@ -145,7 +139,7 @@ class MuZeroConfig:
         check_positive_number("root_dirichlet_alpha", self.root_dirichlet_alpha)
         check_unit_interval("root_exploration_fraction", self.root_exploration_fraction)
         for name in ("test_root_noise", "per", "use_last_model_value"):
-            _check_bool(name, getattr(self, name))
+            check_bool(name, getattr(self, name))
         for name in ("pb_c_base", "pb_c_init", "value_loss_weight", "lr_init", "ratio"):
             check_positive_number(name, getattr(self, name))
         for name in ("fc_representation_layers", "fc_dynamics_layers", "fc_reward_layers",
