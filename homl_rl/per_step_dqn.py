@@ -328,8 +328,10 @@ def dueling_head(model):
     return tf.keras.Model(inputs=model.inputs, outputs=q_values)
 
 
-def _initializers(fan_in, weight_init, output_layer=False):
-    """The kernel and bias initializers of a Dense layer of ``fan_in`` inputs."""
+def dense_initializers(fan_in, weight_init, output_layer=False):
+    """The keyword arguments that give a ``Dense`` layer of ``fan_in`` inputs the initializers
+    of ``weight_init`` (:data:`WEIGHT_INITS`); ``output_layer``: the last layer (TF-Agents'
+    differs from its hidden ones). ``{}`` for Keras' own."""
     if weight_init == "keras":
         return {}
     if weight_init == "tf_agents":
@@ -352,10 +354,10 @@ def build_per_step_q_network(input_shape, n_actions, config=PerStepDQNConfig()):
     fan_in = math.prod(input_shape)
     for units in config.hidden_layers:
         layers.append(tf.keras.layers.Dense(units, activation=config.activation,
-                                            **_initializers(fan_in, config.weight_init)))
+                                            **dense_initializers(fan_in, config.weight_init)))
         fan_in = units
     layers.append(tf.keras.layers.Dense(
-        n_actions, **_initializers(fan_in, config.weight_init, output_layer=True)))
+        n_actions, **dense_initializers(fan_in, config.weight_init, output_layer=True)))
     model = tf.keras.Sequential(layers)
     return dueling_head(model) if config.dueling else model
 

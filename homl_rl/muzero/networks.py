@@ -16,7 +16,7 @@
 
 import numpy as np
 
-from homl_rl.per_step_dqn import _initializers as torch_linear_initializers
+from homl_rl.per_step_dqn import dense_initializers
 from homl_rl.tf_setup import tf
 
 EPSILON = 0.001
@@ -81,9 +81,9 @@ def build_mlp(input_size, hidden_layers, output_size, name):
     layers, fan_in = [tf.keras.Input(shape=(input_size,))], input_size
     for units in hidden_layers:
         layers.append(tf.keras.layers.Dense(units, activation="elu",
-                                            **torch_linear_initializers(fan_in, "torch")))
+                                            **dense_initializers(fan_in, "torch")))
         fan_in = units
-    layers.append(tf.keras.layers.Dense(output_size, **torch_linear_initializers(fan_in, "torch")))
+    layers.append(tf.keras.layers.Dense(output_size, **dense_initializers(fan_in, "torch")))
     return tf.keras.Sequential(layers, name=name)
 
 
