@@ -154,6 +154,28 @@ def _compiled_q_values(network, first_output=False):
     return lambda observations: q_values(observations.astype(np.float32)).numpy()
 
 
+class TimedEvaluations:
+    """The evaluations of one Keras run: ``evaluate(env_steps)`` runs :class:`GreedyEvaluator`
+    on ``q_values`` and records ``(env_steps, average return, wall seconds since start without
+    the evaluations)`` in ``points``."""
+
+    def __init__(self, config, q_values, start):
+        self.evaluator = GreedyEvaluator(config.n_eval_episodes, config.eval_seed)
+        self.q_values, self.start = q_values, start
+        self.points, self.seconds = [], 0.0
+
+    def __call__(self, env_steps):
+        eval_start = time.perf_counter()
+        wall = eval_start - self.start - self.seconds
+        value = self.evaluator(self.q_values)
+        self.seconds += time.perf_counter() - eval_start
+        self.points.append((env_steps, value, wall))
+
+    def train_seconds(self):
+        """Seconds since ``start``, the evaluations left out."""
+        return time.perf_counter() - self.start - self.seconds
+
+
 def _summary(points, config, train_seconds):
     env_steps, returns, wall = (list(values) for values in zip(*points))
     first = next((step for step, value in zip(env_steps, returns)
@@ -193,20 +215,11 @@ def run_keras_dqn(variant, seed, config):
     ``train`` restores at the end.
     """
     dqn_config = replace(DQNConfig(), n_episodes=config.env_steps)  # the budget ends the run
-    evaluator = GreedyEvaluator(config.n_eval_episodes, config.eval_seed)
     start = time.perf_counter()
     env = make_env(ENV_ID, render_mode=None)
     agent = make_agent(variant, env, dqn_config, engine="fast", seed=seed)
-    q_values = _compiled_q_values(agent.model)
-    points, eval_seconds, next_eval, n_episodes = [], 0.0, config.eval_interval, 0
-
-    def evaluate(env_steps):
-        nonlocal eval_seconds
-        eval_start = time.perf_counter()
-        wall = eval_start - start - eval_seconds
-        value = evaluator(q_values)
-        eval_seconds += time.perf_counter() - eval_start
-        points.append((env_steps, value, wall))
+    evaluate = TimedEvaluations(config, _compiled_q_values(agent.model), start)
+    next_eval, n_episodes = config.eval_interval, 0
 
     def after_episode(episode, env_steps):
         nonlocal next_eval, n_episodes
@@ -219,8 +232,7 @@ def run_keras_dqn(variant, seed, config):
     train(agent, env, dqn_config, progress=False, max_env_steps=config.env_steps,
           callback=after_episode)
     env.close()
-    train_seconds = time.perf_counter() - start - eval_seconds
-    summary = _summary(points, config, train_seconds)
+    summary = _summary(evaluate.points, config, evaluate.train_seconds())
     summary["episodes"] = n_episodes
     return summary
 
@@ -230,21 +242,11 @@ def run_per_step_dqn(agent_name, seed, config):
     environment steps, its XLA-compiled training step, evaluated at step 0, at every multiple
     of ``eval_interval`` and at the budget."""
     preset = per_step_dqn.PRESETS[PER_STEP_AGENTS[agent_name]]
-    evaluator = GreedyEvaluator(config.n_eval_episodes, config.eval_seed)
     start = time.perf_counter()
     env = make_env(ENV_ID, render_mode=None)
     agent = make_per_step_agent(preset, env, seed=seed, jit_compile=True)
     env.action_space.seed(seed)
-    q_values = _compiled_q_values(agent.model)
-    points, eval_seconds = [], 0.0
-
-    def evaluate(env_steps):
-        nonlocal eval_seconds
-        eval_start = time.perf_counter()
-        wall = eval_start - start - eval_seconds
-        value = evaluator(q_values)
-        eval_seconds += time.perf_counter() - eval_start
-        points.append((env_steps, value, wall))
+    evaluate = TimedEvaluations(config, _compiled_q_values(agent.model), start)
 
     def after_step(agent, env_steps, history):
         if env_steps % config.eval_interval == 0 or env_steps == config.env_steps:
@@ -254,8 +256,7 @@ def run_per_step_dqn(agent_name, seed, config):
     history = train_per_step(agent, env, n_steps=config.env_steps, seed=seed, progress=False,
                              step_callback=after_step)
     env.close()
-    train_seconds = time.perf_counter() - start - eval_seconds
-    summary = _summary(points, config, train_seconds)
+    summary = _summary(evaluate.points, config, evaluate.train_seconds())
     summary["episodes"] = len(history.episode_returns)
     return summary
 
