@@ -393,7 +393,8 @@ class PerStepDQN:
     model with its weights (with ``independent_target``: a clone with its own fresh weights).
 
     The training step is a ``tf.function`` traced once per batch shape; with
-    ``jit_compile=True`` XLA compiles it (about 1.5x faster here): the same algorithm, but
+    ``jit_compile=True`` XLA compiles it (1.4x the env steps/s in
+    ``benchmarks/results_per_step_dqn.md``): the same algorithm, but
     XLA fuses and reorders float32 operations, so its weights drift from the plain step's by
     a few float32 ulps (``tests/test_per_step_dqn.py`` bounds it over 100 steps). The pinned
     runs use the plain step.
@@ -459,15 +460,10 @@ class PerStepDQN:
         self.engine.weights_changed(self.model, weights)
 
     def greedy_policy(self):
-        """``policy(state) -> action``, the same actions as :meth:`greedy_action` while the
-        weights stay as they are now (an evaluation): the fast engine's NumPy forward pass of
-        the weights read once, trusted where float32's rounding provably cannot change the
-        argmax, else the compiled call (:class:`homl_rl.engines.dqn.DQNFastEngine`)."""
-        self.engine.weights_changed(self.model)  # read the current weights on the first call
-
-        def policy(state):
-            return int(self.engine.greedy_action(self.model, np.asarray(state, np.float32)))
-        return policy
+        """``policy(state) -> action`` for an evaluation: :meth:`greedy_action`, with the
+        weights read from the model once more first (whatever changed them)."""
+        self.weights_changed()  # read the current weights on the first call
+        return self.greedy_action
 
     # learning
     def observe(self, state, action, reward, next_state, done, truncated=False):
