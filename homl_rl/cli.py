@@ -189,9 +189,13 @@ def _parser_of(field, hint, default):
     optional = optional or default is None
     nargs = None
     if hint is tuple or typing.get_origin(hint) is tuple:
-        if not default or not all(isinstance(item, type(default[0])) for item in default):
+        items = typing.get_args(hint)
+        if len(items) == 2 and items[1] is Ellipsis:  # tuple[int, ...]: maybe empty
+            hint, nargs = items[0], "*"
+        elif not default or not all(isinstance(item, type(default[0])) for item in default):
             return None
-        hint, nargs = type(default[0]), "+"
+        else:
+            hint, nargs = type(default[0]), "+"
     parse = FIELD_TYPES.get(field.name) or {int: integer, float: number, str: str}.get(hint)
     if parse is None:
         return None
@@ -279,6 +283,7 @@ ALIASES = {
     "studies": {"n_episodes": "--episodes"},
     "dqn": {"n_episodes": "--episodes"},
     "policy-gradients": {"n_iterations": "--iterations", "n_episodes_per_update": "--episodes"},
+    "muzero": {"env_id": "--env"},
 }
 """option names that differ from ``--field-name`` (the names the README documents)"""
 
@@ -425,6 +430,26 @@ def _crosscheck_options(parser):
                         metavar="SECONDS", help=f"seconds per check (default: {DEFAULT_TIMEOUT:g})")
 
 
+def _muzero_options(parser):
+    parser.add_argument("action", choices=["train", "play"])
+    parser.add_argument("--seed", type=seed, default=0, help="the run's seed (default: 0)")
+    parser.add_argument("--checkpoint-dir", metavar="DIR", type=writable_dir,
+                        default=Path("runs/muzero"),
+                        help="train: the run's checkpoint goes there and a run found there "
+                             "resumes; play: the run to load (default: runs/muzero)")
+    parser.add_argument("--save-interval", type=positive_int, default=500, metavar="N",
+                        help="train: training steps between two checkpoints (and at the end, "
+                             "and on Ctrl-C; default: 500)")
+    parser.add_argument("--final-test-episodes", type=integer, default=10, metavar="N",
+                        help="train: test games (temperature 0) with the final weights "
+                             "(default: 10)")
+    parser.add_argument("--gif", type=writable_file((".gif", ".mp4", ".html")),
+                        default=Path("muzero_cartpole.gif"),
+                        help="play: the animation's path, .gif, .mp4 or .html "
+                             "(default: muzero_cartpole.gif)")
+    _logdir_option(parser)
+
+
 def _run(name):
     """The handler ``homl_rl.commands.<name>`` (imported when called)."""
     def run(args):
@@ -497,6 +522,12 @@ SUBCOMMANDS = {
         "tf_agents_vs_keras_dqn_plot and a results table", _compare_options, _run("compare"),
         _config("homl_rl.tf_agents_pipeline.compare", "CompareConfig",
                 aliases=ALIASES["compare"]), needs_tf_agents=True),
+    "muzero": Subcommand(
+        "MuZero on CartPole (muzero-general's settings): train (checkpointed, resumable, "
+        "Ctrl-C saves) or play (GIF)", _muzero_options, _run("muzero"),
+        _config("homl_rl.muzero.config", "MuZeroConfig", aliases=ALIASES["muzero"],
+                # a tuple of pairs has no one-option form; the Python API sets it
+                exclude=("temperature_schedule",))),
     "crosscheck": Subcommand(
         "compare your own chapter code (.py or .ipynb) with the reference, function by "
         "function, at the same seeds", _crosscheck_options, _crosscheck, quiet=False),
@@ -569,6 +600,13 @@ def parse_args(argv=None):
             args.parser.error(f"argument --parameter: {', '.join(wrong)} is not a study of "
                               f"{'--lecture' if args.lecture else 'the chapter DQN'}; "
                               f"choose from {', '.join(allowed)}")
+    if args.command == "muzero" and args.action == "play" and values:
+        args.parser.error(f"argument {args.config_options[next(iter(values))]}: play reads the "
+                          "run's settings from its checkpoint; give only --checkpoint-dir, "
+                          "--seed, --gif")
+    if args.command == "muzero" and args.final_test_episodes < 0:
+        args.parser.error("argument --final-test-episodes: must be an integer >= 0, got "
+                          f"{args.final_test_episodes}")
     if args.command == "figures" and args.only and not args.list:
         from homl_rl.figures import UnknownFigureError, select_figures
 

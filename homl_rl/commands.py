@@ -279,6 +279,49 @@ def breakout(args):
         return _error("breakout", error)
 
 
+def muzero(args):
+    """``muzero train|play``: a MuZero run (checkpointed, resumable), or its agent playing."""
+    from homl_rl.checkpoints import CheckpointError
+
+    try:
+        if args.action == "play":
+            from homl_rl.animation import save_animation
+            from homl_rl.muzero.play import load_trained, play_game
+
+            try:
+                config, weights, meta = load_trained(args.checkpoint_dir)
+            except CheckpointError as error:
+                return _error("muzero", f"argument --checkpoint-dir: {error}")
+            game, frames = play_game(config, weights, args.seed)
+            path = save_animation(frames, args.gif)
+            print(f"played {len(game)} moves (the network after {meta['trained_steps']} "
+                  f"training steps), total reward {game.total_reward:g}; wrote {path}")
+            return 0
+        import numpy as np
+
+        from homl_rl.muzero.training import CHECKPOINT_NAME, train
+
+        checkpoint = Path(args.checkpoint_dir) / CHECKPOINT_NAME
+        if checkpoint.exists():
+            print(f"resuming the run in {checkpoint}")
+        history = train(args.config, args.seed, progress=not args.quiet, logdir=args.logdir,
+                        checkpoint_dir=args.checkpoint_dir, save_interval=args.save_interval,
+                        final_test_episodes=args.final_test_episodes)
+    except (ValueError, CheckpointError) as error:
+        return _error("muzero", error)
+    tests = history["test_rewards"]
+    final = history["final_test_rewards"]
+    word = "interrupted" if history["interrupted"] else "done"
+    print(f"{word} at training step {history['training_steps']}/{args.config.training_steps}: "
+          f"{history['played_games']} games played, {history['seconds']:.0f} s; test rewards: "
+          f"last {tests[-1] if tests else None}, best {max(tests) if tests else None}")
+    if final:
+        print(f"final test: {np.mean(final):.1f} +- {np.std(final):.1f} over {len(final)} "
+              f"games at temperature 0")
+    print(f"checkpoint in {checkpoint}")
+    return 130 if history["interrupted"] else 0
+
+
 def compare(args):
     """``compare``: train every agent and seed (cached, in parallel), plot, write the table."""
     import shutil

@@ -1,8 +1,10 @@
 """MuZero (homl_rl.muzero): the support transform, the tree search on a known game, the
-n-step targets, the NumPy inference against Keras, a seeded run's determinism."""
+n-step targets, the NumPy inference against Keras, a seeded run's determinism, and runs
+resumed from checkpoints."""
 
 import copy
 import math
+import signal
 
 import numpy as np
 import pytest
@@ -11,7 +13,10 @@ from homl_rl.muzero import (
     MCTS, GameHistory, MinMaxStats, MuZeroConfig, MuZeroNetwork, Node, NumpyInference,
     ReplayBuffer, Trainer, h, h_inverse, reanalyse_game, scalar_to_support, select_action,
     support_to_scalar, train)
+from homl_rl.checkpoints import CheckpointError, read_checkpoint
+from homl_rl.cli import main
 from homl_rl.muzero.trainer import scale_gradient
+from homl_rl.muzero.training import CHECKPOINT_NAME
 from homl_rl.summaries import read_scalars
 from homl_rl.tf_setup import tf
 
@@ -361,3 +366,110 @@ def test_a_short_seeded_run_is_deterministic(tmp_path):
     scalars = read_scalars(tmp_path)
     assert [value for _, value in scalars["loss/total_loss"]] == pytest.approx(other["total_loss"])
     assert [value for _, value in scalars["test/total_reward"]] == other["test_rewards"]
+
+
+# --- checkpoints: a resumed run goes on exactly --------------------------------------------------
+
+HISTORY_KEYS = ("test_steps", "test_rewards", "test_played_games", "game_rewards", "game_lengths",
+                "total_loss", "value_loss", "reward_loss", "policy_loss", "lr",
+                "final_test_rewards")
+
+
+@pytest.fixture(scope="module")
+def straight_run():
+    """TINY at seed 5 for 30 steps, never stopped (the reference of the resumed runs)."""
+    return train(TINY, seed=5, training_steps=30, progress=False, final_test_episodes=3)
+
+
+def assert_same_run(resumed, straight):
+    for key in HISTORY_KEYS:
+        assert resumed[key] == straight[key], key
+    for name, arrays in straight["weights"].items():
+        for a, b in zip(arrays, resumed["weights"][name]):
+            np.testing.assert_array_equal(a, b)
+    for key in ("training_steps", "played_steps", "played_games"):
+        assert resumed[key] == straight[key], key
+
+
+class Crash(Exception):
+    pass
+
+
+def test_a_run_killed_between_checkpoints_resumes_exactly(tmp_path, monkeypatch, straight_run):
+    update_weights = Trainer.update_weights
+
+    def crash_at_step_17(self, batch):
+        if self.training_step == 17:
+            raise Crash
+        return update_weights(self, batch)
+
+    monkeypatch.setattr(Trainer, "update_weights", crash_at_step_17)
+    with pytest.raises(Crash):
+        train(TINY, seed=5, training_steps=30, progress=False, final_test_episodes=3,
+              checkpoint_dir=tmp_path, save_interval=10)
+    monkeypatch.setattr(Trainer, "update_weights", update_weights)
+    meta, _ = read_checkpoint(tmp_path / CHECKPOINT_NAME)
+    assert meta["trained_steps"] == 10  # the last checkpoint before the crash
+    resumed = train(TINY, seed=5, training_steps=30, progress=False, final_test_episodes=3,
+                    checkpoint_dir=tmp_path, save_interval=10)
+    assert_same_run(resumed, straight_run)
+    assert len(resumed["final_test_rewards"]) == 3 and not resumed["interrupted"]
+    again = train(TINY, seed=5, training_steps=30, progress=False, final_test_episodes=3,
+                  checkpoint_dir=tmp_path)  # a finished run is read back
+    assert_same_run(again, straight_run)
+
+
+def test_ctrl_c_saves_and_the_run_resumes_exactly(tmp_path, monkeypatch, straight_run):
+    update_weights = Trainer.update_weights
+
+    def ctrl_c_at_step_13(self, batch):
+        result = update_weights(self, batch)
+        if self.training_step == 13:
+            signal.raise_signal(signal.SIGINT)
+        return result
+
+    monkeypatch.setattr(Trainer, "update_weights", ctrl_c_at_step_13)
+    stopped = train(TINY, seed=5, training_steps=30, progress=False, final_test_episodes=3,
+                    checkpoint_dir=tmp_path, save_interval=100)
+    monkeypatch.setattr(Trainer, "update_weights", update_weights)
+    assert stopped["interrupted"] and stopped["training_steps"] == 13
+    assert stopped["final_test_rewards"] == []
+    resumed = train(TINY, seed=5, training_steps=30, progress=False, final_test_episodes=3,
+                    checkpoint_dir=tmp_path, save_interval=100)
+    assert_same_run(resumed, straight_run)
+    assert resumed["seconds"] > stopped["seconds"]
+
+
+def test_a_checkpoint_of_another_run_is_refused(tmp_path):
+    train(TINY, seed=5, training_steps=2, progress=False, final_test_episodes=0,
+          checkpoint_dir=tmp_path)
+    with pytest.raises(CheckpointError, match="its seed is 5, not 6"):
+        train(TINY, seed=6, training_steps=2, progress=False, final_test_episodes=0,
+              checkpoint_dir=tmp_path)
+    with pytest.raises(CheckpointError, match="its training_steps is 2, not 3"):
+        train(TINY, seed=5, training_steps=3, progress=False, final_test_episodes=0,
+              checkpoint_dir=tmp_path)
+    (tmp_path / CHECKPOINT_NAME).write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match="corrupt"):
+        train(TINY, seed=5, training_steps=2, progress=False, final_test_episodes=0,
+              checkpoint_dir=tmp_path)
+
+
+def test_the_command_line_trains_resumes_and_plays(tmp_path, capsys):
+    tiny = ["--training-steps", "12", "--num-simulations", "4", "--batch-size", "8",
+            "--num-unroll-steps", "3", "--td-steps", "5", "--max-moves", "30",
+            "--test-interval", "6", "--replay-buffer-size", "3"]
+    run = ["muzero", "train", "--seed", "2", "--checkpoint-dir", str(tmp_path / "run"),
+           "--final-test-episodes", "2", "--quiet", *tiny]
+    assert main(run) == 0
+    first = capsys.readouterr().out
+    assert "done at training step 12/12" in first and "over 2 games" in first
+    assert main(run) == 0  # read back, not trained again
+    again = capsys.readouterr().out
+    assert "resuming the run" in again and first.splitlines()[-2] in again
+    assert main([*run[:-len(tiny)], *tiny[:-1], "4"]) == 2  # another config: refused
+    assert "its config is" in capsys.readouterr().err
+    gif = tmp_path / "game.gif"
+    assert main(["muzero", "play", "--checkpoint-dir", str(tmp_path / "run"), "--seed", "2",
+                 "--gif", str(gif)]) == 0
+    assert gif.stat().st_size > 0 and "total reward" in capsys.readouterr().out

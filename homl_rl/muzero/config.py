@@ -81,15 +81,15 @@ class MuZeroConfig:
     """values and rewards are categorical on the 2 * support_size + 1 integers -support_size..support_size (after h)"""
     encoding_size: int = 8
     """size of the hidden state"""
-    fc_representation_layers: tuple = ()
+    fc_representation_layers: tuple[int, ...] = ()
     """hidden layers of the representation network (observation -> hidden state)"""
-    fc_dynamics_layers: tuple = (16,)
+    fc_dynamics_layers: tuple[int, ...] = (16,)
     """hidden layers of the dynamics network (hidden state, action -> next hidden state)"""
-    fc_reward_layers: tuple = (16,)
+    fc_reward_layers: tuple[int, ...] = (16,)
     """hidden layers of the reward head (next hidden state before scaling -> reward support)"""
-    fc_value_layers: tuple = (16,)
+    fc_value_layers: tuple[int, ...] = (16,)
     """hidden layers of the value head (hidden state -> value support)"""
-    fc_policy_layers: tuple = (16,)
+    fc_policy_layers: tuple[int, ...] = (16,)
     """hidden layers of the policy head (hidden state -> policy logits)"""
     training_steps: int = 10_000
     """weight updates of a run (also what the temperature schedule's fractions multiply)"""

@@ -17,9 +17,13 @@ without a pause).
 """
 
 import time
+from dataclasses import asdict
+from pathlib import Path
 
-from homl_rl.checkpoints import CtrlC
+from homl_rl.checkpoints import CheckpointError, CtrlC
 from homl_rl.checks import check_non_negative_int, check_positive_int
+from homl_rl.io import to_jsonable
+from homl_rl.muzero.checkpoint import HISTORY_ARRAYS, load_run, save_run
 from homl_rl.muzero.config import MuZeroConfig
 from homl_rl.muzero.networks import MuZeroNetwork, NumpyInference
 from homl_rl.muzero.replay_buffer import ReplayBuffer
@@ -44,17 +48,32 @@ class SharedStorage:
         self.info.update(values)
 
 
-def train(config=MuZeroConfig(), seed=0, training_steps=None, progress=True, logdir=None):
+CHECKPOINT_NAME = "muzero.npz"
+"""the run's checkpoint file in its ``checkpoint_dir``"""
+
+
+def train(config=MuZeroConfig(), seed=0, training_steps=None, progress=True, logdir=None,
+          checkpoint_dir=None, save_interval=500, final_test_episodes=10):
     """Train MuZero on ``config.env_id`` for ``training_steps`` (default ``config``'s) at
     ``seed``; return the history: ``test_steps``, ``test_rewards`` and ``test_played_games``
     (each test game's training step, total reward and games played by then),
     ``game_rewards`` and ``game_lengths`` of the self-play games, the four losses and the
-    learning rate per training step, ``training_steps`` done, ``played_steps``,
+    learning rate per training step, ``final_test_rewards`` (``final_test_episodes`` test
+    games with the final weights, temperature 0), ``training_steps`` done, ``played_steps``,
     ``played_games``, ``interrupted``, ``seconds``, ``config``, ``seed`` and the final
-    ``weights``. Ctrl-C stops it after the current training step (``interrupted``)."""
+    ``weights``.
+
+    ``checkpoint_dir``: the run is saved there (:mod:`homl_rl.muzero.checkpoint`) every
+    ``save_interval`` training steps, at its end and on Ctrl-C (which stops it after the
+    current game or training step: ``interrupted``); called again with the same folder, it
+    resumes from the checkpoint and goes on exactly as if it had never stopped (a finished run
+    is only read back). ``seconds`` adds up the time of every call.
+    """
     training_steps = check_positive_int(
         "training_steps", config.training_steps if training_steps is None else training_steps)
     seed = check_non_negative_int("seed", seed)
+    save_interval = check_positive_int("save_interval", save_interval)
+    final_test_episodes = check_non_negative_int("final_test_episodes", final_test_episodes)
     start = time.perf_counter()
     set_seeds(seed)
     self_play, tester = SelfPlay(config, seed), SelfPlay(config, seed + 1)
@@ -63,20 +82,34 @@ def train(config=MuZeroConfig(), seed=0, training_steps=None, progress=True, log
     storage = SharedStorage(network.get_weights())
     replay_buffer = ReplayBuffer(config, seed)
     trainer = Trainer(config, network)
-    history = {"test_steps": [], "test_rewards": [], "test_played_games": [],
-               "game_rewards": [], "game_lengths": [], "total_loss": [], "value_loss": [],
-               "reward_loss": [], "policy_loss": [], "lr": []}
-    bar = progress_bar(total=training_steps, desc="MuZero", progress=progress)
+    history = {key: [] for key in HISTORY_ARRAYS}
+    settings = {"config": to_jsonable(asdict(config)), "seed": seed,
+                "training_steps": training_steps, "final_test_episodes": final_test_episodes}
+    path = None if checkpoint_dir is None else Path(checkpoint_dir) / CHECKPOINT_NAME
+    seconds_before = 0.0
+    if path is not None and path.exists():
+        meta, published = load_run(path, network, trainer.optimizer, replay_buffer,
+                                   {"self_play": self_play, "tester": tester}, history)
+        for key, value in settings.items():
+            if meta[key] != value:
+                raise CheckpointError(
+                    f"checkpoint {path} is of another run: its {key} is {meta[key]!r}, "
+                    f"not {value!r} (use another checkpoint_dir)")
+        trainer.training_step = meta["trained_steps"]
+        storage.set_info({"weights": published, "training_step": trainer.training_step,
+                          "num_played_games": replay_buffer.num_played_games,
+                          "num_played_steps": replay_buffer.num_played_steps})
+        seconds_before = meta["seconds"]
+    bar = progress_bar(total=training_steps, initial=trainer.training_step, desc="MuZero",
+                       progress=progress)
     log = summaries(logdir)
 
-    def test_game():
-        game = tester.play_game(storage.get_info("weights"), temperature=0,
+    def test_game(weights, tag="test"):
+        game = tester.play_game(weights, temperature=0,
                                 add_exploration_noise=config.test_root_noise)
-        history["test_steps"].append(trainer.training_step)
-        history["test_rewards"].append(game.total_reward)
-        history["test_played_games"].append(replay_buffer.num_played_games)
-        log.scalars(trainer.training_step, **{"test/total_reward": game.total_reward,
-                                              "test/episode_length": len(game)})
+        log.scalars(trainer.training_step, **{f"{tag}/total_reward": game.total_reward,
+                                              f"{tag}/episode_length": len(game)})
+        return game.total_reward
 
     def self_play_game():
         temperature = config.visit_softmax_temperature(trainer.training_step, training_steps)
@@ -106,21 +139,42 @@ def train(config=MuZeroConfig(), seed=0, training_steps=None, progress=True, log
         log.scalars(step, **{f"loss/{name}": value for name, value in losses.items()},
                     **{"train/lr": history["lr"][-1]})
         if step % config.test_interval == 0 or step == training_steps:
-            test_game()
+            history["test_steps"].append(step)
+            history["test_rewards"].append(test_game(storage.get_info("weights")))
+            history["test_played_games"].append(replay_buffer.num_played_games)
         bar.update(1)
         bar.set_postfix(test_reward=history["test_rewards"][-1] if history["test_rewards"] else None,
                         games=replay_buffer.num_played_games, loss=f"{losses['total_loss']:.3f}")
 
-    def ratio_reached():
-        return trainer.training_step / max(1, replay_buffer.num_played_steps) > config.ratio
+    def needs_a_game():
+        """muzero-general's ratio rule as one decision: self-play while the trainer is ahead
+        of ``ratio`` training steps per played move (and before any game), else train."""
+        return (replay_buffer.num_played_games == 0
+                or trainer.training_step / max(1, replay_buffer.num_played_steps) > config.ratio)
+
+    def save():
+        if path is not None:
+            meta = dict(settings, trained_steps=trainer.training_step,
+                        seconds=seconds_before + time.perf_counter() - start)
+            save_run(path, meta, network, storage.get_info("weights"), trainer.optimizer,
+                     replay_buffer, {"self_play": self_play, "tester": tester}, history)
 
     with CtrlC() as ctrl_c:
         try:
             while trainer.training_step < training_steps and not ctrl_c.pressed:
-                self_play_game()
-                while (trainer.training_step < training_steps and not ctrl_c.pressed
-                       and not ratio_reached()):
+                if needs_a_game():
+                    self_play_game()
+                else:
                     training_step()
+                    if trainer.training_step % save_interval == 0:
+                        save()
+            done = trainer.training_step >= training_steps
+            if done and len(history["final_test_rewards"]) < final_test_episodes:
+                final_weights = network.get_weights()
+                while (len(history["final_test_rewards"]) < final_test_episodes
+                       and not ctrl_c.pressed):
+                    history["final_test_rewards"].append(test_game(final_weights, "final_test"))
+            save()
         finally:
             if ctrl_c.pressed:
                 storage.set_info({"terminate": True})
@@ -131,6 +185,6 @@ def train(config=MuZeroConfig(), seed=0, training_steps=None, progress=True, log
     history.update(interrupted=ctrl_c.pressed, training_steps=trainer.training_step,
                    played_steps=replay_buffer.num_played_steps,
                    played_games=replay_buffer.num_played_games,
-                   seconds=time.perf_counter() - start, config=config, seed=seed,
-                   weights=network.get_weights())
+                   seconds=seconds_before + time.perf_counter() - start, config=config,
+                   seed=seed, weights=network.get_weights())
     return history
