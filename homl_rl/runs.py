@@ -32,11 +32,13 @@ from typing import Callable
 
 import numpy as np
 
-from homl_rl import breakout, dqn, keras_rl, nn_policy, per_step_dqn, policy_gradients
+from homl_rl import breakout, dqn, keras_rl, muzero, nn_policy, per_step_dqn, policy_gradients
 from homl_rl.breakout import BreakoutConfig, train_breakout
 from homl_rl.dqn import CHAPTER_VARIANTS, DQNConfig, make_agent, train_dqn
 from homl_rl.environments import make_env
 from homl_rl.keras_rl import lecture_cartpole
+from homl_rl.muzero import MuZeroConfig
+from homl_rl.muzero import train as train_muzero
 from homl_rl.io import atomic_write, read_json, to_jsonable, write_json
 from homl_rl.progress import progress_bar
 from homl_rl.nn_policy import ImitationConfig, policy_net, train_to_imitate_basic_policy
@@ -360,6 +362,20 @@ def train_agent_run(config, progress):
     return agent_run(AGENT_RUN, AGENT_RUN_DIR, progress=progress)
 
 
+MUZERO_RUN_DIR = Path(".cache") / "muzero"
+"""the long MuZero runs' checkpoint folders, ``cartpole_seed<seed>`` (what ``homl-rl muzero
+train --seed S --checkpoint-dir .cache/muzero/cartpole_seedS`` fills too)"""
+
+
+def train_muzero_run(config, progress):
+    """MuZero on CartPole with muzero-general's settings (resumable, in its checkpoint folder
+    under :data:`MUZERO_RUN_DIR`): the run's history (:func:`homl_rl.muzero.train`)."""
+    return train_muzero(MuZeroConfig(training_steps=config["training_steps"]),
+                        seed=config["seed"], progress=progress,
+                        checkpoint_dir=MUZERO_RUN_DIR / f"cartpole_seed{config['seed']}",
+                        final_test_episodes=config["final_test_episodes"])
+
+
 def train_study_run(config, progress):
     """One DQN study (every value x seed, each run cached on disk): ``(runs, results)``."""
     from homl_rl.studies import run_dqn_study  # studies imports this module for run_study
@@ -438,10 +454,14 @@ RUNS = {spec.name: spec for spec in [
     RunSpec("comparison", train_comparison_run, functools.partial(_tf_agents_config, "comparison")),
     RunSpec("breakout_tf_agents_long", train_agent_run,
             functools.partial(_tf_agents_config, "breakout_tf_agents_long")),
+    RunSpec("muzero_cartpole_long", train_muzero_run,
+            {"seed": 0, "training_steps": MuZeroConfig().training_steps,
+             "final_test_episodes": 10}, (muzero,)),
 ]}
 """The named runs, ``{name: RunSpec}``: the four DQN variants (by their names),
 ``policy_gradients``, ``lander``, ``imitation``, ``keras_rl_cartpole`` (lecture 002's
 keras-rl2 cells, seed 0), the three DQN studies
 (``<parameter>_study``), lecture 003's three studies and grid search with its own agent
 (``lecture_<parameter>_study``, ``lecture_grid_search``), ``breakout_short``, ``tf_agents_tutorial``,
-``comparison`` and ``breakout_tf_agents_long`` (TF-Agents' configs are read when run)."""
+``comparison``, ``breakout_tf_agents_long`` (TF-Agents' configs are read when run) and
+``muzero_cartpole_long``."""

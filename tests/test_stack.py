@@ -149,7 +149,11 @@ def test_tf_agents_figures_are_left_out_on_the_current_stack_and_said_so(without
     made = [spec.fig_id for spec in select_figures()]
     assert "cart_pole_plot" in made and "tf_agents_returns_plot" not in made
     assert "tf_agents_returns_plot" in skipped_figures()
-    assert select_figures(long_runs=True) == []  # both long runs are TF-Agents ones
+    # of the long runs, the TF-Agents Breakout ones are left out, MuZero's are not
+    assert [spec.fig_id for spec in select_figures(long_runs=True)] == [
+        "muzero_cartpole_plot", "muzero_cartpole"]
+    assert skipped_figures(long_runs=True) == ["breakout_tf_agents_training_plot",
+                                               "breakout_tf_agents"]
     with pytest.raises(UnknownFigureError, match="needs TensorFlow 2.15"):
         select_figures(["cart_pole_plot", "tf_agents_returns_plot"])
 

@@ -182,6 +182,13 @@ def _specs():
         FigureSpec("breakout_tf_agents", "TF-Agents DQN on Breakout (2nd ed.): the agent of a "
                    "1.6M-frame run playing (greedy policy)", "animation", F + "tf_agents",
                    "breakout_tf_agents", ("breakout_tf_agents_long",), long_run=True),
+        FigureSpec("muzero_cartpole_plot", "MuZero on CartPole (muzero-general's settings, "
+                   "10,000 training steps, seed 0): test rewards and losses vs training step",
+                   "figure", F + "muzero", "muzero_cartpole_plot", ("muzero_cartpole_long",),
+                   long_run=True),
+        FigureSpec("muzero_cartpole", "MuZero on CartPole: the 10,000-step run's network "
+                   "playing a test game", "animation", F + "muzero", "muzero_cartpole",
+                   ("muzero_cartpole_long",), long_run=True),
     ]
     return specs
 
