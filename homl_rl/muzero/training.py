@@ -16,6 +16,7 @@ as fast as it can, so the values are older); a test game (temperature 0) is play
 without a pause).
 """
 
+import os
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -67,7 +68,9 @@ def train(config=MuZeroConfig(), seed=0, training_steps=None, progress=True, log
     ``save_interval`` training steps, at its end and on Ctrl-C (which stops it after the
     current game or training step: ``interrupted``); called again with the same folder, it
     resumes from the checkpoint and goes on exactly as if it had never stopped (a finished run
-    is only read back). ``seconds`` adds up the time of every call.
+    is only read back). ``seconds`` adds up the time of every call; the checkpoint also keeps
+    the machine's 1-minute load average at each save (``load_averages``: the time of a run
+    on a shared machine says little without it).
     """
     training_steps = check_positive_int(
         "training_steps", config.training_steps if training_steps is None else training_steps)
@@ -86,7 +89,7 @@ def train(config=MuZeroConfig(), seed=0, training_steps=None, progress=True, log
     settings = {"config": to_jsonable(asdict(config)), "seed": seed,
                 "training_steps": training_steps, "final_test_episodes": final_test_episodes}
     path = None if checkpoint_dir is None else Path(checkpoint_dir) / CHECKPOINT_NAME
-    seconds_before = 0.0
+    seconds_before, load_averages = 0.0, []
     if path is not None and path.exists():
         meta, published = load_run(path, network, trainer.optimizer, replay_buffer,
                                    {"self_play": self_play, "tester": tester}, history)
@@ -99,7 +102,7 @@ def train(config=MuZeroConfig(), seed=0, training_steps=None, progress=True, log
         storage.set_info({"weights": published, "training_step": trainer.training_step,
                           "num_played_games": replay_buffer.num_played_games,
                           "num_played_steps": replay_buffer.num_played_steps})
-        seconds_before = meta["seconds"]
+        seconds_before, load_averages = meta["seconds"], meta.get("load_averages", [])
     bar = progress_bar(total=training_steps, initial=trainer.training_step, desc="MuZero",
                        progress=progress)
     log = summaries(logdir)
@@ -154,8 +157,10 @@ def train(config=MuZeroConfig(), seed=0, training_steps=None, progress=True, log
 
     def save():
         if path is not None:
+            load_averages.append([trainer.training_step, os.getloadavg()[0]])
             meta = dict(settings, trained_steps=trainer.training_step,
-                        seconds=seconds_before + time.perf_counter() - start)
+                        seconds=seconds_before + time.perf_counter() - start,
+                        load_averages=load_averages)
             save_run(path, meta, network, storage.get_info("weights"), trainer.optimizer,
                      replay_buffer, {"self_play": self_play, "tester": tester}, history)
 
