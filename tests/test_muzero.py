@@ -414,9 +414,12 @@ def test_a_run_killed_between_checkpoints_resumes_exactly(tmp_path, monkeypatch,
                     checkpoint_dir=tmp_path, save_interval=10)
     assert_same_run(resumed, straight_run)
     assert len(resumed["final_test_rewards"]) == 3 and not resumed["interrupted"]
+    saved = (tmp_path / CHECKPOINT_NAME).read_bytes()
     again = train(TINY, seed=5, training_steps=30, progress=False, final_test_episodes=3,
-                  checkpoint_dir=tmp_path)  # a finished run is read back
+                  checkpoint_dir=tmp_path)  # a finished run is read back, its file untouched
     assert_same_run(again, straight_run)
+    assert again["seconds"] == read_checkpoint(tmp_path / CHECKPOINT_NAME)[0]["seconds"]
+    assert (tmp_path / CHECKPOINT_NAME).read_bytes() == saved
 
 
 def test_ctrl_c_saves_and_the_run_resumes_exactly(tmp_path, monkeypatch, straight_run):

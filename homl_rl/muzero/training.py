@@ -164,6 +164,8 @@ def train(config=MuZeroConfig(), seed=0, training_steps=None, progress=True, log
             save_run(path, meta, network, storage.get_info("weights"), trainer.optimizer,
                      replay_buffer, {"self_play": self_play, "tester": tester}, history)
 
+    finished = (trainer.training_step >= training_steps
+                and len(history["final_test_rewards"]) >= final_test_episodes)
     with CtrlC() as ctrl_c:
         try:
             while trainer.training_step < training_steps and not ctrl_c.pressed:
@@ -179,7 +181,8 @@ def train(config=MuZeroConfig(), seed=0, training_steps=None, progress=True, log
                 while (len(history["final_test_rewards"]) < final_test_episodes
                        and not ctrl_c.pressed):
                     history["final_test_rewards"].append(test_game(final_weights, "final_test"))
-            save()
+            if not finished:  # a finished run is only read back: its checkpoint stays as it is
+                save()
         finally:
             if ctrl_c.pressed:
                 storage.set_info({"terminate": True})
@@ -190,6 +193,7 @@ def train(config=MuZeroConfig(), seed=0, training_steps=None, progress=True, log
     history.update(interrupted=ctrl_c.pressed, training_steps=trainer.training_step,
                    played_steps=replay_buffer.num_played_steps,
                    played_games=replay_buffer.num_played_games,
-                   seconds=seconds_before + time.perf_counter() - start, config=config,
+                   seconds=seconds_before + (0 if finished else time.perf_counter() - start),
+                   config=config,
                    seed=seed, weights=network.get_weights())
     return history
