@@ -290,10 +290,13 @@ def train_on_ray(config=MuZeroConfig(), seed=0, training_steps=None, address=Non
     history of :func:`homl_rl.muzero.training.train` (the same keys: test games, self-play
     games, the losses and learning rate per training step, ``training_steps`` done,
     ``played_steps``, ``played_games``, ``interrupted``, ``seconds``, ``config``, ``seed``,
-    the trainer's final ``weights``) plus ``ray`` (``True``), ``num_workers`` and
-    ``reanalysed_games``. ``address``: a Ray cluster's (``None``: a new local instance of
-    ``num_cpus`` CPUs, default all), unless Ray is initialised already. Not reproducible
-    (the roles run asynchronously); Ctrl-C stops it after the trainer's current step."""
+    the trainer's final ``weights``) plus ``ray`` (``True``), ``num_workers``,
+    ``reanalysed_games`` and ``game_steps`` (the training step at each game's start).
+
+    ``address``: a Ray cluster's (``None``: a new local instance of ``num_cpus`` CPUs,
+    default all), unless Ray is initialised already. ``num_workers``: self-play actors
+    (muzero-general's CartPole has one). Not reproducible (the roles run asynchronously);
+    Ctrl-C stops it after the trainer's current step."""
     training_steps = check_positive_int(
         "training_steps", config.training_steps if training_steps is None else training_steps)
     seed = check_non_negative_int("seed", seed)
@@ -304,7 +307,7 @@ def train_on_ray(config=MuZeroConfig(), seed=0, training_steps=None, address=Non
     game = Game(config.env_id, seed)
     observation_shape, n_actions = game.observation_shape, len(game.action_space)
     game.close()
-    with ray_session(address, num_cpus) as ray:
+    with ray_session(address, num_cpus) as ray, CtrlC() as ctrl_c:
         def actor(cls, *args):
             return ray.remote(num_cpus=0)(cls).remote(*args)
 
@@ -327,28 +330,26 @@ def train_on_ray(config=MuZeroConfig(), seed=0, training_steps=None, address=Non
                 storage, replay_buffer, training_steps)
         driver = _Driver(ray, storage, training_steps, progress, logdir)
         weights = None
-        with CtrlC() as ctrl_c:
-            try:
-                while not ctrl_c.pressed:
-                    driver.read_records()
-                    finished, _ = ray.wait(list(loops.values()), num_returns=len(loops),
-                                           timeout=0)
-                    ray.get(finished)  # an actor's error stops the run here
-                    if loops["trainer"] in finished and loops["test"] in finished:
-                        break
-                    time.sleep(POLL_SECONDS)
-            finally:
-                ray.get(storage.set_info.remote({"terminate": True}))
-                ready, _ = ray.wait([loops["trainer"]], timeout=STOP_SECONDS)
-                if ready:
-                    weights = ray.get(trainer.get_weights.remote())
+        try:
+            while not ctrl_c.pressed:
                 driver.read_records()
-                info = ray.get(storage.get_infos.remote(
-                    ["training_step", "num_played_steps", "num_played_games",
-                     "num_reanalysed_games", "weights"]))
-                driver.close()
-                for handle in actors:
-                    ray.kill(handle)
+                finished, _ = ray.wait(list(loops.values()), num_returns=len(loops), timeout=0)
+                ray.get(finished)  # an actor's error stops the run here
+                if loops["trainer"] in finished and loops["test"] in finished:
+                    break
+                time.sleep(POLL_SECONDS)
+        finally:
+            ray.get(storage.set_info.remote({"terminate": True}))
+            ready, _ = ray.wait([loops["trainer"]], timeout=STOP_SECONDS)
+            if ready:
+                weights = ray.get(trainer.get_weights.remote())
+            driver.read_records()
+            info = ray.get(storage.get_infos.remote(
+                ["training_step", "num_played_steps", "num_played_games",
+                 "num_reanalysed_games", "weights"]))
+            driver.close()
+            for handle in actors:
+                ray.kill(handle)
     history = driver.history()
     history.update(interrupted=ctrl_c.pressed, training_steps=info["training_step"],
                    played_steps=info["num_played_steps"], played_games=info["num_played_games"],
@@ -403,5 +404,6 @@ class _Driver:
                 "test_played_games": [row["played_games"] for row in tests],
                 "game_rewards": [row["total_reward"] for row in games],
                 "game_lengths": [row["length"] for row in games],
+                "game_steps": [row["training_step"] for row in games],
                 **{name: [row[name] for row in steps] for name in LOSSES},
                 "lr": [row["lr"] for row in steps]}
