@@ -20,6 +20,7 @@ from homl_rl.muzero.distributed import train_on_ray
 from homl_rl.muzero.networks import MuZeroNetwork
 from homl_rl.ray_setup import RAY_NEEDED, has_ray, import_ray
 from homl_rl.seeding import set_seeds
+from homl_rl.summaries import read_scalars
 from homl_rl.studies import run_dqn_study
 
 needs_ray = pytest.mark.skipif(not has_ray(), reason=f"{RAY_NEEDED} (homl_rl[ray])")
@@ -39,8 +40,8 @@ def ray_instance():
 
 
 @needs_ray
-def test_train_on_ray_trains_a_tiny_config_end_to_end(ray_instance):
-    history = train_on_ray(TINY, seed=0, training_steps=20, progress=False)
+def test_train_on_ray_trains_a_tiny_config_end_to_end(ray_instance, tmp_path):
+    history = train_on_ray(TINY, seed=0, training_steps=20, progress=False, logdir=tmp_path)
     assert history["ray"] and not history["interrupted"]
     assert history["training_steps"] == 20
     losses = np.array([history[name] for name in
@@ -67,6 +68,11 @@ def test_train_on_ray_trains_a_tiny_config_end_to_end(ray_instance):
     # the trainer's weights, trained from those of train(TINY, seed=0) (built at seed 0)
     set_seeds(0)
     initial = MuZeroNetwork(TINY, (1, 1, 4), 2).get_weights()
+    # TensorBoard: train()'s tags, one scalar per step, game and test game
+    scalars = read_scalars(tmp_path)
+    assert [step for step, _ in scalars["loss/total_loss"]] == list(range(1, 21))
+    assert [value for _, value in scalars["self_play/total_reward"]] == history["game_rewards"]
+    assert [step for step, _ in scalars["test/total_reward"]] == history["test_steps"]
     trained = [w for name in initial for w in history["weights"][name]]
     initial = [w for name in initial for w in initial[name]]
     assert [w.shape for w in trained] == [w.shape for w in initial]
