@@ -99,7 +99,8 @@ def test_a_study_gives_the_same_results_and_cache_on_ray_as_in_processes(ray_ins
     study = dict(parameter="batch_size", values=[8, 16], seeds=[0], n_episodes=3,
                  progress=False)
     runs, local = run_dqn_study(**study, jobs=2, cache_dir=tmp_path / "local")
-    runs_on_ray, on_ray = run_dqn_study(**study, jobs=2, cache_dir=tmp_path / "ray",
+    # one Ray task at a time (jobs=1): one worker imports TensorFlow, not two
+    runs_on_ray, on_ray = run_dqn_study(**study, jobs=1, cache_dir=tmp_path / "ray",
                                         use_ray=True)
     assert runs_on_ray == runs and on_ray == local
     files = {kind: sorted(path.name for path in (tmp_path / kind).iterdir())
