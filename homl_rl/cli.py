@@ -28,6 +28,7 @@ import typing
 from pathlib import Path
 
 from homl_rl.quiet import set_verbose
+from homl_rl.ray_setup import RAY_NEEDED, has_ray
 from homl_rl.stack import TF_AGENTS_NEEDS, has_tf_agents
 
 PROG = "homl-rl"
@@ -331,7 +332,16 @@ def _studies_options(parser):
                         help=f"only these studies (chapter's DQN: {', '.join(CHAPTER_STUDIES)}; "
                              f"--lecture: {', '.join(LECTURE_STUDIES)})")
     parser.add_argument("--jobs", type=positive_int, default=None, metavar="N",
-                        help="parallel processes (default: one per core)")
+                        help="parallel processes (default: one per core); with --ray, runs "
+                             "at a time (default: the Ray cluster's CPUs)")
+    parser.add_argument("--ray", action="store_true",
+                        help="run the studies' runs as Ray tasks (a local Ray instance, or "
+                             "--ray-address's cluster) instead of local processes; the same "
+                             "cache and results (needs `pip install \"homl_rl[ray]\"`)")
+    parser.add_argument("--ray-address", metavar="ADDR", default=None,
+                        help="with --ray: the address of a running Ray cluster (e.g. auto, "
+                             "ray://HOST:10001), on whose nodes homl_rl is installed "
+                             "(default: start a local Ray instance)")
     parser.add_argument("--out", metavar="DIR", type=writable_dir, default=None,
                         help="output directory (default: ./figures)")
     _logdir_option(parser, "write each run's TensorBoard scalars (its curve and score) in a "
@@ -593,6 +603,10 @@ def parse_args(argv=None):
     if args.command == "studies" and args.lecture and args.logdir is not None:
         args.parser.error("argument --logdir: the lecture's studies write no TensorBoard "
                           "scalars (their figures hold the curves): drop --logdir or --lecture")
+    if args.command == "studies" and args.ray_address is not None and not args.ray:
+        args.parser.error("argument --ray-address: needs --ray")
+    if args.command == "studies" and args.ray and not has_ray():
+        args.parser.error(f"argument --ray: {RAY_NEEDED}")
     if args.command == "studies" and args.parameter:
         allowed = LECTURE_STUDIES if args.lecture else CHAPTER_STUDIES
         wrong = [name for name in args.parameter if name not in allowed]

@@ -8,6 +8,7 @@ needs are imported by its handler, so choosing one subcommand loads nothing of t
     python -m homl_rl dqn --variant double_dqn [--revision older] [--episodes 600] [--out run.json]
     python -m homl_rl policy-gradients [--lander] [--revision older] [--out run.json]
     python -m homl_rl studies [--lecture] [--full] [--parameter NAME ...] [--jobs N] [--logdir DIR]
+                              [--ray [--ray-address ADDR]]
     python -m homl_rl tf-agents [--replay-buffer reverb|tf_uniform] [--iterations 20000] [--out DIR]
     python -m homl_rl breakout-tf-agents train --checkpoint-dir runs/breakout [--logdir DIR]
     python -m homl_rl breakout-tf-agents play --checkpoint-dir runs/breakout [--out breakout.gif]
@@ -128,7 +129,8 @@ def studies(args):
         seeds = FULL_SEEDS if args.full else QUICK_SEEDS
         runs, results = run_dqn_study(parameter, values, seeds, n_episodes=args.config.n_episodes,
                                       jobs=args.jobs, progress=not args.quiet,
-                                      logdir=args.logdir)
+                                      logdir=args.logdir, use_ray=args.ray,
+                                      ray_address=args.ray_address)
         save_study(parameter, runs, results, args.out or FIGURES_DIR)
         print(f"made the {parameter} study ({len(runs)} runs)")
     return 0
@@ -163,7 +165,8 @@ def lecture_studies(args):
             seeds = LECTURE_SEEDS if args.full else LECTURE_QUICK_SEEDS
             fig_id, name_of_run = LECTURE_STUDY_FIGURES[name], f"lecture_{name}_study"
         runs, results = run_lecture_study(grid, seeds, n_episodes=episodes, jobs=args.jobs,
-                                          progress=not args.quiet)
+                                          progress=not args.quiet, use_ray=args.ray,
+                                          ray_address=args.ray_address)
         figure, data = (plot_lecture_grid_search(runs, results) if name == "grid_search"
                         else plot_lecture_study(name, runs, results))
         config = {"parameter": None if name == "grid_search" else name, "grid": grid,

@@ -14,8 +14,8 @@ source of the run function and of the modules it names, and the stack it ran on
 :data:`RUNS` names the runs the figures use: ``run("dqn")`` trains (or loads) the
 DQN of Figure 18-10 and returns a :class:`RunResult` holding the result, the config and
 the seed it ran with. :func:`run_study` maps a run function over many configs in
-parallel processes, caching each run as soon as it is done (a killed study reruns only
-its missing runs); the DQN studies and the TF-Agents comparison use it.
+parallel processes (or Ray tasks), caching each run as soon as it is done (a killed study
+reruns only its missing runs); the DQN studies and the TF-Agents comparison use it.
 """
 
 import functools
@@ -41,6 +41,7 @@ from homl_rl.muzero import MuZeroConfig
 from homl_rl.muzero import train as train_muzero
 from homl_rl.io import atomic_write, read_json, to_jsonable, write_json
 from homl_rl.progress import progress_bar
+from homl_rl.ray_setup import ray_session
 from homl_rl.nn_policy import ImitationConfig, policy_net, train_to_imitate_basic_policy
 from homl_rl.policy_gradients import (
     LANDER_CONFIG, PolicyGradientsConfig, TrainingResult, lander_policy_net, train_lander,
@@ -98,8 +99,20 @@ def _run_and_cache(function, params, path):
     if path.exists():
         return read_json(path)["result"]
     result = function(**params)
-    write_json(path, {"params": params, "result": result, "stack": stack_info()})
+    _write_cached(path, params, result, stack_info())
     return result
+
+
+def _write_cached(path, params, result, stack):
+    """Write a study run's cache entry (atomically): its params, its result and the stack
+    it ran on."""
+    write_json(path, {"params": params, "result": result, "stack": stack})
+
+
+def _run_with_stack(function, params):
+    """``(function(**params), the stack it ran on)``: what a Ray task returns to the driver,
+    which writes the cache (module-level: Ray's workers import it)."""
+    return function(**params), stack_info()
 
 
 def default_jobs():
@@ -108,7 +121,7 @@ def default_jobs():
 
 
 def run_study(run_fn, runs, jobs=None, cache_dir=None, progress=True, sources=(),
-              on_result=None):
+              on_result=None, use_ray=False, ray_address=None):
     """``run_fn(**params)`` for every parameter dict of ``runs`` (cached ones are read back);
     return the results in order.
 
@@ -119,10 +132,14 @@ def run_study(run_fn, runs, jobs=None, cache_dir=None, progress=True, sources=()
     ``sources``: the modules whose code it runs (they are part of the cache key).
     ``on_result(index, result)`` is called in this process for each run as its result
     arrives, cached ones first (e.g. to log it for TensorBoard).
+
+    ``use_ray``: the runs are Ray tasks instead (:func:`_run_on_ray`), on the cluster at
+    ``ray_address`` or a local Ray instance; the same cache files and results.
     """
-    jobs = default_jobs() if jobs is None else jobs
-    if jobs < 1:
+    if jobs is not None and jobs < 1:
         raise ValueError(f"jobs must be >= 1, got {jobs}")
+    if ray_address is not None and not use_ray:
+        raise ValueError(f"ray_address needs use_ray, got ray_address={ray_address!r}")
     cache_dir = Path(cache_dir if cache_dir is not None else CACHE_DIR / "studies")
     results = [None] * len(runs)
     todo = []
@@ -136,6 +153,10 @@ def run_study(run_fn, runs, jobs=None, cache_dir=None, progress=True, sources=()
             todo.append(index)
     bar = progress_bar(total=len(runs), initial=len(runs) - len(todo),
                        desc=getattr(run_fn, "__name__", "runs"), progress=progress, unit="run")
+    if use_ray and todo:
+        _run_on_ray(run_fn, runs, todo, paths, jobs, ray_address, results, report, bar)
+        todo = []
+    jobs = default_jobs() if jobs is None else jobs
     if jobs == 1 or len(todo) <= 1:
         for index in todo:
             results[index] = _run_and_cache(run_fn, runs[index], paths[index])
@@ -152,6 +173,33 @@ def run_study(run_fn, runs, jobs=None, cache_dir=None, progress=True, sources=()
                 bar.update()
     bar.close()
     return results
+
+
+def _run_on_ray(run_fn, runs, todo, paths, jobs, address, results, report, bar):
+    """:func:`run_study`'s runs ``todo`` as Ray tasks of one CPU each, at most ``jobs`` at a
+    time (default: as many as the cluster has CPUs), on the cluster at ``address`` or on a
+    local instance of ``jobs`` CPUs (default: all) unless Ray is initialised already. Each
+    task returns its result and the stack it ran on; this process writes the cache entry
+    (the same file as a worker process writes) as soon as it is done."""
+    with ray_session(address, num_cpus=jobs) as ray:
+        task = ray.remote(num_cpus=1)(_run_with_stack)
+        limit = jobs or max(1, int(ray.cluster_resources().get("CPU", 1)))
+        waiting, running = list(todo), {}
+        try:
+            while waiting or running:
+                while waiting and len(running) < limit:
+                    index = waiting.pop(0)
+                    running[task.remote(run_fn, runs[index])] = index
+                [done], _ = ray.wait(list(running), num_returns=1)
+                index = running.pop(done)
+                result, stack = ray.get(done)
+                _write_cached(paths[index], runs[index], result, stack)
+                results[index] = result
+                report(index, result)
+                bar.update()
+        finally:  # a failed run, or Ctrl-C: the others in flight are cancelled
+            for ref in running:
+                ray.cancel(ref, force=True)
 
 
 # --- named runs ----------------------------------------------------------------------------

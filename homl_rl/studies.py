@@ -174,8 +174,10 @@ def log_study_run(logdir, result):
 
 
 def run_dqn_study(parameter, values=None, seeds=QUICK_SEEDS, n_episodes=600, jobs=None,
-                  cache_dir=CACHE_DIR, progress=True, logdir=None):
-    """Run the study of ``parameter`` (one of :data:`FULL_GRIDS`) over ``values`` × ``seeds``.
+                  cache_dir=CACHE_DIR, progress=True, logdir=None, use_ray=False,
+                  ray_address=None):
+    """Run the study of ``parameter`` (one of :data:`FULL_GRIDS`) over ``values`` × ``seeds``
+    (``use_ray``, ``ray_address``: as Ray tasks, see :func:`homl_rl.runs.run_study`).
 
     ``logdir``: a folder for TensorBoard (not part of a run's cache key): each run is
     written there (:func:`log_study_run`, in :func:`run_logdir`) as soon as it is done,
@@ -192,7 +194,8 @@ def run_dqn_study(parameter, values=None, seeds=QUICK_SEEDS, n_episodes=600, job
         def on_result(index, result):
             log_study_run(run_logdir(logdir, parameter, runs[index]), result)
     return runs, run_study(dqn_study_run, runs, jobs=jobs, cache_dir=cache_dir, progress=progress,
-                           sources=(sys.modules[__name__], dqn), on_result=on_result)
+                           sources=(sys.modules[__name__], dqn), on_result=on_result,
+                           use_ray=use_ray, ray_address=ray_address)
 
 
 # --- the lecture's studies with the lecture's agent -----------------------------------------------
@@ -243,14 +246,15 @@ def lecture_study_run(seed, n_episodes=STUDIES_N_EPISODES, **hyperparameters):
 
 
 def run_lecture_study(grid, seeds=LECTURE_SEEDS, n_episodes=STUDIES_N_EPISODES, jobs=None,
-                      cache_dir=CACHE_DIR, progress=True):
+                      cache_dir=CACHE_DIR, progress=True, use_ray=False, ray_address=None):
     """Run a lecture study: ``grid`` maps one parameter of :data:`LECTURE_GRIDS` (or both of
     :data:`LECTURE_GRID_SEARCH`) to its values; every combination x ``seeds``, each run
-    cached as it finishes, ``jobs`` processes. Returns ``(runs, results)``."""
+    cached as it finishes, ``jobs`` processes (or Ray tasks: ``use_ray``, ``ray_address``).
+    Returns ``(runs, results)``."""
     unknown = sorted(set(grid) - set(LECTURE_GRIDS))
     if unknown:
         raise ValueError(f"a lecture study varies {', '.join(LECTURE_GRIDS)}, got {unknown}")
     runs = expand_grid(grid, seeds, fixed={"n_episodes": n_episodes})
     return runs, run_study(lecture_study_run, runs, jobs=jobs, cache_dir=cache_dir,
-                           progress=progress,
-                           sources=(lecture_dqn, per_step_dqn))
+                           progress=progress, sources=(lecture_dqn, per_step_dqn),
+                           use_ray=use_ray, ray_address=ray_address)

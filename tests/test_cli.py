@@ -143,6 +143,7 @@ BAD = {  # (subcommand, option): (arguments before it, bad value, what the error
     ("studies", "--out"): ([], ["/proc/nope"], "cannot write in"),
     ("studies", "--episodes"): ([], ["0"], "must be a positive integer, got 0"),
     ("studies", "--logdir"): ([], ["/proc/nope"], "cannot write in"),
+    ("studies", "--ray-address"): ([], ["auto"], "needs --ray"),
     ("tf-agents", "--out"): ([], ["/proc/nope"], "cannot write in"),
     ("tf-agents", "--env"): ([], ["CartPol-v0"], "unknown Gymnasium environment id"),
     ("tf-agents", "--iterations"): ([], ["0"], "must be a positive integer"),
