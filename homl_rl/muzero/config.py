@@ -240,8 +240,8 @@ FRAMES_CARTPOLE = MuZeroConfig(
   about a fifth of the run's time, the training steps the rest).
 - ``use_last_model_value=False``: the value targets bootstrap from the roots' values of the
   search when the game was played; reanalysing them with the latest network would run the
-  convolutions on up to ``batch_size * (num_unroll_steps + 1)`` frames per training step,
-  several times the cost of the step itself.
+  convolutions on up to ``batch_size * (num_unroll_steps + 1)`` frames per training step
+  (measured, one thread: 0.27 s for 1,408 frames against 0.15 s for the step itself).
 - A test game every 500 training steps rather than 250: a test game of 500 moves costs
   as much as about a hundred training steps.
 """
