@@ -114,6 +114,7 @@ def test_the_conv_representation_numpy_and_keras_agree():
         other_hidden, other.representation(tf.constant(observations, tf.float32)).numpy(),
         atol=1e-6)
     assert np.abs(other_hidden - keras_hidden).max() > 0.1
+    np.testing.assert_allclose(model.representation(observations), keras_hidden, atol=1e-6)
     assert keras_hidden.min(axis=1) == pytest.approx(0, abs=1e-6)
     assert keras_hidden.max(axis=1) == pytest.approx(1, abs=1e-5)
     value, reward, logits, state = model.initial_inference(observations[0])

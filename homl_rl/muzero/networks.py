@@ -243,12 +243,13 @@ KERAS_BATCH = 8
 representation: measured on the challenge's 5 x 32 x 96 inputs, one thread, NumPy against a
 compiled Keras call took 0.23 / 0.40 ms for one frame, 1.6 / 0.8 ms for 8, 70 / 16 ms for 128"""
 
-_keras_representations = {}  # architecture -> (Keras model, its compiled call)
+_keras_representations = {}  # architecture -> [Keras model, its compiled call, weights' owner]
 
 
-def _keras_representation(observation_shape, weights):
+def _keras_representation(observation_shape, weights, owner):
     """A compiled call of a :func:`build_conv_representation` model for ``observation_shape``
-    with ``weights`` loaded; the model is built once per architecture and process."""
+    holding ``weights``: the model is built once per architecture and process, and ``weights``
+    are loaded into it unless ``owner`` (whoever holds them) loaded them last."""
     convs = [w for w in weights[::2] if np.ndim(w) == 4]
     denses = [w for w in weights[::2] if np.ndim(w) != 4]
     key = (tuple(observation_shape), tuple(np.shape(w) for w in weights))
@@ -258,10 +259,12 @@ def _keras_representation(observation_shape, weights):
             [W.shape[1] for W in denses[:-1]], denses[-1].shape[1])
         call = tf.function(model, input_signature=[
             tf.TensorSpec((None, *observation_shape), tf.float32)])
-        _keras_representations[key] = model, call
-    model, call = _keras_representations[key]
-    model.set_weights(weights)
-    return call
+        _keras_representations[key] = [model, call, None]
+    entry = _keras_representations[key]
+    if entry[2] is not owner:
+        entry[0].set_weights(weights)
+        entry[2] = owner
+    return entry[1]
 
 
 def _numpy_representation(weights):
@@ -276,14 +279,11 @@ def _numpy_representation(weights):
     convs = [(np.asarray(K, np.float32), np.asarray(b, np.float32))
              for K, b in zip(weights[:2 * n_convs:2], weights[1:2 * n_convs:2])]
     mlp = _numpy_mlp(weights[2 * n_convs:])
-    keras_calls = {}  # observation shape -> compiled call, once the weights are loaded
 
     def forward(observations):
         if len(observations) >= KERAS_BATCH:
-            shape = observations.shape[1:]
-            if shape not in keras_calls:
-                keras_calls[shape] = _keras_representation(shape, weights)
-            return keras_calls[shape](tf.constant(observations)).numpy()
+            call = _keras_representation(observations.shape[1:], weights, forward)
+            return call(tf.constant(observations)).numpy()
         x = observations.transpose(0, 2, 3, 1)
         for kernel, bias in convs:
             x = _numpy_conv(x, kernel, bias)
