@@ -11,7 +11,7 @@ in one process at the config's ``ratio``::
     history = train(MuZeroConfig(), seed=0, training_steps=2000)
 """
 
-from homl_rl.muzero.config import MuZeroConfig
+from homl_rl.muzero.config import FRAMES_CARTPOLE, MuZeroConfig
 from homl_rl.muzero.mcts import MCTS, MinMaxStats, Node, select_action, visit_distribution
 from homl_rl.muzero.networks import (
     MuZeroNetwork, NumpyInference, h, h_inverse, scalar_to_support, support_to_scalar)
@@ -20,7 +20,7 @@ from homl_rl.muzero.self_play import Game, GameHistory, SelfPlay
 from homl_rl.muzero.trainer import Trainer
 from homl_rl.muzero.training import SharedStorage, train
 
-__all__ = ["MCTS", "Game", "GameHistory", "MinMaxStats", "MuZeroConfig", "MuZeroNetwork", "Node",
+__all__ = ["FRAMES_CARTPOLE", "MCTS", "Game", "GameHistory", "MinMaxStats", "MuZeroConfig", "MuZeroNetwork", "Node",
            "NumpyInference", "ReplayBuffer", "SelfPlay", "SharedStorage", "Trainer", "h",
            "h_inverse", "reanalyse", "reanalyse_game", "scalar_to_support", "select_action",
            "support_to_scalar", "train", "visit_distribution"]

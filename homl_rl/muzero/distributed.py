@@ -56,7 +56,7 @@ from homl_rl.checks import check_non_negative_int, check_positive_int
 from homl_rl.muzero.config import MuZeroConfig
 from homl_rl.muzero.networks import MuZeroNetwork, NumpyInference
 from homl_rl.muzero.replay_buffer import ReplayBuffer, reanalyse_game
-from homl_rl.muzero.self_play import Game, SelfPlay
+from homl_rl.muzero.self_play import SelfPlay, make_game
 from homl_rl.muzero.trainer import Trainer
 from homl_rl.muzero.training import SharedStorage
 from homl_rl.progress import progress_bar
@@ -304,7 +304,7 @@ def train_on_ray(config=MuZeroConfig(), seed=0, training_steps=None, address=Non
     if num_cpus is not None:
         check_positive_int("num_cpus", num_cpus)
     start = time.perf_counter()
-    game = Game(config.env_id, seed)
+    game = make_game(config, seed)
     observation_shape, n_actions = game.observation_shape, len(game.action_space)
     game.close()
     with ray_session(address, num_cpus) as ray, CtrlC() as ctrl_c:

@@ -10,16 +10,18 @@ distribution and value at each move (the training targets).
 import numpy as np
 
 from homl_rl.environments import check_discrete_actions, make_env
+from homl_rl.muzero.frames import make_frame_env
 from homl_rl.muzero.mcts import MCTS, select_action, visit_distribution
 from homl_rl.muzero.networks import NumpyInference
 
 
 class Game:
     """A Gymnasium environment as MuZero sees it: observations of shape (channels, height,
-    width) (a vector of n is (1, 1, n)), ``step`` giving ``(observation, reward, done)``."""
+    width) (a vector of n is (1, 1, n)), ``step`` giving ``(observation, reward, done)``;
+    ``env``: an environment made already (default: ``make_env(env_id)``, not rendering)."""
 
-    def __init__(self, env_id, seed):
-        self.env = make_env(env_id, render_mode=None)
+    def __init__(self, env_id, seed, env=None):
+        self.env = make_env(env_id, render_mode=None) if env is None else env
         check_discrete_actions(self.env)
         self.action_space = list(range(int(self.env.action_space.n)))
         self._seed = seed
@@ -44,6 +46,27 @@ class Game:
 
     def close(self):
         self.env.close()
+
+
+class FramesGame(Game):
+    """A :class:`Game` whose observations are the rendered frames of ``env_id``
+    (:func:`~homl_rl.muzero.frames.make_frame_env`), shape (1, height, width), grayscale in
+    [0, 1] as float16: half the memory of float32 in the replay buffer, and the action planes
+    stacked onto them (small integers) stay exact."""
+
+    def __init__(self, env_id, seed, frame_shape, frame_crop=(0.0, 1.0)):
+        super().__init__(env_id, seed, env=make_frame_env(env_id, frame_shape, frame_crop))
+        self.observation_shape = (1, *frame_shape)
+
+    def _observation(self, observation):
+        return (observation[None] / np.float32(255)).astype(np.float16)
+
+
+def make_game(config, seed):
+    """The :class:`Game` of ``config`` (a :class:`FramesGame` when ``observation="frames"``)."""
+    if config.observation == "frames":
+        return FramesGame(config.env_id, seed, config.frame_shape, config.frame_crop)
+    return Game(config.env_id, seed)
 
 
 class GameHistory:
@@ -105,7 +128,7 @@ class SelfPlay:
 
     def __init__(self, config, seed):
         self.config = config
-        self.game = Game(config.env_id, seed)
+        self.game = make_game(config, seed)
         self.rng = np.random.default_rng(seed)
         self.mcts = MCTS(config)
 
