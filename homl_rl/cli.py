@@ -318,6 +318,16 @@ LECTURE_STUDIES = ("buffer_capacity", "target_update_period", "batch_size", "gri
 """the studies of ``homl-rl studies --lecture`` (lecture 003's own DQN)"""
 
 
+def _ray_options(parser, what):
+    """``--ray`` (``what`` it does) and ``--ray-address``."""
+    parser.add_argument("--ray", action="store_true",
+                        help=f"{what} (needs `pip install \"homl_rl[ray]\"`)")
+    parser.add_argument("--ray-address", metavar="ADDR", default=None,
+                        help="with --ray: the address of a running Ray cluster (e.g. auto, "
+                             "ray://HOST:10001), on whose nodes homl_rl is installed "
+                             "(default: start a local Ray instance)")
+
+
 def _studies_options(parser):
     parser.add_argument("--full", action="store_true",
                         help="the lecture's full grids (7 values x 3 seeds) instead of the "
@@ -334,14 +344,9 @@ def _studies_options(parser):
     parser.add_argument("--jobs", type=positive_int, default=None, metavar="N",
                         help="parallel processes (default: one per core); with --ray, runs "
                              "at a time (default: the Ray cluster's CPUs)")
-    parser.add_argument("--ray", action="store_true",
-                        help="run the studies' runs as Ray tasks (a local Ray instance, or "
-                             "--ray-address's cluster) instead of local processes; the same "
-                             "cache and results (needs `pip install \"homl_rl[ray]\"`)")
-    parser.add_argument("--ray-address", metavar="ADDR", default=None,
-                        help="with --ray: the address of a running Ray cluster (e.g. auto, "
-                             "ray://HOST:10001), on whose nodes homl_rl is installed "
-                             "(default: start a local Ray instance)")
+    _ray_options(parser, "run the studies' runs as Ray tasks (a local Ray instance, or "
+                         "--ray-address's cluster) instead of local processes; the same "
+                         "cache and results")
     parser.add_argument("--out", metavar="DIR", type=writable_dir, default=None,
                         help="output directory (default: ./figures)")
     _logdir_option(parser, "write each run's TensorBoard scalars (its curve and score) in a "
@@ -457,6 +462,15 @@ def _muzero_options(parser):
                         default=Path("muzero_cartpole.gif"),
                         help="play: the animation's path, .gif, .mp4 or .html "
                              "(default: muzero_cartpole.gif)")
+    parser.add_argument("--minutes", type=positive_number, default=None, metavar="M",
+                        help="train: stop (and save) once M minutes of training are spent in "
+                             "all; run again with more to resume (default: no limit)")
+    _ray_options(parser, "train: the roles (self-play, replay buffer, trainer, test, "
+                         "reanalyse) as Ray actors, as muzero-general runs them; not "
+                         "reproducible and not resumable (the roles run asynchronously): the "
+                         "final weights are saved for play")
+    parser.add_argument("--num-workers", type=positive_int, default=1, metavar="N",
+                        help="train --ray: self-play actors (default: 1, muzero-general's)")
     _logdir_option(parser)
 
 
@@ -603,9 +617,9 @@ def parse_args(argv=None):
     if args.command == "studies" and args.lecture and args.logdir is not None:
         args.parser.error("argument --logdir: the lecture's studies write no TensorBoard "
                           "scalars (their figures hold the curves): drop --logdir or --lecture")
-    if args.command == "studies" and args.ray_address is not None and not args.ray:
+    if getattr(args, "ray_address", None) is not None and not args.ray:
         args.parser.error("argument --ray-address: needs --ray")
-    if args.command == "studies" and args.ray and not has_ray():
+    if getattr(args, "ray", False) and not has_ray():
         args.parser.error(f"argument --ray: {RAY_NEEDED}")
     if args.command == "studies" and args.parameter:
         allowed = LECTURE_STUDIES if args.lecture else CHAPTER_STUDIES
@@ -618,6 +632,16 @@ def parse_args(argv=None):
         args.parser.error(f"argument {args.config_options[next(iter(values))]}: play reads the "
                           "run's settings from its checkpoint; give only --checkpoint-dir, "
                           "--seed, --gif")
+    if args.command == "muzero" and args.action == "play":
+        given = [option for option, default in (("--ray", False), ("--ray-address", None),
+                                                ("--minutes", None), ("--num-workers", 1))
+                 if getattr(args, option[2:].replace("-", "_")) != default]
+        if given:
+            args.parser.error(f"argument {given[0]}: only for train")
+    if args.command == "muzero" and not args.ray and args.num_workers != 1:
+        args.parser.error("argument --num-workers: needs --ray")
+    if args.command == "muzero" and args.ray and args.minutes is not None:
+        args.parser.error("argument --minutes: not with --ray (a Ray run is not resumable)")
     if args.command == "muzero" and args.final_test_episodes < 0:
         args.parser.error("argument --final-test-episodes: must be an integer >= 0, got "
                           f"{args.final_test_episodes}")

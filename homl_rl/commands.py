@@ -304,16 +304,22 @@ def muzero(args):
 
         from homl_rl.muzero.training import CHECKPOINT_NAME, train
 
+        if args.ray:
+            return _muzero_on_ray(args)
         checkpoint = Path(args.checkpoint_dir) / CHECKPOINT_NAME
         if checkpoint.exists():
             print(f"resuming the run in {checkpoint}")
         history = train(args.config, args.seed, progress=not args.quiet, logdir=args.logdir,
                         checkpoint_dir=args.checkpoint_dir, save_interval=args.save_interval,
-                        final_test_episodes=args.final_test_episodes)
+                        final_test_episodes=args.final_test_episodes,
+                        time_limit=None if args.minutes is None else args.minutes * 60)
     except (ValueError, CheckpointError) as error:
         return _error("muzero", error)
     tests = history["test_rewards"]
     final = history["final_test_rewards"]
+    if history["timed_out"]:
+        print(f"stopped after {args.minutes:g} minutes of training (--minutes): run again "
+              "with more to resume")
     word = "interrupted" if history["interrupted"] else "done"
     print(f"{word} at training step {history['training_steps']}/{args.config.training_steps}: "
           f"{history['played_games']} games played, {history['seconds']:.0f} s; test rewards: "
@@ -322,6 +328,33 @@ def muzero(args):
         print(f"final test: {np.mean(final):.1f} +- {np.std(final):.1f} over {len(final)} "
               f"games at temperature 0")
     print(f"checkpoint in {checkpoint}")
+    return 130 if history["interrupted"] else 0
+
+
+def _muzero_on_ray(args):
+    """``muzero train --ray``: the roles as Ray actors; the final weights and history saved
+    to ``RAY_CHECKPOINT_NAME`` (for ``muzero play``), a Ray run being not resumable."""
+    from homl_rl.muzero.checkpoint import save_ray_run
+    from homl_rl.muzero.distributed import train_on_ray
+    from homl_rl.muzero.training import CHECKPOINT_NAME, RAY_CHECKPOINT_NAME
+
+    folder = Path(args.checkpoint_dir)
+    for name in (CHECKPOINT_NAME, RAY_CHECKPOINT_NAME):
+        if (folder / name).exists():
+            return _error("muzero", f"argument --checkpoint-dir: {folder / name} exists, and a "
+                                    "run on Ray starts afresh (it cannot resume): use another "
+                                    "folder")
+    history = train_on_ray(args.config, args.seed, address=args.ray_address,
+                           progress=not args.quiet, logdir=args.logdir,
+                           num_workers=args.num_workers)
+    path = save_ray_run(folder / RAY_CHECKPOINT_NAME, history, args.config.training_steps)
+    tests = history["test_rewards"]
+    word = "interrupted" if history["interrupted"] else "done"
+    print(f"{word} on Ray at training step {history['training_steps']}/"
+          f"{args.config.training_steps}: {history['played_games']} games played, "
+          f"{history['seconds']:.0f} s; test rewards: last {tests[-1] if tests else None}, "
+          f"best {max(tests) if tests else None}")
+    print(f"final weights in {path}")
     return 130 if history["interrupted"] else 0
 
 

@@ -15,6 +15,7 @@ from homl_rl.muzero import (
     support_to_scalar, train)
 from homl_rl.checkpoints import CheckpointError, read_checkpoint
 from homl_rl.cli import main
+from homl_rl.muzero import training
 from homl_rl.muzero.trainer import scale_gradient
 from homl_rl.muzero.training import CHECKPOINT_NAME
 from homl_rl.summaries import read_scalars
@@ -441,6 +442,27 @@ def test_ctrl_c_saves_and_the_run_resumes_exactly(tmp_path, monkeypatch, straigh
                     checkpoint_dir=tmp_path, save_interval=100)
     assert_same_run(resumed, straight_run)
     assert resumed["seconds"] > stopped["seconds"]
+
+
+def test_a_time_limit_stops_saves_and_the_run_resumes_exactly(tmp_path, monkeypatch,
+                                                               straight_run):
+    clock = iter(range(10**6))  # a clock that ticks one second at each reading
+    monkeypatch.setattr(training.time, "perf_counter", lambda: float(next(clock)))
+    stopped = train(TINY, seed=5, training_steps=30, progress=False, final_test_episodes=3,
+                    checkpoint_dir=tmp_path, save_interval=100, time_limit=8)
+    assert stopped["timed_out"] and not stopped["interrupted"]
+    assert 0 < stopped["training_steps"] < 30 and stopped["final_test_rewards"] == []
+    meta, _ = read_checkpoint(tmp_path / CHECKPOINT_NAME)
+    assert meta["trained_steps"] == stopped["training_steps"] and meta["seconds"] >= 8
+    more = train(TINY, seed=5, training_steps=30, progress=False, final_test_episodes=3,
+                 checkpoint_dir=tmp_path, save_interval=100, time_limit=meta["seconds"] + 3)
+    assert more["timed_out"] and stopped["training_steps"] <= more["training_steps"] < 30
+    resumed = train(TINY, seed=5, training_steps=30, progress=False, final_test_episodes=3,
+                    checkpoint_dir=tmp_path, save_interval=100)
+    assert_same_run(resumed, straight_run)
+    assert not resumed["timed_out"] and len(resumed["final_test_rewards"]) == 3
+    with pytest.raises(ValueError, match="time_limit must be a positive number"):
+        train(TINY, seed=5, training_steps=30, progress=False, time_limit=0)
 
 
 def test_a_checkpoint_of_another_run_is_refused(tmp_path):

@@ -16,7 +16,9 @@ import pytest
 
 from homl_rl import cli
 from homl_rl.muzero.config import MuZeroConfig
+from homl_rl.checkpoints import read_checkpoint
 from homl_rl.muzero.distributed import train_on_ray
+from homl_rl.muzero.training import RAY_CHECKPOINT_NAME
 from homl_rl.muzero.networks import MuZeroNetwork
 from homl_rl.ray_setup import RAY_NEEDED, has_ray, import_ray
 from homl_rl.seeding import set_seeds
@@ -116,6 +118,33 @@ def test_a_study_gives_the_same_results_and_cache_on_ray_as_in_processes(ray_ins
     entry.write_text(json.dumps(data))
     _, again = run_dqn_study(**study, cache_dir=tmp_path / "ray", use_ray=True)
     assert sorted(result["score"] for result in again)[0] == -1.0
+
+
+@needs_ray
+def test_the_command_line_trains_on_ray_and_plays_its_weights(ray_instance, tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    tiny = ["--training-steps", "12", "--num-simulations", "4", "--batch-size", "8",
+            "--num-unroll-steps", "3", "--td-steps", "5", "--max-moves", "8",
+            "--test-interval", "6"]
+    run = ["muzero", "train", "--ray", "--seed", "1", "--checkpoint-dir", str(run_dir),
+           "--quiet", *tiny]
+    assert cli.main(run) == 0
+    out = capsys.readouterr().out
+    assert "done on Ray at training step 12/12" in out and RAY_CHECKPOINT_NAME in out
+    meta, arrays = read_checkpoint(run_dir / RAY_CHECKPOINT_NAME)
+    assert meta["ray"] and meta["trained_steps"] == 12 and meta["seed"] == 1
+    assert len(arrays["history_total_loss"]) == 12
+    assert len(arrays["history_game_steps"]) == meta["played_games"]
+    # not resumable: neither by another Ray run nor by a one-process one
+    assert cli.main(run) == 2
+    assert "a run on Ray starts afresh" in capsys.readouterr().err
+    assert cli.main([arg for arg in run if arg != "--ray"]) == 2
+    assert "holds a Ray run" in capsys.readouterr().err
+    gif = tmp_path / "game.gif"
+    assert cli.main(["muzero", "play", "--checkpoint-dir", str(run_dir), "--gif",
+                     str(gif)]) == 0
+    assert gif.stat().st_size > 0
+    assert "the network after 12 training steps" in capsys.readouterr().out
 
 
 def test_studies_ray_options_parse_and_an_address_needs_ray(capsys):

@@ -16,10 +16,13 @@ inside one, so nothing else is in flight: a run resumed from it draws the same r
 and does the same float operations as the run that was never stopped (tested).
 """
 
+from dataclasses import asdict
+
 import numpy as np
 
 from homl_rl.checkpoints import (
     CheckpointError, pack_weights, read_checkpoint, unpack_weights, write_checkpoint)
+from homl_rl.io import to_jsonable
 from homl_rl.muzero.networks import MLP_NAMES
 from homl_rl.muzero.self_play import GameHistory
 
@@ -131,6 +134,31 @@ def save_run(path, meta, network, published_weights, optimizer, replay_buffer, s
     pack_weights(arrays, "optimizer", [variable.numpy() for variable in optimizer.variables])
     _pack_games(arrays, replay_buffer)
     for key in HISTORY_ARRAYS:
+        arrays[f"history_{key}"] = np.asarray(history[key])
+    return write_checkpoint(path, meta, arrays)
+
+
+RAY_RUN_META = ("seed", "seconds", "num_workers", "played_games", "played_steps",
+                "reanalysed_games", "interrupted")
+"""what a Ray run's file keeps of its history's counters"""
+
+RAY_HISTORY_ARRAYS = tuple(key for key in HISTORY_ARRAYS if key != "final_test_rewards") + (
+    "game_steps",)
+"""a Ray run's history lists (it plays no final test games)"""
+
+
+def save_ray_run(path, history, training_steps):
+    """Write a Ray run's result (:func:`~homl_rl.muzero.distributed.train_on_ray`'s history,
+    of a run asked for ``training_steps``: the trainer's final weights, the records, the
+    counters) to ``path`` atomically. Not a checkpoint to resume from (the roles ran
+    asynchronously), but it has a run's ``network`` weights and ``config``, so that
+    :func:`homl_rl.muzero.play.load_trained` reads it too."""
+    meta = {key: history[key] for key in RAY_RUN_META}
+    meta.update(config=to_jsonable(asdict(history["config"])), ray=True,
+                trained_steps=history["training_steps"], training_steps=training_steps)
+    arrays = {}
+    _pack_network_weights(arrays, "network", history["weights"])
+    for key in RAY_HISTORY_ARRAYS:
         arrays[f"history_{key}"] = np.asarray(history[key])
     return write_checkpoint(path, meta, arrays)
 

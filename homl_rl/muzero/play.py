@@ -15,14 +15,17 @@ from homl_rl.checkpoints import CheckpointError, read_checkpoint
 from homl_rl.muzero.checkpoint import unpack_network_weights
 from homl_rl.muzero.config import MuZeroConfig
 from homl_rl.muzero.self_play import SelfPlay
-from homl_rl.muzero.training import CHECKPOINT_NAME
+from homl_rl.muzero.training import CHECKPOINT_NAME, RAY_CHECKPOINT_NAME
 
 
 def load_trained(checkpoint_dir):
     """``(config, weights, meta)`` of the run saved in ``checkpoint_dir`` (its network's
-    weights at the last checkpoint), or a :class:`~homl_rl.checkpoints.CheckpointError`."""
+    weights at the last checkpoint; a Ray run's final ones), or a
+    :class:`~homl_rl.checkpoints.CheckpointError`."""
     path = Path(checkpoint_dir)
-    path = path / CHECKPOINT_NAME if path.is_dir() else path
+    if path.is_dir():
+        path = (path / RAY_CHECKPOINT_NAME if (path / RAY_CHECKPOINT_NAME).exists()
+                and not (path / CHECKPOINT_NAME).exists() else path / CHECKPOINT_NAME)
     meta, arrays = read_checkpoint(path, meta_keys=("config", "seed", "trained_steps"))
     try:
         return MuZeroConfig(**meta["config"]), unpack_network_weights(arrays, "network"), meta

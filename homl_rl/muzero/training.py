@@ -50,11 +50,14 @@ class SharedStorage:
 
 
 CHECKPOINT_NAME = "muzero.npz"
+
+RAY_CHECKPOINT_NAME = "muzero_ray.npz"
+"""a Ray run's final weights and history (``muzero train --ray``; not resumable)"""
 """the run's checkpoint file in its ``checkpoint_dir``"""
 
 
 def train(config=MuZeroConfig(), seed=0, training_steps=None, progress=True, logdir=None,
-          checkpoint_dir=None, save_interval=500, final_test_episodes=10):
+          checkpoint_dir=None, save_interval=500, final_test_episodes=10, time_limit=None):
     """Train MuZero on ``config.env_id`` for ``training_steps`` (default ``config``'s) at
     ``seed``; return the history: ``test_steps``, ``test_rewards`` and ``test_played_games``
     (each test game's training step, total reward and games played by then),
@@ -71,12 +74,17 @@ def train(config=MuZeroConfig(), seed=0, training_steps=None, progress=True, log
     is only read back). ``seconds`` adds up the time of every call; the checkpoint also keeps
     the machine's 1-minute load average at each save (``load_averages``: the time of a run
     on a shared machine says little without it).
+
+    ``time_limit``: seconds of training in all (``seconds``, every call's); once they are
+    spent the run stops and saves as on Ctrl-C (``timed_out``), resumable with a larger one.
     """
     training_steps = check_positive_int(
         "training_steps", config.training_steps if training_steps is None else training_steps)
     seed = check_non_negative_int("seed", seed)
     save_interval = check_positive_int("save_interval", save_interval)
     final_test_episodes = check_non_negative_int("final_test_episodes", final_test_episodes)
+    if time_limit is not None and not time_limit > 0:
+        raise ValueError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
     start = time.perf_counter()
     set_seeds(seed)
     self_play, tester = SelfPlay(config, seed), SelfPlay(config, seed + 1)
@@ -90,6 +98,9 @@ def train(config=MuZeroConfig(), seed=0, training_steps=None, progress=True, log
                 "training_steps": training_steps, "final_test_episodes": final_test_episodes}
     path = None if checkpoint_dir is None else Path(checkpoint_dir) / CHECKPOINT_NAME
     seconds_before, load_averages = 0.0, []
+    if path is not None and (path.parent / RAY_CHECKPOINT_NAME).exists():
+        raise CheckpointError(f"{path.parent} holds a Ray run ({RAY_CHECKPOINT_NAME}), which "
+                              "cannot be resumed: use another checkpoint_dir")
     if path is not None and path.exists():
         meta, published = load_run(path, network, trainer.optimizer, replay_buffer,
                                    {"self_play": self_play, "tester": tester}, history)
@@ -164,11 +175,16 @@ def train(config=MuZeroConfig(), seed=0, training_steps=None, progress=True, log
             save_run(path, meta, network, storage.get_info("weights"), trainer.optimizer,
                      replay_buffer, {"self_play": self_play, "tester": tester}, history)
 
+    def out_of_time():
+        return (time_limit is not None
+                and seconds_before + time.perf_counter() - start >= time_limit)
+
     finished = (trainer.training_step >= training_steps
                 and len(history["final_test_rewards"]) >= final_test_episodes)
     with CtrlC() as ctrl_c:
         try:
-            while trainer.training_step < training_steps and not ctrl_c.pressed:
+            while (trainer.training_step < training_steps and not ctrl_c.pressed
+                   and not out_of_time()):
                 if needs_a_game():
                     self_play_game()
                 else:
@@ -191,6 +207,7 @@ def train(config=MuZeroConfig(), seed=0, training_steps=None, progress=True, log
             self_play.close()
             tester.close()
     history.update(interrupted=ctrl_c.pressed, training_steps=trainer.training_step,
+                   timed_out=trainer.training_step < training_steps and not ctrl_c.pressed,
                    played_steps=replay_buffer.num_played_steps,
                    played_games=replay_buffer.num_played_games,
                    seconds=seconds_before + (0 if finished else time.perf_counter() - start),
