@@ -27,8 +27,10 @@ HEADER = ("| roles | training steps | seed | wall time | games played | moves pl
           "best test game | last test game | 1-min load, start / end |")
 
 
-def run(mode, steps, seed):
-    """One timed run: its table row."""
+def run(mode, steps, seed, checkpoint_dir=None):
+    """One timed run: its table row (``checkpoint_dir``: the one-process run's, with its 10
+    final test games, e.g. ``.cache/muzero/cartpole_seed0``, which ``make figures-long`` then
+    reads back)."""
     config = MuZeroConfig()
     load_start = os.getloadavg()[0]
     start = time.perf_counter()
@@ -40,7 +42,8 @@ def run(mode, steps, seed):
     else:
         from homl_rl.muzero.training import train
 
-        history = train(config, seed, training_steps=steps, final_test_episodes=0)
+        history = train(config, seed, training_steps=steps, checkpoint_dir=checkpoint_dir,
+                        final_test_episodes=0 if checkpoint_dir is None else 10)
         roles = "one process"
     seconds = time.perf_counter() - start
     tests = history["test_rewards"]
@@ -57,10 +60,14 @@ def main(argv=None):
     parser.add_argument("--modes", nargs="+", choices=["process", "ray"],
                         default=["process", "ray"])
     parser.add_argument("--append", action="store_true")
+    parser.add_argument("--checkpoint-dir", type=Path, default=None,
+                        help="the one-process run's checkpoint folder (default: none)")
     parser.add_argument("--out", type=Path,
                         default=Path(__file__).with_name("results_muzero_ray.md"))
+    parser.add_argument("--note", default=None,
+                        help="a sentence appended to the file (e.g. what else ran)")
     args = parser.parse_args(argv)
-    rows = [run(mode, args.steps, args.seed) for mode in args.modes]
+    rows = [run(mode, args.steps, args.seed, args.checkpoint_dir) for mode in args.modes]
     if args.append and args.out.exists():
         lines = args.out.read_text().rstrip("\n").splitlines()
         last_row = max(i for i, line in enumerate(lines) if line.startswith("|"))
@@ -73,6 +80,8 @@ def main(argv=None):
                  "The Ray runs are not reproducible (the roles run asynchronously): their "
                  "games differ from the one-process run's at the same seed.", "",
                  HEADER, "|---|---:|---:|---:|---:|---:|---:|---:|---|", *rows]
+    if args.note:
+        lines += ["", args.note]
     text = "\n".join(lines) + "\n"
     atomic_write(args.out, lambda tmp: Path(tmp).write_text(text))
     print(text)
