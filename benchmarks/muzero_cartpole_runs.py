@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from results_file import write_results  # noqa: E402
 from homl_rl.checkpoints import read_checkpoint  # noqa: E402
-from homl_rl.io import atomic_write  # noqa: E402
 from homl_rl.muzero.training import CHECKPOINT_NAME  # noqa: E402
 from homl_rl.runs import MUZERO_RUN_DIR  # noqa: E402
 from homl_rl.stack import stack_line  # noqa: E402
@@ -84,11 +84,7 @@ def main(argv=None):
             f"{row['seconds'] / 60:.1f} min | {row['load']} |")
     hits = sum(row["best"] >= LECTURE_TEST_REWARD for row in rows)
     lines += ["", f"Best test game >= {LECTURE_TEST_REWARD} on {hits} of {len(rows)} seeds."]
-    if args.note:
-        lines += ["", args.note]
-    text = "\n".join(lines) + "\n"
-    atomic_write(args.out, lambda tmp: Path(tmp).write_text(text))
-    print(text)
+    write_results(args.out, lines, [args.note])
 
 
 if __name__ == "__main__":

@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from results_file import write_results  # noqa: E402
 from homl_rl.checkpoints import read_checkpoint  # noqa: E402
-from homl_rl.io import atomic_write  # noqa: E402
 from homl_rl.muzero.config import FRAMES_CARTPOLE  # noqa: E402
 from homl_rl.muzero.self_play import SelfPlay  # noqa: E402
 from homl_rl.muzero.training import CHECKPOINT_NAME, train  # noqa: E402
@@ -87,11 +87,7 @@ def main(argv=None):
         f"(min {min(final):.0f}, max {max(final):.0f})" if final else "- No final games",
         "", "| training step | test game |", "|---:|---:|",
         *(f"| {step:,} | {reward:.0f} |" for step, reward in tests)]
-    if args.note:
-        lines += ["", args.note]
-    text = "\n".join(lines) + "\n"
-    atomic_write(args.out, lambda tmp: Path(tmp).write_text(text))
-    print(text)
+    write_results(args.out, lines, [args.note])
 
 
 if __name__ == "__main__":

@@ -24,11 +24,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from homl_rl.io import atomic_write  # noqa: E402
-
-LECTURE_TEST_REWARD = 386
-"""the lecture's run of muzero-general: "Last test reward: 386.00 ... Played games: 68"."""
-
+from muzero_cartpole_runs import LECTURE_TEST_REWARD  # noqa: E402
+from results_file import write_results  # noqa: E402
 
 def load(uptime):
     """The 1-minute load average of an ``uptime`` line."""
@@ -79,11 +76,8 @@ def main(argv=None):
         "1-min load, start / end |",
         "|---:|---:|---|---:|---:|---:|---:|---:|---:|---|",
         *(row(seed, summary) for seed, summary in summaries.items()), "",
-        f"Best test game >= {LECTURE_TEST_REWARD} on {hits} of {len(summaries)} seeds.",
-        *(f"\n{note}" for note in args.note)]
-    text = "\n".join(lines) + "\n"
-    atomic_write(args.out, lambda tmp: Path(tmp).write_text(text))
-    print(text)
+        f"Best test game >= {LECTURE_TEST_REWARD} on {hits} of {len(summaries)} seeds."]
+    write_results(args.out, lines, args.note)
 
 
 if __name__ == "__main__":

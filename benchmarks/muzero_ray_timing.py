@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from homl_rl.io import atomic_write  # noqa: E402
+from results_file import write_results  # noqa: E402
 from homl_rl.muzero.config import MuZeroConfig  # noqa: E402
 from homl_rl.stack import stack_line  # noqa: E402
 
@@ -80,11 +80,7 @@ def main(argv=None):
                  "The Ray runs are not reproducible (the roles run asynchronously): their "
                  "games differ from the one-process run's at the same seed.", "",
                  HEADER, "|---|---:|---:|---:|---:|---:|---:|---:|---|", *rows]
-    if args.note:
-        lines += ["", args.note]
-    text = "\n".join(lines) + "\n"
-    atomic_write(args.out, lambda tmp: Path(tmp).write_text(text))
-    print(text)
+    write_results(args.out, lines, [args.note])
 
 
 if __name__ == "__main__":

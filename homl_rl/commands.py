@@ -300,12 +300,12 @@ def muzero(args):
             print(f"played {len(game)} moves (the network after {meta['trained_steps']} "
                   f"training steps), total reward {game.total_reward:g}; wrote {path}")
             return 0
+        if args.ray:
+            return _muzero_on_ray(args)
         import numpy as np
 
         from homl_rl.muzero.training import CHECKPOINT_NAME, train
 
-        if args.ray:
-            return _muzero_on_ray(args)
         checkpoint = Path(args.checkpoint_dir) / CHECKPOINT_NAME
         if checkpoint.exists():
             print(f"resuming the run in {checkpoint}")
@@ -315,20 +315,27 @@ def muzero(args):
                         time_limit=None if args.minutes is None else args.minutes * 60)
     except (ValueError, CheckpointError) as error:
         return _error("muzero", error)
-    tests = history["test_rewards"]
     final = history["final_test_rewards"]
     if history["timed_out"]:
         print(f"stopped after {args.minutes:g} minutes of training (--minutes): run again "
               "with more to resume")
-    word = "interrupted" if history["interrupted"] else "done"
-    print(f"{word} at training step {history['training_steps']}/{args.config.training_steps}: "
-          f"{history['played_games']} games played, {history['seconds']:.0f} s; test rewards: "
-          f"last {tests[-1] if tests else None}, best {max(tests) if tests else None}")
+    print(_muzero_summary(history, args.config.training_steps, "at"))
     if final:
         print(f"final test: {np.mean(final):.1f} +- {np.std(final):.1f} over {len(final)} "
               f"games at temperature 0")
     print(f"checkpoint in {checkpoint}")
     return 130 if history["interrupted"] else 0
+
+
+def _muzero_summary(history, training_steps, where):
+    """One line of a MuZero run's end: done (or interrupted) ``where`` training step N/M,
+    the games, the time, the last and best test rewards."""
+    tests = history["test_rewards"]
+    word = "interrupted" if history["interrupted"] else "done"
+    return (f"{word} {where} training step {history['training_steps']}/{training_steps}: "
+            f"{history['played_games']} games played, {history['seconds']:.0f} s; test "
+            f"rewards: last {tests[-1] if tests else None}, "
+            f"best {max(tests) if tests else None}")
 
 
 def _muzero_on_ray(args):
@@ -348,12 +355,7 @@ def _muzero_on_ray(args):
                            progress=not args.quiet, logdir=args.logdir,
                            num_workers=args.num_workers)
     path = save_ray_run(folder / RAY_CHECKPOINT_NAME, history, args.config.training_steps)
-    tests = history["test_rewards"]
-    word = "interrupted" if history["interrupted"] else "done"
-    print(f"{word} on Ray at training step {history['training_steps']}/"
-          f"{args.config.training_steps}: {history['played_games']} games played, "
-          f"{history['seconds']:.0f} s; test rewards: last {tests[-1] if tests else None}, "
-          f"best {max(tests) if tests else None}")
+    print(_muzero_summary(history, args.config.training_steps, "on Ray at"))
     print(f"final weights in {path}")
     return 130 if history["interrupted"] else 0
 
