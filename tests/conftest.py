@@ -5,6 +5,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("CI", "true")  # no progress bars in test output
 
 import matplotlib  # noqa: E402
+import pytest  # noqa: E402
 
 matplotlib.use("Agg")
 
@@ -45,6 +46,62 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "pinned" in item.name:
             item.add_marker(pytest.mark.pinned)
+        if "kernel_pins" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.kernels)
+
+
+# --- pins per kernel class ----------------------------------------------------------
+# A number that depends on the CPU's float kernels (homl_rl.kernels) is pinned per kernel
+# class in tests/kernel_pins.json: each class's values with where they came from (null
+# where that class's value was never reported). A test checks its numbers with
+# `kernel_pins.check(name, values)`, against the values of the class this process runs;
+# on a class nobody has measured it skips, naming the class and `make pins`, which runs
+# these tests with HOML_RL_RECORD_PINS=1 and writes this machine's values to the file.
+KERNEL_PINS_FILE = os.path.join(os.path.dirname(__file__), "kernel_pins.json")
+
+
+class KernelPins:
+    def __init__(self, path=KERNEL_PINS_FILE):
+        from homl_rl.io import read_json
+
+        self.path = path
+        self.pins = read_json(path)
+        self.recording = os.environ.get("HOML_RL_RECORD_PINS") == "1"
+
+    def check(self, name, values):
+        """Assert ``values`` (a list of numbers) equal this kernel class's pins ``name``."""
+        import pytest
+        from homl_rl.kernels import kernel_class, kernel_families
+
+        kernels = kernel_class()
+        values = list(values)
+        if self.recording:
+            return self._record(name, kernels, values)
+        pinned = self.pins[name].get(kernels)
+        if pinned is None:
+            pytest.skip(f"no pins for kernel class {kernels!r} "
+                        f"({', '.join(f'{f}: {c}' for f, c in kernel_families().items())}); "
+                        f"record them on this machine with `make pins`")
+        known = [i for i, value in enumerate(pinned["value"]) if value is not None]
+        assert known, f"{name}: no {kernels} value is pinned"
+        assert [values[i] for i in known] == [pinned["value"][i] for i in known], (
+            f"{name} on {kernels} ({pinned['source']})")
+
+    def _record(self, name, kernels, values):
+        from homl_rl.io import read_json, write_json
+        from homl_rl.stack import stack_line
+
+        import datetime
+        pins = read_json(self.path)  # another test may have recorded since
+        pins.setdefault(name, {})[kernels] = {
+            "value": values,
+            "source": f"our run (make pins), {stack_line()}, {datetime.date.today()}"}
+        write_json(self.path, pins)
+
+
+@pytest.fixture
+def kernel_pins():
+    return KernelPins()
 
 
 _moved_pins = []
@@ -98,6 +155,9 @@ def pytest_sessionfinish(session, exitstatus):
 
 
 def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "kernels: depends on the CPU's float kernels (pinned per kernel class, "
+                   "or a replica of this class's kernels); `make pins` records them")
     config.addinivalue_line(
         "markers", "notebook: executes the chapter notebook (minutes); runs only with "
                    "HOML_RL_NOTEBOOK=1 (tests/test_notebook.py)")

@@ -14,31 +14,34 @@ iteration at once, with the same bits:
   seeded by the global seed); its kernel, cached per seed pair, draws from a
   Philox4x32-10 stream and skips ahead after each call, so a repeated op seed
   continues the stream where the earlier kernel left it.
-- :func:`fma32`, :func:`dense`, :func:`matmul_transposed`,
-  :func:`dense_gradients`: float32 fused multiply-adds, a ``Dense`` layer's
-  ``x @ W + b`` as oneDNN's one-row MatMul computes it (one FMA chain over the
-  inputs, then the bias), the MatMul gradient's ``dy @ W.T`` (eight FMA lanes
-  and a fixed reduction tree), and a Dense stack's per-step gradients.
+- :func:`fma32`, :func:`mul_add32` and :class:`RowMatmul`: float32 arithmetic and the
+  one-row MatMul kernels, one replica per CPU class (:data:`ROW_MATMULS`): a ``Dense``
+  layer's ``x @ W + b`` (one chain over the inputs, then the bias; fused multiply-adds on
+  AVX-512, a product then a sum on AVX2), the MatMul gradient's ``dy @ W.T`` (eight lanes
+  and each class's reduction tree), and a Dense stack's per-step gradients.
 - :func:`expf`, :func:`logf`, :func:`sigmoid`: the C library's ``expf``/``logf``,
   which Eigen's scalar path calls, and Eigen's scalar logistic.
 - :class:`NadamReplica`: Keras' eager ``Nadam.apply_gradients`` (elementwise IEEE
   float32 operations, subnormal results flushed to zero as TF's kernels flush them),
   for the DQN fast engine (:mod:`homl_rl.engines.dqn`).
 
-The kernels differ between CPUs (this machine's oneDNN runs AVX-512 code) and
-TensorFlow builds.
+The kernels differ between CPUs and TensorFlow builds: the one-row MatMul has a replica
+for each CPU class measured (AVX-512, AVX2), and the start-up proof picks the one that is
+exact on this machine.
 
 None of this is trusted blindly:
 :func:`homl_rl.engines.policy_gradients.fast_engine_is_exact` checks these
 replicas against TensorFlow itself (eager tape, same model) before the fast
-engine is used by default, and the notebook's engine is used when they
-disagree (another CPU, another TensorFlow build);
+engine is used by default, and the notebook's engine is used when no replica
+agrees (a CPU class nobody has measured, another TensorFlow build);
 :func:`homl_rl.engines.dqn.nadam_replica_is_exact` does the same for the Nadam
 replica, and Keras' own step is used when it disagrees.
 """
 
 import ctypes
 import ctypes.util
+from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -168,53 +171,129 @@ def _round_sum_to_float32(p, c, s):
     return np.where(tie & (np.sign(err) == np.sign(d)), other, r)
 
 
-def dense(x, kernel, bias):
-    """A ``Dense`` layer's ``x @ kernel + bias`` (before its activation), as the eager MatMul
-    (oneDNN's gemv) computes it for one row: one FMA chain over the inputs in order, then the bias."""
-    x = np.asarray(x, np.float32)
-    acc = np.zeros(x.shape[:-1] + kernel.shape[-1:], np.float32)
-    for k in range(kernel.shape[0]):
-        acc = fma32(x[..., k:k + 1], kernel[k], acc)
-    return (acc + bias).astype(np.float32)
+def mul_add32(a, b, c):
+    """``a * b + c`` in float32, the product rounded, then the sum: two roundings (no FMA)."""
+    a, b, c = (np.asarray(v, np.float32) for v in (a, b, c))
+    return ((a * b).astype(np.float32) + c).astype(np.float32)
 
 
-def matmul_transposed(dy, kernel):
-    """``dy @ kernel.T`` for one row, as the eager MatMul gradient computes it: eight FMA
-    chains (input ``k`` in lane ``k % 8``), summed ``((l0+l1)+(l4+l5)) + ((l2+l3)+(l6+l7))``.
+def _add32(u, v):
+    return (u + v).astype(np.float32)
+
+
+def _fused_lanes_transposed(dy, kernel):
+    """AVX-512's ``dy @ kernel.T``: eight FMA chains (input ``k`` in lane ``k % 8``), summed
+    ``((l0+l1)+(l4+l5)) + ((l2+l3)+(l6+l7))``, for ``dy`` rows of at most 4 or a multiple
+    of 8 values (the widths checked against the kernel; others take another path there).
 
     (The order was read off the kernel with inputs that reveal it: ±2**34 at two
     positions, ones elsewhere; the sum tells how many ones the two big values'
     common subtree absorbed.)
     """
-    dy = np.asarray(dy, np.float32)
+    if not _fused_lanes_width(kernel.shape[1]):
+        raise ValueError(f"the AVX-512 one-row MatMul replica covers gradients of at most 4 or "
+                         f"a multiple of 8 units, got {kernel.shape[1]}")
     lanes = [np.zeros(dy.shape[:-1] + kernel.shape[:1], np.float32) for _ in range(8)]
     for k in range(kernel.shape[1]):
         lanes[k % 8] = fma32(dy[..., k:k + 1], kernel[:, k], lanes[k % 8])
-    add = lambda u, v: (u + v).astype(np.float32)  # noqa: E731
-    return add(add(add(lanes[0], lanes[1]), add(lanes[4], lanes[5])),
-               add(add(lanes[2], lanes[3]), add(lanes[6], lanes[7])))
+    l0, l1, l2, l3, l4, l5, l6, l7 = lanes
+    return _add32(_add32(_add32(l0, l1), _add32(l4, l5)), _add32(_add32(l2, l3), _add32(l6, l7)))
 
 
-def dense_gradients(x, kernels, hiddens, dlogits):
-    """Every step's gradients of a ``Dense(relu)``... → ``Dense`` stack, from the gradient of
-    the loss with respect to the last layer's output (``dlogits``), as the eager tape
-    computes them on a batch of one: ``[dkernel_1, dbias_1, ..., dkernel_L, dbias_L]``.
+def _fused_lanes_width(units):
+    return units <= 4 or units % 8 == 0
 
-    ``x`` (n, inputs) are the inputs, ``hiddens`` the ReLU outputs of the hidden
-    layers. A kernel's gradient is one product per entry (accumulated onto 0 by
-    the MatMul), a bias's is the incoming gradient, and ``ReluGrad`` multiplies
-    by the 0/1 mask.
+
+def _outer_onto_zero(x, grad):
+    """AVX-512's per-step kernel gradient ``x.T @ grad`` (one product an entry): an FMA onto
+    0, so a zero product is +0."""
+    return (x[:, :, None] * grad[:, None, :] + np.float32(0)).astype(np.float32)
+
+
+def _outer(x, grad):
+    """AVX2's per-step kernel gradient ``x.T @ grad``: the product itself, signed zeros kept."""
+    return (x[:, :, None] * grad[:, None, :]).astype(np.float32)
+
+
+def _blocked_lanes_transposed(dy, kernel):
+    """AVX2's ``dy @ kernel.T``: the inputs in whole blocks of eight go to eight lanes (input
+    ``k`` in lane ``k % 8``, a product then a sum), summed as a 256-bit horizontal add does,
+    ``((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7))``; the remaining inputs are then added one by
+    one, a product then a sum. (Read off the AVX2 machine's arrays, every element equal.)
     """
-    inputs = [np.asarray(x, np.float32)] + list(hiddens)
-    grads = []
-    grad = np.asarray(dlogits, np.float32)
-    for layer in range(len(kernels) - 1, -1, -1):
-        grads[:0] = [(inputs[layer][:, :, None] * grad[:, None, :] + np.float32(0)).astype(np.float32),
-                     grad]
-        if layer > 0:
-            dh = matmul_transposed(grad, kernels[layer])
-            grad = (dh * (inputs[layer] > 0).astype(np.float32)).astype(np.float32)
-    return grads
+    n = kernel.shape[1]
+    whole = n - n % 8
+    total = np.zeros(dy.shape[:-1] + kernel.shape[:1], np.float32)
+    if whole:
+        lanes = [total] * 8
+        for k in range(whole):
+            lanes[k % 8] = mul_add32(dy[..., k:k + 1], kernel[:, k], lanes[k % 8])
+        l0, l1, l2, l3, l4, l5, l6, l7 = lanes
+        total = _add32(_add32(_add32(l0, l4), _add32(l2, l6)), _add32(_add32(l1, l5), _add32(l3, l7)))
+    for k in range(whole, n):
+        total = mul_add32(dy[..., k:k + 1], kernel[:, k], total)
+    return total
+
+
+@dataclass(frozen=True)
+class RowMatmul:
+    """The one-row MatMul kernels of one CPU class, as the eager steps run them on a batch of
+    one: a ``Dense`` layer's ``x @ W + b`` and its gradient's ``dy @ W.T``.
+
+    The row's forward pass is one chain over the inputs in order, then the bias; the
+    classes differ in the chain's step (``multiply_add``: one rounding with AVX-512's FMA,
+    two with AVX2's kernel) and in the transposed product's lanes and reduction tree.
+    """
+    kernel_class: str
+    """the class of CPU kernels it replicates (:func:`homl_rl.kernels.kernel_class`)"""
+    multiply_add: Callable
+    """the forward chain's step: ``acc = multiply_add(x[k], W[k], acc)``"""
+    transposed: Callable
+    """``dy @ W.T`` for rows of ``dy``"""
+    outer: Callable
+    """a step's kernel gradient ``x.T @ dy`` from rows of ``x`` and ``dy``"""
+    supports_units: Callable = lambda units: True
+    """whether ``transposed`` is known exact for a layer of that many units"""
+
+    def dense(self, x, kernel, bias):
+        """A ``Dense`` layer's ``x @ kernel + bias`` (before its activation), row by row."""
+        x = np.asarray(x, np.float32)
+        acc = np.zeros(x.shape[:-1] + kernel.shape[-1:], np.float32)
+        for k in range(kernel.shape[0]):
+            acc = self.multiply_add(x[..., k:k + 1], kernel[k], acc)
+        return (acc + bias).astype(np.float32)
+
+    def matmul_transposed(self, dy, kernel):
+        """``dy @ kernel.T``, row by row, as the eager MatMul gradient computes it."""
+        return self.transposed(np.asarray(dy, np.float32), kernel)
+
+    def dense_gradients(self, x, kernels, hiddens, dlogits):
+        """Every step's gradients of a ``Dense(relu)``... → ``Dense`` stack, from the gradient
+        of the loss with respect to the last layer's output (``dlogits``), as the eager tape
+        computes them on a batch of one: ``[dkernel_1, dbias_1, ..., dkernel_L, dbias_L]``.
+
+        ``x`` (n, inputs) are the inputs, ``hiddens`` the ReLU outputs of the hidden
+        layers. A kernel's gradient is one product per entry (:attr:`outer`), a bias's
+        is the incoming gradient, and ``ReluGrad`` multiplies by the 0/1 mask.
+        """
+        inputs = [np.asarray(x, np.float32)] + list(hiddens)
+        grads = []
+        grad = np.asarray(dlogits, np.float32)
+        for layer in range(len(kernels) - 1, -1, -1):
+            grads[:0] = [self.outer(inputs[layer], grad), grad]
+            if layer > 0:
+                dh = self.matmul_transposed(grad, kernels[layer])
+                grad = (dh * (inputs[layer] > 0).astype(np.float32)).astype(np.float32)
+        return grads
+
+
+ROW_MATMULS = {
+    "x86-avx512": RowMatmul("x86-avx512", fma32, _fused_lanes_transposed, _outer_onto_zero,
+                            _fused_lanes_width),
+    "x86-avx2": RowMatmul("x86-avx2", mul_add32, _blocked_lanes_transposed, _outer),
+}
+"""The one-row MatMul replicas, by the kernel class they replicate (oneDNN's AVX-512 gemv
+fuses; the kernel an AVX2 machine runs does not)."""
 
 
 def relu(x):

@@ -33,6 +33,7 @@ import numpy as np
 from homl_rl.checks import check_positive_int
 from homl_rl.engines import eager_replica as replica
 from homl_rl.environments import check_discrete_actions
+from homl_rl.kernels import kernel_class
 from homl_rl.nn_policy import check_observation
 from homl_rl.tf_setup import tf
 from tensorflow.python.ops import gen_random_ops  # noqa: E402  (after tf_setup)
@@ -71,15 +72,16 @@ MARGIN = 1e-4
 forward pass, the exact float32 one decides the action."""
 
 
-def replica_forward(x, weights):
-    """The eager ``model(obs[np.newaxis])`` of every step at once, bit for bit: the ReLU
+def replica_forward(x, weights, row):
+    """The eager ``model(obs[np.newaxis])`` of every step at once, bit for bit with the
+    one-row MatMul ``row`` (a :class:`~homl_rl.engines.eager_replica.RowMatmul`): the ReLU
     layers' outputs and the last layer's pre-activation (the logits)."""
     kernels, biases = weights[0::2], weights[1::2]
     hiddens, h = [], np.asarray(x, np.float32)
     for kernel, bias in zip(kernels[:-1], biases[:-1]):
-        h = replica.relu(replica.dense(h, kernel, bias))
+        h = replica.relu(row.dense(h, kernel, bias))
         hiddens.append(h)
-    return hiddens, replica.dense(h, kernels[-1], biases[-1])
+    return hiddens, row.dense(h, kernels[-1], biases[-1])
 
 
 def approx_forward(obs, weights64):
@@ -99,12 +101,12 @@ class BernoulliHead:
     loss_fn_name = "binary_crossentropy"
 
     @staticmethod
-    def act(obs, weights64, weights, random):
+    def act(obs, weights64, weights, random, row):
         u = random.uniform()
         left_proba = 1 / (1 + math.exp(-approx_forward(obs, weights64)[0]))
         exact = abs(u - left_proba) < MARGIN
         if exact:
-            left_proba = replica.sigmoid(replica_forward(obs[np.newaxis], weights)[1][:, 0])[0]
+            left_proba = replica.sigmoid(replica_forward(obs[np.newaxis], weights, row)[1][:, 0])[0]
         return int(u > left_proba), u, exact
 
     @staticmethod
@@ -146,7 +148,7 @@ class CategoricalHead:
     """``tf.keras.backend.epsilon()``"""
 
     @classmethod
-    def act(cls, obs, weights64, weights, random):
+    def act(cls, obs, weights64, weights, random, row):
         draw = random.categorical_draw()
         z = approx_forward(obs, weights64).tolist()
         z_max = max(z)
@@ -157,7 +159,7 @@ class CategoricalHead:
         to_find = draw * cdf[-1]
         exact = min(abs(bound - to_find) for bound in cdf) < MARGIN * cdf[-1]
         if exact:
-            cdf = cls._exact_cdf(cls._log_probas(replica_forward(obs[np.newaxis], weights)[1])[0])
+            cdf = cls._exact_cdf(cls._log_probas(replica_forward(obs[np.newaxis], weights, row)[1])[0])
             to_find = draw * cdf[-1]
         return bisect.bisect_right(cdf, to_find), draw, exact
 
@@ -211,12 +213,14 @@ class ReinforceFastEngine:
     a cheap float64 forward pass (the exact one near a decision boundary); after
     the episodes, every step's exact forward pass and gradients are computed at
     once (:mod:`homl_rl.engines.eager_replica`), and the actions are checked against the
-    exact forward pass. Create it right after the training's ``set_seeds``.
+    exact forward pass. ``row`` is the one-row MatMul replica of this machine's kernel
+    class (:func:`row_matmul_for`). Create it right after the training's ``set_seeds``.
     """
     name = "fast"
 
-    def __init__(self, head):
+    def __init__(self, head, row):
         self.head = head
+        self.row = row
         self.random = replica.EagerRandomReplica()
         self.n_exact_steps = 0
         """steps whose action the exact forward pass decided (the draw was near a boundary)"""
@@ -232,6 +236,10 @@ class ReinforceFastEngine:
         if any(activation != "relu" for activation in activations):
             raise ValueError(f"the fast engine replays ReLU hidden layers only, got {activations}; "
                              f"use engine='notebook' for this net")
+        units = [layer.units for layer in model.layers[1:]]
+        if not all(map(self.row.supports_units, units)):
+            raise ValueError(f"the fast engine's {self.row.kernel_class} replica is not known exact "
+                             f"for layers of {units} units; use engine='notebook' for this net")
         weights = [np.asarray(v.numpy(), np.float32) for v in model.trainable_variables]
         weights64 = [w.astype(np.float64) for w in weights]
         all_rewards, observations, actions, draws = [], [], [], []
@@ -240,7 +248,7 @@ class ReinforceFastEngine:
             obs, info = env.reset()
             check_observation(obs, model)
             for step in range(n_max_steps):
-                action, draw, exact = self.head.act(obs, weights64, weights, self.random)
+                action, draw, exact = self.head.act(obs, weights64, weights, self.random, self.row)
                 self.n_exact_steps += exact
                 observations.append(obs)
                 actions.append(action)
@@ -252,12 +260,12 @@ class ReinforceFastEngine:
             all_rewards.append(current_rewards)
         x = np.array(observations, np.float32)
         actions = np.array(actions)
-        hiddens, logits = replica_forward(x, weights)
+        hiddens, logits = replica_forward(x, weights, self.row)
         if np.any(self.head.replayed_actions(logits, np.array(draws)) != actions):
             raise RuntimeError("the fast engine took an action the exact forward pass would not "
                                "have; its numbers would differ from the notebook's")
-        return all_rewards, replica.dense_gradients(x, weights[0::2], hiddens,
-                                                    self.head.dlogits(logits, actions))
+        return all_rewards, self.row.dense_gradients(x, weights[0::2], hiddens,
+                                                     self.head.dlogits(logits, actions))
 
 
 REINFORCE_HEADS = {"CartPole-v1": BernoulliHead, "LunarLander-v3": CategoricalHead}
@@ -280,18 +288,20 @@ def _probe_net(head, seed=1234):
 
 
 @functools.lru_cache(maxsize=None)
-def fast_engine_is_exact(env_id="CartPole-v1", n_probes=48):
-    """Whether the fast engine gives the eager step's floats, bit for bit, on this machine.
+def proven_row_matmul(env_id="CartPole-v1", n_probes=48):
+    """The one-row MatMul replica (:data:`~homl_rl.engines.eager_replica.ROW_MATMULS`) with
+    which the fast engine gives the eager step's floats, bit for bit, on this machine; or
+    ``None`` when no replica does (a CPU class nobody has measured, another TensorFlow build).
 
     Checks, on ``n_probes`` random observations and a random net: the forward
     pass and every gradient against ``play_one_step``'s (or the lander's) eager
-    tape, and the replayed random draws against TF's random ops at explicit
-    seeds, repeated kernels included. Touches no random state a training run
-    depends on; turns op determinism on, as ``set_seeds`` does.
+    tape, for each class's replica, and the replayed random draws against TF's
+    random ops at explicit seeds, repeated kernels included. Touches no random
+    state a training run depends on; turns op determinism on, as ``set_seeds`` does.
     """
     head = REINFORCE_HEADS.get(env_id)
     if head is None or replica.LIBM is None:
-        return False
+        return None
     tf.config.experimental.enable_op_determinism()
     model = _probe_net(head)
     rng = np.random.default_rng(1234)
@@ -299,32 +309,42 @@ def fast_engine_is_exact(env_id="CartPole-v1", n_probes=48):
     n_actions = model.output_shape[-1] if head is CategoricalHead else 2
     actions = np.arange(n_probes) % n_actions
     weights = [v.numpy() for v in model.trainable_variables]
-    hiddens, logits = replica_forward(x, weights)
-    grads = replica.dense_gradients(x, weights[0::2], hiddens, head.dlogits(logits, actions))
     loss_fn = getattr(tf.keras.losses, head.loss_fn_name)
-    same = lambda ours, theirs: ours.tobytes() == np.asarray(theirs, ours.dtype).tobytes()  # noqa: E731
-    for i in range(n_probes):
+    outputs, tape_grads = [], []
+    for i in range(n_probes):  # TensorFlow's side, once
         with tf.GradientTape() as tape:
             output = model(x[i][np.newaxis])
-            if head is BernoulliHead:
-                target, expected = tf.constant([[1. - actions[i]]]), replica.sigmoid(logits[i:i + 1, 0])
-            else:
-                target = tf.constant([[actions[i]]], tf.int64)
-                expected = tf.nn.softmax(logits[i:i + 1]).numpy()[0]
+            target = (tf.constant([[1. - actions[i]]]) if head is BernoulliHead
+                      else tf.constant([[actions[i]]], tf.int64))
             loss = tf.reduce_mean(loss_fn(target, output))
-        if not same(np.asarray(expected, np.float32).ravel(), output.numpy().ravel()):
-            return False
-        tape_grads = tape.gradient(loss, model.trainable_variables)
-        if not all(same(ours[i], theirs.numpy().reshape(ours[i].shape))
-                   for ours, theirs in zip(grads, tape_grads)):
-            return False
+        outputs.append(output.numpy().ravel())
+        tape_grads.append([grad.numpy() for grad in tape.gradient(loss, model.trainable_variables)])
+    same = lambda ours, theirs: ours.tobytes() == np.asarray(theirs, ours.dtype).tobytes()  # noqa: E731
+    for row in replica.ROW_MATMULS.values():
+        hiddens, logits = replica_forward(x, weights, row)
+        grads = row.dense_gradients(x, weights[0::2], hiddens, head.dlogits(logits, actions))
+        expected = (replica.sigmoid(logits[:, 0])[:, None] if head is BernoulliHead
+                    else tf.nn.softmax(logits).numpy())
+        if all(same(np.asarray(expected[i], np.float32).ravel(), outputs[i])
+               and all(same(ours[i], theirs.reshape(ours[i].shape))
+                       for ours, theirs in zip(grads, tape_grads[i]))
+               for i in range(n_probes)):
+            break
+    else:
+        return None
     if head is CategoricalHead:  # the batched softmax and log are the one-row ones
         log_probas = head._log_probas(logits)
         rows = [tf.math.log(tf.nn.softmax(logits[i:i + 1]) + tf.keras.backend.epsilon()).numpy()[0]
                 for i in range(n_probes)]
         if not same(log_probas, np.array(rows)):
-            return False
-    return _random_replica_is_exact(x, logits, head)
+            return None
+    return row if _random_replica_is_exact(x, logits, head) else None
+
+
+def fast_engine_is_exact(env_id="CartPole-v1"):
+    """Whether the fast engine gives the eager step's floats, bit for bit, on this machine
+    (:func:`proven_row_matmul` found a replica that does)."""
+    return proven_row_matmul(env_id) is not None
 
 
 def _random_replica_is_exact(x, logits, head):
@@ -368,10 +388,20 @@ def resolve_reinforce_engine(engine, env_id):
     return engine
 
 
+def row_matmul_for(env_id):
+    """The one-row MatMul replica the fast engine runs here: the one proven exact on this
+    machine, else the one of this machine's kernel class (:func:`homl_rl.kernels.kernel_class`),
+    else AVX-512's (``engine="fast"`` asked for where nothing is proven: numbers may differ)."""
+    proven = proven_row_matmul(env_id)
+    if proven is not None:
+        return proven
+    return replica.ROW_MATMULS.get(kernel_class(), replica.ROW_MATMULS["x86-avx512"])
+
+
 def make_reinforce_engine(engine, env_id, play_multiple_episodes):
     """The ``play`` function of :func:`homl_rl.policy_gradients.reinforce` for a resolved
     engine name: the fast engine for ``env_id``'s head, or the notebook engine running
     the cell's ``play_multiple_episodes``. Make it right after the training's ``set_seeds``."""
     if engine == "fast":
-        return ReinforceFastEngine(REINFORCE_HEADS[env_id])
+        return ReinforceFastEngine(REINFORCE_HEADS[env_id], row_matmul_for(env_id))
     return ReinforceNotebookEngine(play_multiple_episodes)
