@@ -2,6 +2,7 @@
 #   make figures   regenerate every figure and animation
 #   make test      run the test suite
 # and, by hand: make figures-long (hours of training, resumable), make test-slow,
+# make pins (a new CPU class's kernel-dependent numbers),
 # make benchmarks, make test-latest (the maintainers' canary, see README).
 #
 # The stack follows the Python (scripts/stack.py finds it on PATH, then under pyenv):
@@ -31,7 +32,7 @@ LATEST_VENV := .venv-latest-$(PY_VERSION)
 # both write homl_rl.egg-info here, so they take turns where flock exists.
 EDITABLE_LOCK := $(if $(shell command -v flock 2>/dev/null),flock .editable-install.lock,)
 
-.PHONY: figures figures-long test test-slow test-smoke print-smoke-tests test-latest benchmarks bench-sb3 venv stack clean
+.PHONY: figures figures-long test test-slow pins test-smoke print-smoke-tests test-latest benchmarks bench-sb3 venv stack clean
 
 # The one line saying which Python, which stack, which venv (or why none).
 stack:
@@ -60,6 +61,14 @@ test: stack $(STAMP)
 
 test-slow: stack $(STAMP)
 	$(PY) -m pytest -m slow
+
+# The numbers that depend on the CPU's float kernels, pinned per kernel class
+# (tests/kernel_pins.json): on a machine whose class has no pins yet (`python -m
+# homl_rl.kernels` says which), this runs those tests and writes this class's values with
+# their provenance. One process: the tests take turns writing the file. Review, then commit.
+pins: stack $(STAMP)
+	$(PY) -m homl_rl.kernels
+	HOML_RL_RECORD_PINS=1 $(PY) -m pytest -m kernels -p no:xdist
 
 # A few quick test files: the install works and the basics run (CI's Python 3.13 check).
 SMOKE_TESTS := tests/test_setup.py tests/test_markov.py tests/test_bandits.py tests/test_environments.py tests/test_replay_buffers.py tests/test_checks.py tests/test_seeding.py

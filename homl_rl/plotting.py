@@ -63,3 +63,15 @@ def save_data(fig_id, data, out_dir=None):
 def load_data(fig_id, out_dir=None):
     """Read back what :func:`save_data` wrote."""
     return read_json(Path(out_dir or FIGURES_DIR) / "data" / f"{fig_id}.json")
+
+
+MACHINE_KEYS = ("stack", "kernels")
+"""A data file's record of the machine that made it (its packages and CPU, its kernel class):
+not a number of the figure."""
+
+
+def same_numbers(made, committed):
+    """Whether the data file ``made`` has every number of ``committed``, the machine it was made
+    on aside (:data:`MACHINE_KEYS`)."""
+    return ({key: made.get(key) for key in committed if key not in MACHINE_KEYS}
+            == {key: value for key, value in committed.items() if key not in MACHINE_KEYS})

@@ -7,8 +7,8 @@ included) and ``progress``; its result is kept
 - on disk under ``.cache/`` when it serialises (JSON for numbers, NPZ for weights),
 
 under a key made of everything that can change the result: the config and seed, the
-source of the run function and of the modules it names, and the stack it ran on
-(:func:`homl_rl.stack.stack_info`: package versions and CPU). A stale or foreign entry
+source of the run function and of the modules it names, and the machine it ran on
+(:func:`machine_info`: package versions, CPU and kernel class). A stale or foreign entry
 (other code, other versions, other config) is never reused: its key differs.
 
 :data:`RUNS` names the runs the figures use: ``run("dqn")`` trains (or loads) the
@@ -46,6 +46,7 @@ from homl_rl.nn_policy import ImitationConfig, policy_net, train_to_imitate_basi
 from homl_rl.policy_gradients import (
     LANDER_CONFIG, PolicyGradientsConfig, TrainingResult, lander_policy_net, train_lander,
     train_policy_gradients)
+from homl_rl.kernels import kernels_record
 from homl_rl.stack import stack_info
 
 CACHE_DIR = Path(".cache") / "runs"
@@ -53,6 +54,13 @@ CACHE_DIR = Path(".cache") / "runs"
 
 
 # --- the cache key and the cached call -----------------------------------------------------
+
+def machine_info():
+    """What a run ran on: :func:`homl_rl.stack.stack_info` (package versions, CPU model) and
+    the class of float kernels TensorFlow ran (:func:`homl_rl.kernels.kernels_record`: the
+    same CPU under ``ONEDNN_MAX_CPU_ISA`` may compute other bits)."""
+    return dict(stack_info(), kernels=kernels_record())
+
 
 def _source(thing):
     """The source text of a function, class or module (its qualified name for a builtin)."""
@@ -77,12 +85,12 @@ def config_from(cls, config, ignore=()):
 def cache_key(function, config, sources=()):
     """A key that changes with anything that can change ``function(config)``'s result: the
     function's name and source, the source of ``sources`` (modules or functions it calls),
-    the config (seed included) and the stack (package versions, CPU)."""
+    the config (seed included) and the machine (package versions, CPU, kernel class)."""
     text = json.dumps({
         "function": f"{function.__module__}.{function.__qualname__}",
         "source": [_source(function)] + [_source(thing) for thing in sources],
         "config": jsonable_config(config),
-        "stack": stack_info(),
+        "stack": machine_info(),
     }, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
@@ -99,7 +107,7 @@ def _run_and_cache(function, params, path):
     if path.exists():
         return read_json(path)["result"]
     result = function(**params)
-    _write_cached(path, params, result, stack_info())
+    _write_cached(path, params, result, machine_info())
     return result
 
 
@@ -112,7 +120,7 @@ def _write_cached(path, params, result, stack):
 def _run_with_stack(function, params):
     """``(function(**params), the stack it ran on)``: what a Ray task returns to the driver,
     which writes the cache (module-level: Ray's workers import it)."""
-    return function(**params), stack_info()
+    return function(**params), machine_info()
 
 
 def default_jobs():
@@ -239,6 +247,23 @@ class RunSpec:
 _MEMO = {}
 
 
+def unproven_engines(names):
+    """The runs among ``names`` whose engine is not proven exact on this machine (the
+    REINFORCE fast engine where no one-row MatMul replica matches this machine's kernels):
+    their numbers may differ from the notebook's cells."""
+    from homl_rl.engines.policy_gradients import REINFORCE_HEADS, fast_engine_is_exact
+
+    unproven = []
+    for name in dict.fromkeys(names):
+        spec = RUNS[name]
+        config = spec.config() if callable(spec.config) else spec.config
+        env_id = config.get("env_id") if isinstance(config, dict) else None
+        if (config.get("engine") == "fast" and env_id in REINFORCE_HEADS
+                and not fast_engine_is_exact(env_id)):
+            unproven.append(name)
+    return unproven
+
+
 def _disk_paths(spec, key, cache_dir):
     folder = Path(cache_dir) / spec.name
     return folder / f"{key}.json", folder / f"{key}.npz"
@@ -259,7 +284,7 @@ def execute(spec, progress=False, cache_dir=CACHE_DIR):
                 data, arrays = spec.dump(result)
                 atomic_write(npz_path, lambda tmp: np.savez(tmp, **arrays))
                 write_json(json_path, {"name": spec.name, "config": config, "result": data,
-                                       "stack": stack_info()})  # last: marks the entry complete
+                                       "stack": machine_info()})  # last: marks the entry complete
         _MEMO[key] = RunResult(spec.name, result, config, config.get("seed"))
     return _MEMO[key]
 

@@ -6,6 +6,7 @@ data file, cache entry and benchmark result records :func:`stack_info`.
 
 import functools
 import platform
+import sys
 from importlib import metadata
 
 PACKAGES = ("tensorflow", "tf_keras", "keras", "numpy", "gymnasium", "tf-agents")
@@ -37,10 +38,17 @@ def stack_info():
 
 
 def stack_line():
-    """:func:`stack_info` as one line, for results files: ``Python 3.11.7, tensorflow 2.15.1, … on CPU``."""
+    """:func:`stack_info` as one line, for results files: ``Python 3.11.7, tensorflow 2.15.1, …
+    on CPU``, and, where TensorFlow ran in this process, ``(kernel class x86-avx512)``
+    (:func:`homl_rl.kernels.kernel_class`)."""
     info = stack_info()
     versions = ", ".join(f"{name} {version}" for name, version in info["packages"].items())
-    return f"Python {info['python']}, {versions}, on {info['cpu']}"
+    line = f"Python {info['python']}, {versions}, on {info['cpu']}"
+    if "tensorflow" in sys.modules:
+        from homl_rl.kernels import kernel_class
+
+        line += f" (kernel class {kernel_class()})"
+    return line
 
 
 TF_AGENTS_NEEDS = ("TF-Agents 0.19 (its last release) needs TensorFlow 2.15 and Python 3.11: "

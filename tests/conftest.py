@@ -27,7 +27,12 @@ collect_ignore = [] if HAS_TF_AGENTS else list(TF_AGENTS_TEST_FILES)
 def pytest_report_header(config):
     from homl_rl.stack import stack_line
 
-    lines = [f"homl_rl stack: {stack_line()}"]
+    from homl_rl.kernels import kernels_record
+
+    kernels = kernels_record()
+    lines = [f"homl_rl stack: {stack_line()}",
+             f"kernel class: {kernels['class']}" + "".join(
+                 f"; {family}: {name}" for family, name in kernels.get("families", {}).items())]
     if not HAS_TF_AGENTS:
         lines.append("tf_agents is not installed (current stack, TensorFlow >= 2.16): "
                      "left out " + ", ".join(TF_AGENTS_TEST_FILES))

@@ -14,6 +14,7 @@ import pytest
 
 from homl_rl import runs
 from homl_rl.figures import all_figures, make_figures
+from homl_rl.kernels import kernels_record
 from homl_rl.runs import RUNS, dqn_config, pg_config
 
 HAS_TF_AGENTS = importlib.util.find_spec("tf_agents") is not None
@@ -80,6 +81,7 @@ def test_every_figure_draws_on_a_tiny_run(tiny_runs, fig_id):
     assert picture.read_bytes()[:4] in (b"\x89PNG", b"GIF8")
     data = json.loads((out / "data" / f"{fig_id}.json").read_text())
     assert set(data["stack"]) == {"python", "packages", "cpu"}
+    assert data["kernels"] == kernels_record()  # the class of float kernels that made it
     for name, record in zip(spec.runs, [data["run"]] if spec.runs else []):
         # the data file records the run that drew it, not the defaults
         assert record["name"] == name

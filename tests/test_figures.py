@@ -14,7 +14,7 @@ from homl_rl.environments import basic_policy
 from homl_rl.figures import (
     FigureSpec, UnknownFigureError, all_figures, figure_table, make_figures, select_figures)
 from homl_rl.io import atomic_write
-from homl_rl.plotting import load_data
+from homl_rl.plotting import load_data, same_numbers
 from homl_rl.stack import has_tf_agents
 
 REPO = Path(__file__).resolve().parents[1]
@@ -41,13 +41,6 @@ def test_same_command_twice_gives_byte_identical_files(quick_figures, fig_id):
     first, second = quick_figures
     for name in _files(fig_id):
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
-
-
-def same_numbers(made, committed):
-    """``made`` has every number of ``committed`` (the data file's ``stack``, the machine it
-    was made on, aside)."""
-    return {key: made.get(key) for key in committed if key != "stack"} == {
-        key: value for key, value in committed.items() if key != "stack"}
 
 
 @pytest.mark.parametrize("fig_id", QUICK_IDS)

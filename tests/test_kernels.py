@@ -98,3 +98,20 @@ def test_this_process_has_a_class_and_records_it():
     record = kernels.kernels_record()
     assert record["class"] == kernels.kernel_class() in kernels.CLASSES + ("other",)
     assert ("families" in record) == (record["class"] == "other")
+
+
+def test_results_lines_name_the_kernel_class_where_tensorflow_ran():
+    from homl_rl.stack import stack_line
+    from homl_rl.tf_setup import tf  # noqa: F401  (TensorFlow ran in this process)
+
+    assert stack_line().endswith(f" (kernel class {kernels.kernel_class()})")
+
+
+def test_kernels_module_prints_the_class_then_each_family():
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "homl_rl.kernels"], capture_output=True,
+                         text=True, check=True).stdout.splitlines()
+    assert out[0] == kernels.kernel_class()
+    assert [line.split(":")[0].strip() for line in out[1:]] == list(kernels.FAMILIES)

@@ -52,7 +52,8 @@ def test_a_run_returns_its_result_config_and_seed_and_is_made_once(fresh):
     assert len(CALLS) == 1
     np.testing.assert_array_equal(again.result[1], first.result[1])
     (entry,) = (fresh / "tiny").glob("*.json")
-    assert json.loads(entry.read_text())["stack"] == runs.stack_info()
+    assert json.loads(entry.read_text())["stack"] == runs.machine_info()
+    assert runs.machine_info()["kernels"]["class"] in ("x86-avx512", "x86-avx2", "other")
 
 
 def test_a_changed_config_seed_source_or_stack_is_a_cache_miss(fresh, monkeypatch):
@@ -96,3 +97,22 @@ def test_a_dqn_run_comes_back_from_disk_with_the_same_policy(fresh):
                                   made.result[1].model.predict(states, verbose=0))
     assert [loaded.result[1].epsilon_greedy_policy(s) for s in states] == [
         made.result[1].epsilon_greedy_policy(s) for s in states]
+
+
+def test_runs_whose_engine_is_not_proven_here_are_named_once(monkeypatch, capsys):
+    from homl_rl.engines import policy_gradients as engines
+    from homl_rl.figures import make_figures
+
+    proven = engines.fast_engine_is_exact("CartPole-v1")
+    assert runs.unproven_engines(["dqn", "policy_gradients"]) == ([] if proven else ["policy_gradients"])
+    # a machine where no one-row MatMul replica matches (a class nobody has measured)
+    monkeypatch.setattr(engines, "fast_engine_is_exact", lambda env_id: False)
+    assert runs.unproven_engines(["dqn", "policy_gradients", "lander", "policy_gradients"]) == [
+        "policy_gradients", "lander"]
+    monkeypatch.setattr(runs, "execute", lambda spec, **kwargs: (_ for _ in ()).throw(
+        KeyboardInterrupt))  # stop before training: only the notice is under test
+    with pytest.raises(KeyboardInterrupt):
+        make_figures(["policy_gradients_rewards_plot", "lunar_lander_rewards_plot"], progress=False)
+    notice = capsys.readouterr().err.splitlines()
+    assert len(notice) == 1 and notice[0].startswith(
+        "homl_rl: the fast engine of policy_gradients, lander is not proven exact on this machine")

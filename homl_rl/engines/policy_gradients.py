@@ -33,7 +33,7 @@ import numpy as np
 from homl_rl.checks import check_positive_int
 from homl_rl.engines import eager_replica as replica
 from homl_rl.environments import check_discrete_actions
-from homl_rl.kernels import kernel_class
+from homl_rl.kernels import kernel_families
 from homl_rl.nn_policy import check_observation
 from homl_rl.tf_setup import tf
 from tensorflow.python.ops import gen_random_ops  # noqa: E402  (after tf_setup)
@@ -390,12 +390,13 @@ def resolve_reinforce_engine(engine, env_id):
 
 def row_matmul_for(env_id):
     """The one-row MatMul replica the fast engine runs here: the one proven exact on this
-    machine, else the one of this machine's kernel class (:func:`homl_rl.kernels.kernel_class`),
-    else AVX-512's (``engine="fast"`` asked for where nothing is proven: numbers may differ)."""
+    machine, else the one of the class of this machine's one-row MatMul
+    (:func:`homl_rl.kernels.kernel_families`), else AVX-512's (``engine="fast"`` asked for
+    where nothing is proven: numbers may differ from the notebook's)."""
     proven = proven_row_matmul(env_id)
     if proven is not None:
         return proven
-    return replica.ROW_MATMULS.get(kernel_class(), replica.ROW_MATMULS["x86-avx512"])
+    return replica.ROW_MATMULS.get(kernel_families()["matmul_row"], replica.ROW_MATMULS["x86-avx512"])
 
 
 def make_reinforce_engine(engine, env_id, play_multiple_episodes):

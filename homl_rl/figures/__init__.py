@@ -11,6 +11,7 @@ CartPole figure never loads TF-Agents), gets its runs, calls
 """
 
 import importlib
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -246,9 +247,11 @@ def skipped_figures(long_runs=False):
 
 def save_figure(spec, picture, data, run_results, out_dir):
     """Write ``spec``'s picture (``<id>.png`` or the animation's files) and ``data/<id>.json``
-    (``data`` plus the runs' config and seed and this stack); return the picture's paths."""
+    (``data`` plus the runs' config and seed, this stack and its kernel class); return the
+    picture's paths."""
     from homl_rl.animation import save_animation
     from homl_rl.plotting import save_data, save_fig
+    from homl_rl.kernels import kernels_record
     from homl_rl.stack import stack_info
 
     out_dir = Path(out_dir)
@@ -258,7 +261,7 @@ def save_figure(spec, picture, data, run_results, out_dir):
     else:
         paths = [save_fig(spec.fig_id, tight_layout=spec.tight_layout, fig=picture,
                           out_dir=out_dir)]
-    data = dict(data, stack=stack_info())
+    data = dict(data, stack=stack_info(), kernels=kernels_record())
     if run_results:
         data["run"] = (run_results[0].record() if len(run_results) == 1
                        else [result.record() for result in run_results])
@@ -290,6 +293,16 @@ def make_figures(ids=None, out_dir=None, progress=True, long_runs=False):
 
     specs = select_figures(ids, long_runs)
     out_dir = Path(out_dir or FIGURES_DIR)
+    run_names = [name for spec in specs for name in spec.runs]
+    if run_names:  # the runs' table loads TensorFlow
+        from homl_rl.kernels import kernel_class
+        from homl_rl.runs import unproven_engines
+
+        unproven = unproven_engines(run_names)
+        if unproven:
+            print(f"homl_rl: the fast engine of {', '.join(unproven)} is not proven exact on this "
+                  f"machine (kernel class {kernel_class()}): their numbers may differ from the "
+                  f"notebook's (`make pins` records this class)", file=sys.stderr)
     use_book_style()
     bar = progress_bar(specs, desc="figures", progress=progress, unit="fig")
     for spec in bar:
