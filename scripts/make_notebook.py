@@ -50,9 +50,12 @@ The training runs use `homl_rl`'s *fast engines*: they repeat the book's arithme
 draws without TensorFlow's per-step overhead, so the whole notebook runs in a few minutes on a
 laptop CPU instead of hours. Some runs are shorter than the book's; the text says where.
 
-The fast engines were proven exact (bit for bit equal to the book's cells) on one machine. On
-another processor (a laptop, Colab) the training curves may differ slightly from the book's from
-some episode on; the environment, the hard-coded policy and the MDP sections are the same everywhere.
+TensorFlow's float kernels differ between processors (`python -m homl_rl.kernels` names your
+machine's class: `x86-avx512`, `x86-avx2` or `other`). The policy-gradient engine replays the
+kernels of each class measured (AVX-512 and AVX2) and checks at start-up which one is your
+machine's; the DQN's fast engine is exact on any processor. The training numbers quoted here
+were made on an AVX-512 machine: on another class some curves may differ slightly from some
+episode on; the environment, the hard-coded policy and the MDP sections are the same everywhere.
 """),
     md("""
 ## Setup
