@@ -20,6 +20,9 @@ class CheckResult:
     detail: str = ""
     hint: str = ""
     where: str = ""
+    diagnostics: list = field(default_factory=list)
+    """properties of the difference itself (:mod:`.diagnostics`), for a failure no
+    catalogued hint explains: "yours is ours in reverse order", ..."""
 
 
 @dataclass
@@ -67,7 +70,9 @@ class Report:
             detail = esc(r.detail).replace("\n", "<br>")
             parts.append(f"<tr><td>{esc(r.check)}</td><td>{esc(SYMBOLS[r.status])} {esc(r.status)}</td>"
                          f"<td style=\"text-align:left\">{detail}</td>"
-                         f"<td style=\"text-align:left\">{esc(r.hint)}</td></tr>")
+                         f"<td style=\"text-align:left\">{esc(r.hint)}"
+                         + "".join(f"<br>diagnostic: {esc(d)}" for d in r.diagnostics)
+                         + "</td></tr>")
         parts.append("</tbody></table>")
         parts.append(f"<p>{esc(self._summary()[-1])}</p>")
         return "\n".join(parts)
@@ -107,7 +112,8 @@ class Report:
         for row in rows:
             lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths))
                          + "  " + row[3])
-        extra = [r for r in self.results if r.hint or (r.detail and "\n" in r.detail)]
+        extra = [r for r in self.results
+                 if r.hint or r.diagnostics or (r.detail and "\n" in r.detail)]
         for r in extra:
             lines.append("")
             lines.append(f"{r.check}:")
@@ -115,6 +121,7 @@ class Report:
                 lines.append(f"    {line}")
             if r.hint:
                 lines.append(f"    hint: {r.hint}")
+            lines += [f"    diagnostic: {d}" for d in r.diagnostics]
         lines += [""] + self._summary()
         if self.load_notes:
             lines.append(f"{len(self.load_notes)} simple assignment(s) could not be evaluated "
@@ -136,7 +143,7 @@ def _show(value):
     return f"{value:.8g}" if isinstance(value, float) else repr(value)
 
 
-def failure(check, diff, hint=""):
+def failure(check, diff, hint="", diagnostics=()):
     """The FAIL row for the first difference ``diff`` found."""
     detail = (f"{diff.problem} at {diff.where}: ours {_show(diff.ours)}, yours {_show(diff.theirs)}")
-    return CheckResult(check, FAIL, diff.max_abs_diff, detail, hint, diff.where)
+    return CheckResult(check, FAIL, diff.max_abs_diff, detail, hint, diff.where, list(diagnostics))
