@@ -127,8 +127,10 @@ def test_diagnose_keeps_what_holds_on_every_output_that_differs():
     assert diagnose([A, arr(1, 2, 3)], [2 * A, arr(3, 6, 9)]) == []
     # reversed in one output and not in the other: not said
     assert diagnose([A, arr(1, 2, 3)], [A[::-1], arr(1, 2, 4)]) == []
-    # outputs that are not numeric arrays: nothing to say
+    # outputs that are not numeric arrays, or hold NaN or infinity: nothing to say
     assert diagnose([{"obs": A}], [{"obs": A[::-1]}]) == []
+    assert diagnose([arr(1, np.inf, 3)], [arr(3, np.inf, 1)]) == []
+    assert diagnose([arr(1, 2, 3)], [arr(np.nan, 2, 1)]) == []
     # per seed, then per call
     assert diagnose([[A], [arr(1, 2, 3)]], [[A + 1], [arr(2, 3, 4)]], depth=2) == [
         "yours is ours plus a constant (+1) (in each of the 2 outputs that differ)"]

@@ -97,15 +97,17 @@ DIAGNOSTICS = [reversed_order, constant_factor, constant_offset, shifted_by_one,
 
 
 def _as_array(value):
-    """``value`` as a float64 array, or ``None`` (a dict, a string, a ragged list)."""
+    """``value`` as a float64 array of finite numbers, or ``None`` (a dict, a string, a ragged
+    list; NaN or infinity, where no property of the arithmetic can be said exactly)."""
     try:
         array = np.asarray(value)
         if array.dtype == object or not (np.issubdtype(array.dtype, np.number)
                                          or array.dtype == bool):
             return None
-        return array.astype(np.float64)
+        array = array.astype(np.float64)
     except (TypeError, ValueError):
         return None
+    return array if np.all(np.isfinite(array)) else None
 
 
 def _outputs(ours, theirs, depth):
@@ -124,7 +126,7 @@ def diagnose(ours, theirs, depth=1):
     ``ours`` and ``theirs``: a row's outputs, ``depth`` list levels of them (1: one output
     per call, as :func:`.checks.base.compare_result` has them; 2: per seed, then per call).
     A diagnostic is kept only if it gives the same message on each output that differs
-    (one factor for all of them, say); outputs that are not numeric arrays give none.
+    (one factor for all of them, say); outputs that are not arrays of finite numbers give none.
     """
     pairs = [(a, b) for a, b in _outputs(ours, theirs, depth) if not compare(a, b).ok]
     arrays = [(_as_array(a), _as_array(b)) for a, b in pairs]
