@@ -24,7 +24,10 @@ copies of our own code, :mod:`.mutate`). The result is a :class:`.report.Report`
 Readers' set-up code is not their mistake: ``os.environ`` assignments and magics are not
 run, a missing Colab-only import is stubbed, the worker sets ``TF_USE_LEGACY_KERAS`` as
 the installed TensorFlow needs it, and what fails in the environment is said once, in
-:attr:`Report.setup_problems`, above the table.
+:attr:`Report.setup_problems`, above the table. What the environment changes without the
+reader's code being wrong (a ``TF_USE_LEGACY_KERAS`` the cross-check overrode, a line of
+the book that this stack's libraries no longer accept) is a set-up note
+(:attr:`Report.setup_notes`), said there too.
 
 The command line imports this package to build its parser: it stays light (no
 TensorFlow, no section modules) until a cross-check runs, so that
@@ -72,19 +75,18 @@ def crosscheck(path=None, *, only=None, timeout=DEFAULT_TIMEOUT):
         loaded = from_cells(kernel_history())
     else:
         loaded = load_source(path)  # a bad file is a usage error before TensorFlow loads
-    setup_problems = []
+    setup_problems, setup_notes = [], []
     # this process (a reader's kernel, maybe) imports TensorFlow for our side: with the
     # TF_USE_LEGACY_KERAS its set-up asked for where this TensorFlow does not want it,
-    # tf.keras would fail. Set it right while we run; the reader's value is put back.
+    # tf.keras would fail or be Keras 3. Set it right while we run; the reader's value is
+    # put back. A value that breaks tf.keras here is a set-up problem; one that only asks
+    # for another Keras than the book's (or nothing: unset) is not.
     from homl_rl.crosscheck.worker import keras_2_environment
 
     before = os.environ.get("TF_USE_LEGACY_KERAS")
-    changed = keras_2_environment(os.environ)
-    if changed:
-        setup_problems.append(
-            f"your environment sets TF_USE_LEGACY_KERAS={changed[0]!r}, which the installed "
-            f"TensorFlow does not want ({'unset' if changed[1] is None else repr(changed[1])} "
-            "is what it needs): the cross-check ran with that instead")
+    override = keras_2_environment(os.environ)
+    if override is not None:
+        (setup_problems if override.breaks_tf_keras else setup_notes).append(override.message())
     try:
         # imported here, not above: the checks import the section modules and TensorFlow
         try:
@@ -94,7 +96,8 @@ def crosscheck(path=None, *, only=None, timeout=DEFAULT_TIMEOUT):
                 f"TensorFlow/Keras cannot be imported in this process ({type(error).__name__}: "
                 f"{error}); if your notebook set TF_USE_LEGACY_KERAS before the first tf.keras, "
                 "restart the kernel and run crosscheck() before using tf.keras") from None
-        return run(loaded, only=only, timeout=timeout, setup_problems=setup_problems)
+        return run(loaded, only=only, timeout=timeout, setup_problems=setup_problems,
+                   setup_notes=setup_notes)
     finally:
         if before is None:
             os.environ.pop("TF_USE_LEGACY_KERAS", None)

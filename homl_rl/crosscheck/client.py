@@ -18,7 +18,15 @@ from homl_rl.crosscheck.worker import read_message, write_message
 
 
 class WorkerError(Exception):
-    """The reader's code raised, or the worker died or timed out."""
+    """The reader's code raised, or the worker died or timed out.
+
+    ``raised``: when the reader's code raised, the worker's summary of the exception (its
+    type, message and frames: :func:`homl_rl.crosscheck.worker.raised_summary`), else ``None``.
+    """
+
+    def __init__(self, message, raised=None):
+        super().__init__(message)
+        self.raised = raised
 
 
 class SetupError(WorkerError):
@@ -98,7 +106,7 @@ class Worker:
         if "setup" in answer:
             raise SetupError(answer["setup"])
         if "error" in answer:
-            raise WorkerError(answer["error"])
+            raise WorkerError(answer["error"], answer.get("raised"))
         return answer["ok"]
 
     def _died(self):

@@ -158,13 +158,8 @@ def read_cells(path):
             notebook = json.loads(path.read_text(encoding="utf-8"))
         except (ValueError, UnicodeDecodeError) as error:
             raise UsageError(f"{path} is not a Jupyter notebook (JSON): {error}") from None
-        cells = []
-        for index, cell in enumerate(notebook.get("cells", [])):
-            if cell.get("cell_type") == "code":
-                source = cell.get("source", "")
-                source = "".join(source) if isinstance(source, list) else source
-                cells.append((f"{path.name} [cell {index}]", strip_magics(source)))
-        return cells
+        return [(f"{path.name} [cell {index}]", strip_magics(source))
+                for index, source in _code_cells(notebook, path)]
     if path.suffix != ".py":
         raise UsageError(f"{path} is neither a .py file nor an .ipynb notebook")
     try:
@@ -172,6 +167,46 @@ def read_cells(path):
     except UnicodeDecodeError:
         raise UsageError(f"{path} is not a text file") from None
     return [(path.name, source)]
+
+
+def _code_cells(notebook, path):
+    """``[(index, source)]`` of the notebook's code cells; a :class:`UsageError` if it is not one.
+
+    A notebook is a JSON object whose ``cells`` is a list of objects; a code cell's
+    ``source`` is a string or a list of strings (nbformat 4).
+    """
+    def bad(what):
+        return UsageError(f"{path} is not a Jupyter notebook: {what}")
+
+    if not isinstance(notebook, dict):
+        raise bad(f"its JSON is {_json_kind(notebook)}, not an object with \"cells\"")
+    cells = notebook.get("cells", [])
+    if not isinstance(cells, list):
+        raise bad(f"\"cells\" is {_json_kind(cells)}, not a list of cells")
+    code = []
+    for index, cell in enumerate(cells):
+        if not isinstance(cell, dict):
+            raise bad(f"cell {index} is {_json_kind(cell)}, not an object")
+        if cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        if isinstance(source, list) and all(isinstance(line, str) for line in source):
+            source = "".join(source)
+        if not isinstance(source, str):
+            kind = _json_kind(source)
+            if isinstance(source, list):
+                kind += f" holding {_json_kind(next(x for x in source if not isinstance(x, str)))}"
+            raise bad(f"the source of cell {index} is {kind}, not a string or a list of strings")
+        code.append((index, source))
+    return code
+
+
+def _json_kind(value):
+    """What a JSON value is, as an error says it: ``an integer (5)``, ``a list``."""
+    kinds = [(bool, "a boolean"), (int, "an integer"), (float, "a number"), (str, "a string"),
+             (list, "a list"), (dict, "an object"), (type(None), "null")]
+    kind = next(text for python_type, text in kinds if isinstance(value, python_type))
+    return f"{kind} ({json.dumps(value)})" if isinstance(value, (bool, int, float)) else kind
 
 
 def load_source(path):

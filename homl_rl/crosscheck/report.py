@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from homl_rl.crosscheck.diff import FLOAT_TOLERANCE
 
 PASS, FAIL, SKIPPED, ERROR = "pass", "fail", "skipped", "error"
+SETUP_NOTES = "set-up notes (your environment, not your code)"
 SYMBOLS = {PASS: "✓", FAIL: "✗", SKIPPED: "skipped", ERROR: "error"}
 
 
@@ -19,6 +20,9 @@ class CheckResult:
     detail: str = ""
     hint: str = ""
     where: str = ""
+    diagnostics: list = field(default_factory=list)
+    """properties of the difference itself (:mod:`.diagnostics`), for a failure no
+    catalogued hint explains: "yours is ours in reverse order", ..."""
 
 
 @dataclass
@@ -26,7 +30,10 @@ class Report:
     """The cross-check of one file or notebook: its rows, and what of the code was not run.
 
     ``setup_problems``: what failed in the reader's environment or set-up (not a mistake of
-    a checked function), each said once, above the table. In Jupyter the report shows as
+    a checked function), each said once, above the table; ``setup_notes``: what the
+    environment changed without making the reader's code wrong (an overridden
+    ``TF_USE_LEGACY_KERAS``; a line of the book that this stack's libraries reject, with
+    its fix), said there too, and not counted in the exit code. In Jupyter the report shows as
     an HTML table (:meth:`_repr_html_`); elsewhere ``repr`` and ``str`` give :meth:`to_text`.
     """
     path: str
@@ -34,6 +41,7 @@ class Report:
     skipped_code: list = field(default_factory=list)
     load_notes: list = field(default_factory=list)
     setup_problems: list = field(default_factory=list)
+    setup_notes: list = field(default_factory=list)
 
     @property
     def exit_code(self):
@@ -53,13 +61,18 @@ class Report:
         if self.setup_problems:
             parts.append("<p><b>set-up problems</b> (your environment, not your code):</p><ul>"
                          + "".join(f"<li>{esc(p)}</li>" for p in self.setup_problems) + "</ul>")
+        if self.setup_notes:
+            parts.append(f"<p><b>{SETUP_NOTES}</b>:</p><ul>"
+                         + "".join(f"<li>{esc(n)}</li>" for n in self.setup_notes) + "</ul>")
         parts.append("<table><thead><tr><th>check</th><th>status</th><th>detail</th><th>hint</th>"
                      "</tr></thead><tbody>")
         for r in self.results:
             detail = esc(r.detail).replace("\n", "<br>")
             parts.append(f"<tr><td>{esc(r.check)}</td><td>{esc(SYMBOLS[r.status])} {esc(r.status)}</td>"
                          f"<td style=\"text-align:left\">{detail}</td>"
-                         f"<td style=\"text-align:left\">{esc(r.hint)}</td></tr>")
+                         f"<td style=\"text-align:left\">{esc(r.hint)}"
+                         + "".join(f"<br>diagnostic: {esc(d)}" for d in r.diagnostics)
+                         + "</td></tr>")
         parts.append("</tbody></table>")
         parts.append(f"<p>{esc(self._summary()[-1])}</p>")
         return "\n".join(parts)
@@ -67,7 +80,8 @@ class Report:
     def to_json(self):
         """The report as JSON: every field, and ``exit_code``."""
         data = asdict(self)
-        data = {"path": data.pop("path"), "setup_problems": data.pop("setup_problems"), **data,
+        data = {"path": data.pop("path"), "setup_problems": data.pop("setup_problems"),
+                "setup_notes": data.pop("setup_notes"), **data,
                 "exit_code": self.exit_code}  # the set-up problems first, as in the table
         return json.dumps(data, indent=2, default=str)
 
@@ -76,7 +90,8 @@ class Report:
         """The report that :meth:`to_json` wrote."""
         data = json.loads(text)
         return cls(data["path"], [CheckResult(**row) for row in data["results"]],
-                   data["skipped_code"], data["load_notes"], data.get("setup_problems", []))
+                   data["skipped_code"], data["load_notes"], data.get("setup_problems", []),
+                   data.get("setup_notes", []))
 
     def to_text(self):
         """The table, the hints and tracebacks below it, and a summary."""
@@ -90,10 +105,15 @@ class Report:
             lines.append("set-up problems (your environment, not your code):")
             lines += [f"  ! {problem}" for problem in self.setup_problems]
             lines.append("")
+        if self.setup_notes:
+            lines.append(f"{SETUP_NOTES}:")
+            lines += [f"  - {note}" for note in self.setup_notes]
+            lines.append("")
         for row in rows:
             lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths))
                          + "  " + row[3])
-        extra = [r for r in self.results if r.hint or (r.detail and "\n" in r.detail)]
+        extra = [r for r in self.results
+                 if r.hint or r.diagnostics or (r.detail and "\n" in r.detail)]
         for r in extra:
             lines.append("")
             lines.append(f"{r.check}:")
@@ -101,6 +121,7 @@ class Report:
                 lines.append(f"    {line}")
             if r.hint:
                 lines.append(f"    hint: {r.hint}")
+            lines += [f"    diagnostic: {d}" for d in r.diagnostics]
         lines += [""] + self._summary()
         if self.load_notes:
             lines.append(f"{len(self.load_notes)} simple assignment(s) could not be evaluated "
@@ -122,7 +143,7 @@ def _show(value):
     return f"{value:.8g}" if isinstance(value, float) else repr(value)
 
 
-def failure(check, diff, hint=""):
+def failure(check, diff, hint="", diagnostics=()):
     """The FAIL row for the first difference ``diff`` found."""
     detail = (f"{diff.problem} at {diff.where}: ours {_show(diff.ours)}, yours {_show(diff.theirs)}")
-    return CheckResult(check, FAIL, diff.max_abs_diff, detail, hint, diff.where)
+    return CheckResult(check, FAIL, diff.max_abs_diff, detail, hint, diff.where, list(diagnostics))

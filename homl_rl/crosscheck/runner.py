@@ -1,5 +1,6 @@
 """Running the checks that apply to a reader's file, each in its own row of the report."""
 
+from homl_rl.crosscheck.breakages import matching_breakage, setup_note
 from homl_rl.crosscheck.checks import CHECKS
 from homl_rl.crosscheck.checks.base import Context
 from homl_rl.crosscheck.client import SetupError, Worker, WorkerError
@@ -26,14 +27,17 @@ def applicable_checks(loaded, only=None):
 
 
 SETUP_SKIPPED = "not checked: see the set-up problem at the top"
+BOOK_LINE_BROKEN = "the book's line raised on this stack's libraries: see the set-up note at the top"
 
 
-def run(loaded, only, timeout, setup_problems=()):
+def run(loaded, only, timeout, setup_problems=(), setup_notes=()):
     """The report of the cross-check of ``loaded`` (see :func:`homl_rl.crosscheck.crosscheck`).
 
     ``setup_problems``: what already went wrong in the reader's environment; a check that
     fails for a reason of the environment (:class:`SetupError`) adds its problem there,
-    once, and its row is skipped.
+    once, and its row is skipped. ``setup_notes``: what the environment changed without
+    the reader's code being wrong; a row whose error is a line of the book that this
+    stack's libraries reject (:mod:`.breakages`) adds its note there, once.
     """
     path = loaded.path
     book_names = {n for names, _ in CHECKS.values() for n in names}
@@ -48,7 +52,7 @@ def run(loaded, only, timeout, setup_problems=()):
             raise UsageError(f"unknown check {', '.join(unknown)}; choose from "
                              f"{', '.join(sorted(known))}")
     report = Report(str(path), skipped_code=list(loaded.skipped),
-                    setup_problems=list(setup_problems))
+                    setup_problems=list(setup_problems), setup_notes=list(setup_notes))
     worker = Worker(loaded, load_timeout=max(timeout, 120.0))
     try:
         try:
@@ -74,6 +78,12 @@ def run(loaded, only, timeout, setup_problems=()):
                 lines = str(error).splitlines()
                 if lines and lines[0].startswith("  "):  # a traceback: the error first
                     lines = [f"your code raised {lines[-1]}"] + lines[:-1]
+                broken = matching_breakage(error.raised)
+                if broken is not None:  # the book's own line, on a newer library
+                    note = setup_note(*broken)
+                    if note not in report.setup_notes:
+                        report.setup_notes.append(note)
+                    lines = [BOOK_LINE_BROKEN] + lines
                 results = CheckResult(name, ERROR, detail="\n".join(lines))
             except Exception as error:  # noqa: BLE001 -- e.g. an output we cannot even compare
                 results = CheckResult(name, ERROR, detail=f"{type(error).__name__}: {error}")

@@ -18,6 +18,10 @@ Requests (dicts, ``op`` says which):
   and the ``collect`` globals afterwards.
 - ``call_seeds``: ``call`` once per ``(seed, calls)`` of ``runs``: a list of answers.
 
+An error answers ``{"error": traceback, "raised": ...}`` (:func:`raised_summary`: what
+:mod:`homl_rl.crosscheck.breakages` recognises a line of the book that a newer library
+rejects by).
+
 Values that cannot cross a pipe as pickles (models, optimizers, environments) cross
 as small specs (tuples tagged ``"__model__"``, ``"__optimizer__"``, ``"__env__"``, ...)
 and are rebuilt here.
@@ -47,20 +51,56 @@ import sys
 import traceback
 from collections import deque
 from pathlib import Path
+from typing import NamedTuple
 
 import gymnasium as gym
 import numpy as np
 
 
-def keras_2_environment(environ):
-    """Set ``TF_USE_LEGACY_KERAS`` in ``environ`` as :mod:`homl_rl.tf_setup` needs it; what changed.
+LEGACY_KERAS_TRUE = ("true", "True", "1")
+"""the values of ``TF_USE_LEGACY_KERAS`` that TensorFlow reads as set (2.15 to 2.21 alike:
+``os.environ.get("TF_USE_LEGACY_KERAS", None) in ("true", "True", "1")``); any other value,
+``"0"`` included, is as if it were unset"""
 
-    TensorFlow >= 2.16 gives Keras 2 through ``tf_keras`` only with the variable set to
-    ``1``; TensorFlow 2.15 has Keras 2 built in and, with the variable set, looks for
-    ``tf_keras`` (absent there) and fails at the first ``tf.keras``. The book's notebook
-    sets it unconditionally: on 2.15 it must be unset. Returns ``(old, new)`` or ``None``.
+
+class KerasOverride(NamedTuple):
+    """A reader's ``TF_USE_LEGACY_KERAS`` that :func:`keras_2_environment` had to override."""
+    old: str
+    """the reader's value"""
+    new: str
+    """what the cross-check ran with (``None``: unset)"""
+    breaks_tf_keras: bool
+    """whether the reader's value makes ``tf.keras`` fail to import in this environment
+    (TensorFlow 2.15 told to use ``tf_keras``, which is not installed): a set-up problem;
+    otherwise the value only asks for a Keras the book's code does not use: a note"""
+
+    def message(self):
+        """What the report says about it."""
+        new = "unset" if self.new is None else repr(self.new)
+        if self.breaks_tf_keras:
+            return (f"your environment sets TF_USE_LEGACY_KERAS={self.old!r}, with which the "
+                    "installed TensorFlow cannot import tf.keras (it looks for tf_keras, which is "
+                    f"not installed): the cross-check ran with it {new}; unset it")
+        return (f"your environment sets TF_USE_LEGACY_KERAS={self.old!r}; the book's code is "
+                f"Keras 2 code, so the cross-check ran with it {new}, as the book's notebook "
+                "sets it itself")
+
+
+def keras_2_environment(environ):
+    """Set ``TF_USE_LEGACY_KERAS`` in ``environ`` as :mod:`homl_rl.tf_setup` needs it.
+
+    TensorFlow >= 2.16 gives Keras 2 through ``tf_keras`` only with the variable set (to
+    one of :data:`LEGACY_KERAS_TRUE`); TensorFlow 2.15 has Keras 2 built in and, with the
+    variable set, looks for ``tf_keras`` and fails at the first ``tf.keras`` if it is absent.
+    The book's notebook sets it to ``"1"`` unconditionally.
+
+    Returns a :class:`KerasOverride` when the reader's value meant something else than what
+    TensorFlow needs here (``"0"`` on 2.16+, a set value on 2.15), else ``None``: an unset
+    variable on 2.16+ is the usual case (the notebook sets it itself; so do we, as
+    :mod:`homl_rl.tf_setup` does), and ``"True"`` means what ``"1"`` means.
     """
     import importlib.metadata
+    import importlib.util
 
     version = None
     for distribution in ("tensorflow", "tensorflow-cpu", "tensorflow-macos", "tf-nightly"):
@@ -71,15 +111,15 @@ def keras_2_environment(environ):
             continue
     if version is None:
         return None
-    wanted = "1" if tuple(int(p) for p in version.split(".")[:2]) >= (2, 16) else None
+    wants_legacy = tuple(int(p) for p in version.split(".")[:2]) >= (2, 16)
     old = environ.get("TF_USE_LEGACY_KERAS")
-    if old == wanted:
+    if (old in LEGACY_KERAS_TRUE) == wants_legacy:
         return None
-    if wanted is None:
-        del environ["TF_USE_LEGACY_KERAS"]
-    else:
-        environ["TF_USE_LEGACY_KERAS"] = wanted
-    return old, wanted
+    if wants_legacy:
+        environ["TF_USE_LEGACY_KERAS"] = "1"
+        return None if old is None else KerasOverride(old, "1", False)
+    del environ["TF_USE_LEGACY_KERAS"]
+    return KerasOverride(old, None, importlib.util.find_spec("tf_keras") is None)
 
 
 class SetupProblem(Exception):
@@ -154,6 +194,14 @@ def short_traceback(limit=6):
              for frame in frames[-limit:]]
     message = "".join(traceback.format_exception_only(kind, error)).strip().splitlines()
     return "\n".join(lines + message[-1:])
+
+
+def raised_summary(error):
+    """What :mod:`.breakages` matches a raised ``error`` on: its type, message and frames' lines."""
+    frames = traceback.extract_tb(error.__traceback__)
+    return {"type": type(error).__name__, "message": str(error),
+            "frames": [(f"{frame.filename}, line {frame.lineno}, in {frame.name}",
+                        (frame.line or "").strip()) for frame in frames]}
 
 
 class ReaderWorker:
@@ -360,8 +408,8 @@ def main(read_fd, write_fd):
             answer = {"ok": getattr(worker, op)(**request)}
         except SetupProblem as problem:
             answer = {"setup": str(problem)}
-        except BaseException:  # noqa: BLE001 -- sys.exit in the reader's code included
-            answer = {"error": short_traceback()}
+        except BaseException as error:  # noqa: BLE001 -- sys.exit in the reader's code included
+            answer = {"error": short_traceback(), "raised": raised_summary(error)}
         try:
             write_message(write_fd, answer)
         except Exception:  # noqa: BLE001

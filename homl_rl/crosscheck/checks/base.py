@@ -5,6 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from homl_rl.crosscheck.client import Worker, WorkerError
+from homl_rl.crosscheck.diagnostics import diagnose, seed_independent
 from homl_rl.crosscheck.diff import FLOAT_TOLERANCE, compare
 from homl_rl.crosscheck.loader import LoadedSource
 from homl_rl.crosscheck.report import FAIL, PASS, CheckResult, failure
@@ -114,25 +115,37 @@ def first_matching_hint(theirs, candidates):
 
 
 def compare_result(name, ours, theirs, candidates=(), tol=FLOAT_TOLERANCE):
-    """PASS, or FAIL with the first difference and the hint of the mistake it matches."""
+    """PASS, or FAIL with the first difference and the hint of the mistake it matches.
+
+    ``ours`` and ``theirs``: one output per call. A failure that no known mistake explains
+    gets the generic diagnostics that hold (:func:`.diagnostics.diagnose`).
+    """
     diff = compare(ours, theirs, tol)
     if diff.ok:
         return CheckResult(name, PASS, diff.max_abs_diff)
-    return failure(name, diff, first_matching_hint(theirs, candidates))
+    hint = first_matching_hint(theirs, candidates)
+    return failure(name, diff, hint, [] if hint else diagnose(ours, theirs))
 
 
 def compare_seeds(name, ours, theirs, candidates=(), tol=FLOAT_TOLERANCE):
     """:func:`compare_result` of outputs by seed (``ours[i]`` at ``SEEDS[i]``): PASS at every seed.
 
     A failure names the first seed that differs; a hint is given only for a known mistake
-    whose outputs equal the reader's at *every* seed.
+    whose outputs equal the reader's at *every* seed, and without one, the generic
+    diagnostics that hold: of the outputs (``ours[i]`` a list of one output per call), and
+    whether the reader's outputs depend on the seed at all.
     """
     worst = 0.0
     for seed, a, b in zip(SEEDS, ours, theirs):
         diff = compare(a, b, tol)
         if not diff.ok:
             diff.where = f"seed {seed}, {diff.where}"
-            return failure(name, diff, first_matching_hint(theirs, candidates))
+            hint = first_matching_hint(theirs, candidates)
+            diagnostics = []
+            if not hint:
+                diagnostics = diagnose(ours, theirs, depth=2)
+                diagnostics += filter(None, [seed_independent(ours, theirs)])
+            return failure(name, diff, hint, diagnostics)
         worst = max(worst, diff.max_abs_diff)
     if len(theirs) != len(ours):
         return CheckResult(name, FAIL, detail=f"{len(theirs)} seeds' outputs, {len(ours)} expected")
