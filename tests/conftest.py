@@ -29,10 +29,11 @@ def pytest_report_header(config):
 
     from homl_rl.kernels import kernels_record
 
-    kernels = kernels_record()
-    lines = [f"homl_rl stack: {stack_line()}",
-             f"kernel class: {kernels['class']}" + "".join(
-                 f"; {family}: {name}" for family, name in kernels.get("families", {}).items())]
+    kernels = kernels_record()  # TensorFlow runs its probes: stack_line names the class
+    lines = [f"homl_rl stack: {stack_line()}"]
+    if "families" in kernels:
+        lines.append("kernel families: " + ", ".join(
+            f"{family}: {name}" for family, name in kernels["families"].items()))
     if not HAS_TF_AGENTS:
         lines.append("tf_agents is not installed (current stack, TensorFlow >= 2.16): "
                      "left out " + ", ".join(TF_AGENTS_TEST_FILES))
