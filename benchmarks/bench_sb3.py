@@ -51,7 +51,7 @@ from homl_rl import per_step_dqn  # noqa: E402
 from homl_rl.environments import make_env  # noqa: E402
 from homl_rl.per_step_dqn import (  # noqa: E402
     RL_ZOO_CARTPOLE, RL_ZOO_CARTPOLE_STEPS, make_per_step_agent, train_per_step)
-from homl_rl.runs import cache_key, run_study  # noqa: E402
+from homl_rl.run_cache import cache_key, run_study  # noqa: E402
 from homl_rl.stack import cpu_model  # noqa: E402
 from homl_rl.tf_agents_pipeline.compare import GreedyEvaluator  # noqa: E402
 from homl_rl.tf_setup import tf  # noqa: E402

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from results_file import write_results  # noqa: E402
 from homl_rl.checkpoints import read_checkpoint  # noqa: E402
 from homl_rl.muzero.training import CHECKPOINT_NAME  # noqa: E402
-from homl_rl.runs import MUZERO_RUN_DIR  # noqa: E402
+from homl_rl.paths import MUZERO_RUNS  # noqa: E402
 from homl_rl.stack import stack_line  # noqa: E402
 
 LECTURE_TEST_REWARD = 386
@@ -62,7 +62,7 @@ def main(argv=None):
                         help="a sentence appended to the file (e.g. what the machine was "
                              "doing besides)")
     args = parser.parse_args(argv)
-    rows = [run_row(seed, MUZERO_RUN_DIR / f"cartpole_seed{seed}") for seed in args.seeds]
+    rows = [run_row(seed, MUZERO_RUNS / f"cartpole_seed{seed}") for seed in args.seeds]
     lines = [
         "# MuZero on CartPole at the lecture's budget (ours, in Keras)", "",
         f"Written {datetime.date.today()} by `benchmarks/muzero_cartpole_runs.py` from the "

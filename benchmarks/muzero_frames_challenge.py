@@ -27,7 +27,7 @@ from homl_rl.checkpoints import read_checkpoint  # noqa: E402
 from homl_rl.muzero.config import FRAMES_CARTPOLE  # noqa: E402
 from homl_rl.muzero.self_play import SelfPlay  # noqa: E402
 from homl_rl.muzero.training import CHECKPOINT_NAME, train  # noqa: E402
-from homl_rl.runs import MUZERO_RUN_DIR  # noqa: E402
+from homl_rl.paths import MUZERO_RUNS  # noqa: E402
 from homl_rl.stack import stack_line  # noqa: E402
 
 FINAL_GAMES_SEED = 10_000
@@ -54,7 +54,7 @@ def main(argv=None):
     parser.add_argument("--note", default=None, help="a sentence appended to the file")
     args = parser.parse_args(argv)
     config = FRAMES_CARTPOLE
-    run_dir = MUZERO_RUN_DIR / f"frames_seed{args.seed}"
+    run_dir = MUZERO_RUNS / f"frames_seed{args.seed}"
     history = train(config, args.seed, checkpoint_dir=run_dir, final_test_episodes=0,
                     time_limit=args.minutes * 60)
     if history["interrupted"]:

@@ -1,5 +1,6 @@
-"""Input checks shared by every section: one wording for one mistake."""
+"""Input checks shared by every section and engine: one wording for one mistake."""
 
+import gymnasium as gym
 import numpy as np
 
 
@@ -57,3 +58,23 @@ def check_unit_interval(name, value, zero=True):
             or not (0 <= value if zero else 0 < value) or not value <= 1):
         raise ValueError(f"{name} must be in {'[' if zero else '('}0, 1], got {value!r}")
     return value
+
+
+def check_discrete_actions(env):
+    """Raise unless ``env`` has a ``Discrete`` action space (every policy of the chapter needs one)."""
+    if not isinstance(env.action_space, gym.spaces.Discrete):
+        raise ValueError(
+            f"this needs a Discrete action space, got {env.action_space} "
+            f"(environment {getattr(env.spec, 'id', env)})")
+    return int(env.action_space.n)
+
+
+def check_observation(obs, model, env_id=None):
+    """Raise a clear error unless ``obs`` has the shape ``model`` takes (once it is built)."""
+    obs = np.asarray(obs)
+    expected = tuple(model.input_shape[1:]) if model.built else None
+    if expected is not None and obs.shape != expected:
+        where = f" from {env_id}" if env_id else ""
+        raise ValueError(f"the model takes observations of shape {expected}, "
+                         f"got one of shape {obs.shape}{where}")
+    return obs

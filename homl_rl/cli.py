@@ -621,13 +621,14 @@ def parse_args(argv=None):
         args.parser.error("argument --ray-address: needs --ray")
     if getattr(args, "ray", False) and not has_ray():
         args.parser.error(f"argument --ray: {RAY_NEEDED}")
-    if args.command == "studies" and args.parameter:
+    if args.command == "studies":
         allowed = LECTURE_STUDIES if args.lecture else CHAPTER_STUDIES
-        wrong = [name for name in args.parameter if name not in allowed]
+        wrong = [name for name in args.parameter or () if name not in allowed]
         if wrong:
             args.parser.error(f"argument --parameter: {', '.join(wrong)} is not a study of "
                               f"{'--lecture' if args.lecture else 'the chapter DQN'}; "
                               f"choose from {', '.join(allowed)}")
+        args.parameter = list(args.parameter or allowed)  # none given: every study
     if args.command == "muzero" and args.action == "play" and values:
         args.parser.error(f"argument {args.config_options[next(iter(values))]}: play reads the "
                           "run's settings from its checkpoint; give only --checkpoint-dir, "

@@ -124,7 +124,7 @@ def studies(args):
     use_book_style()
     if args.lecture:
         return lecture_studies(args)
-    for parameter in args.parameter or list(FULL_GRIDS):
+    for parameter in args.parameter:
         values = FULL_GRIDS[parameter] if args.full else None
         seeds = FULL_SEEDS if args.full else QUICK_SEEDS
         runs, results = run_dqn_study(parameter, values, seeds, n_episodes=args.config.n_episodes,
@@ -141,13 +141,12 @@ def lecture_studies(args):
     (cached runs), each drawn as its registered figure is (into ``--out``)."""
     import matplotlib.pyplot as plt
 
-    from homl_rl.cli import LECTURE_STUDIES
     from homl_rl.dqn import DQNConfig
     from homl_rl.figures import FIGURES, LECTURE_STUDY_FIGURES, save_figure
     from homl_rl.figures.studies import plot_lecture_grid_search, plot_lecture_study
     from homl_rl.lecture_dqn import STUDIES_N_EPISODES
     from homl_rl.plotting import FIGURES_DIR
-    from homl_rl.runs import RunResult
+    from homl_rl.run_cache import RunResult
     from homl_rl.studies import (
         LECTURE_GRID_SEARCH, LECTURE_GRID_SEEDS, LECTURE_GRIDS, LECTURE_QUICK_GRID_SEARCH,
         LECTURE_QUICK_GRIDS, LECTURE_QUICK_SEEDS, LECTURE_SEEDS, run_lecture_study)
@@ -155,7 +154,7 @@ def lecture_studies(args):
     # --episodes' default is the chapter DQN's 600; the lecture's studies run N_EPISODES = 200
     episodes = (STUDIES_N_EPISODES if args.config.n_episodes == DQNConfig().n_episodes
                 else args.config.n_episodes)
-    for name in args.parameter or LECTURE_STUDIES:
+    for name in args.parameter:
         if name == "grid_search":
             grid = LECTURE_GRID_SEARCH if args.full else LECTURE_QUICK_GRID_SEARCH
             seeds = LECTURE_GRID_SEEDS if args.full else LECTURE_QUICK_SEEDS
@@ -366,7 +365,7 @@ def compare(args):
 
     _agg()
     from homl_rl.plotting import use_book_style
-    from homl_rl.tf_agents_pipeline.compare import compare_agents
+    from homl_rl.figures.tf_agents import compare_agents
 
     if args.fresh:
         shutil.rmtree(args.cache_dir, ignore_errors=True)

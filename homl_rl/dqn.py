@@ -33,10 +33,10 @@ from typing import Callable
 import numpy as np
 
 from homl_rl.checks import (  # noqa: F401  (REVISIONS: the revisions whose DQN cells run)
-    REVISIONS, check_choice, check_non_negative_int, check_positive_int, check_positive_number,
-    check_revision, check_unit_interval)
+    REVISIONS, check_choice, check_discrete_actions, check_non_negative_int, check_positive_int,
+    check_positive_number, check_revision, check_unit_interval)
 from homl_rl.engines.dqn import make_dqn_engine, remember_dueling_layers
-from homl_rl.environments import SeedNextReset, check_discrete_actions, make_env
+from homl_rl.environments import SeedNextReset, make_env
 from homl_rl.keras_choices import (
     check_loss_name, check_optimizer_name, make_loss_fn, make_optimizer)
 from homl_rl.per_step_dqn import (

@@ -33,15 +33,6 @@ def make_env(env_id="CartPole-v1", render_mode="rgb_array", **kwargs):
     return gym.make(env_id, render_mode=render_mode, **kwargs)
 
 
-def check_discrete_actions(env):
-    """Raise unless ``env`` has a ``Discrete`` action space (every policy of the chapter needs one)."""
-    if not isinstance(env.action_space, gym.spaces.Discrete):
-        raise ValueError(
-            f"this needs a Discrete action space, got {env.action_space} "
-            f"(environment {getattr(env.spec, 'id', env)})")
-    return int(env.action_space.n)
-
-
 class SeedNextReset(gym.Wrapper):
     """The old gym API's ``env.seed(seed)`` on a Gymnasium environment.
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from homl_rl.checks import check_positive_int
-from homl_rl.environments import basic_policy, check_discrete_actions, make_env
+from homl_rl.checks import check_discrete_actions, check_observation, check_positive_int
+from homl_rl.environments import basic_policy, make_env
 from homl_rl.progress import progress_bar
 from homl_rl.seeding import set_seeds
 from homl_rl.tf_setup import tf
@@ -40,17 +40,6 @@ def policy_net(seed=42, revision="current"):
         tf.keras.layers.Dense(5, activation="relu"),
         tf.keras.layers.Dense(1, activation="sigmoid"),
     ])
-
-
-def check_observation(obs, model, env_id=None):
-    """Raise a clear error unless ``obs`` has the shape ``model`` takes (once it is built)."""
-    obs = np.asarray(obs)
-    expected = tuple(model.input_shape[1:]) if model.built else None
-    if expected is not None and obs.shape != expected:
-        where = f" from {env_id}" if env_id else ""
-        raise ValueError(f"the model takes observations of shape {expected}, "
-                         f"got one of shape {obs.shape}{where}")
-    return obs
 
 
 def pg_policy(obs, model):

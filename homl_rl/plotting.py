@@ -10,9 +10,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 
 from homl_rl.io import atomic_write, read_json, write_json
-
-FIGURES_DIR = Path("figures")
-"""Where figures go by default (the notebook's ``IMAGES_PATH``), relative to the working directory."""
+from homl_rl.paths import FIGURES_DIR
 
 BOOK_STYLE = {
     "font": {"size": 14},

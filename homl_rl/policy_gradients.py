@@ -22,13 +22,13 @@ import numpy as np
 
 from homl_rl.animation import record_episode
 from homl_rl.checks import (
-    check_non_negative_int, check_positive_int, check_positive_number, check_revision,
-    check_unit_interval)
+    check_discrete_actions, check_non_negative_int, check_observation, check_positive_int,
+    check_positive_number, check_revision, check_unit_interval)
 from homl_rl.engines.policy_gradients import (
     make_reinforce_engine, resolve_reinforce_engine)
-from homl_rl.environments import SeedNextReset, check_discrete_actions, make_env
+from homl_rl.environments import SeedNextReset, make_env
 from homl_rl.keras_choices import check_optimizer_name, make_optimizer
-from homl_rl.nn_policy import check_observation, policy_net
+from homl_rl.nn_policy import policy_net
 from homl_rl.progress import progress_bar
 from homl_rl.seeding import set_seeds
 from homl_rl.tf_setup import tf

@@ -12,7 +12,7 @@
   another conclusion; its figures say so.
 - Hyper-parameter studies run the same way: several seeds per value. Every run is one call of a module-level, global-state-free
   function, so runs go to separate processes (``jobs``), and each finished run is
-  cached on disk (:func:`homl_rl.runs.run_study`) under a key made of its parameters,
+  cached on disk (:func:`homl_rl.run_cache.run_study`) under a key made of its parameters,
   seed, code and stack: an interrupted study picks up where it stopped, and a changed
   parameter reruns only its own cells.
 - Q-value heat maps of a trained DQN over (pole angle × pole angular velocity), and
@@ -21,7 +21,7 @@
 Scaling out: a run is ``run_fn(**params)`` returning JSON-able results, with no
 global state, so the same function can be mapped over many machines by an existing
 engine, e.g. ``ray.remote(run_fn)`` or ``dask.distributed.Client.map(run_fn, ...)``,
-pointing ``cache_dir`` at shared storage; :func:`homl_rl.runs.run_study` is the
+pointing ``cache_dir`` at shared storage; :func:`homl_rl.run_cache.run_study` is the
 single-machine version of that map. The studies' figures are drawn by
 :mod:`homl_rl.figures.studies`.
 """
@@ -35,10 +35,10 @@ import numpy as np
 from homl_rl import dqn, lecture_dqn, per_step_dqn
 from homl_rl.dqn import train_dqn
 from homl_rl.lecture_dqn import STUDIES_N_EPISODES, run_one
-from homl_rl.runs import run_study
+from homl_rl.paths import STUDIES_CACHE
+from homl_rl.run_cache import run_study
 from homl_rl.summaries import check_logdir, has_events, summaries
 
-CACHE_DIR = Path(".cache") / "studies"
 """Where finished runs are kept (one JSON file per run)."""
 
 
@@ -174,10 +174,10 @@ def log_study_run(logdir, result):
 
 
 def run_dqn_study(parameter, values=None, seeds=QUICK_SEEDS, n_episodes=600, jobs=None,
-                  cache_dir=CACHE_DIR, progress=True, logdir=None, use_ray=False,
+                  cache_dir=STUDIES_CACHE, progress=True, logdir=None, use_ray=False,
                   ray_address=None):
     """Run the study of ``parameter`` (one of :data:`FULL_GRIDS`) over ``values`` × ``seeds``
-    (``use_ray``, ``ray_address``: as Ray tasks, see :func:`homl_rl.runs.run_study`).
+    (``use_ray``, ``ray_address``: as Ray tasks, see :func:`homl_rl.run_cache.run_study`).
 
     ``logdir``: a folder for TensorBoard (not part of a run's cache key): each run is
     written there (:func:`log_study_run`, in :func:`run_logdir`) as soon as it is done,
@@ -246,7 +246,7 @@ def lecture_study_run(seed, n_episodes=STUDIES_N_EPISODES, **hyperparameters):
 
 
 def run_lecture_study(grid, seeds=LECTURE_SEEDS, n_episodes=STUDIES_N_EPISODES, jobs=None,
-                      cache_dir=CACHE_DIR, progress=True, use_ray=False, ray_address=None):
+                      cache_dir=STUDIES_CACHE, progress=True, use_ray=False, ray_address=None):
     """Run a lecture study: ``grid`` maps one parameter of :data:`LECTURE_GRIDS` (or both of
     :data:`LECTURE_GRID_SEARCH`) to its values; every combination x ``seeds``, each run
     cached as it finishes, ``jobs`` processes (or Ray tasks: ``use_ray``, ``ray_address``).

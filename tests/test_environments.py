@@ -6,7 +6,8 @@ Expected numbers are the notebook's printed outputs (seeds/001_..., SPEC.md).
 import numpy as np
 import pytest
 
-from homl_rl.environments import (basic_policy, check_discrete_actions, episode_statistics,
+from homl_rl.checks import check_discrete_actions
+from homl_rl.environments import (basic_policy, episode_statistics,
                                   evaluate_policy, make_env)
 
 

@@ -15,6 +15,7 @@ import pytest
 from homl_rl import runs
 from homl_rl.figures import all_figures, make_figures
 from homl_rl.kernels import kernels_record
+from homl_rl.run_cache import jsonable_config
 from homl_rl.runs import RUNS, dqn_config, pg_config
 
 HAS_TF_AGENTS = importlib.util.find_spec("tf_agents") is not None
@@ -45,10 +46,10 @@ def tiny_configs():
         eval_max_steps=60)
     if HAS_TF_AGENTS:
         configs["tf_agents_tutorial"] = dict(
-            runs.jsonable_config(RUNS["tf_agents_tutorial"].config()), num_iterations=100,
+            jsonable_config(RUNS["tf_agents_tutorial"].config()), num_iterations=100,
             eval_interval=50, log_interval=50, num_eval_episodes=2)
         configs["comparison"] = dict(
-            runs.jsonable_config(RUNS["comparison"].config()), env_steps=600, eval_interval=300,
+            jsonable_config(RUNS["comparison"].config()), env_steps=600, eval_interval=300,
             n_eval_episodes=3, seeds=[1], agents=["tf_agents", "dqn"])
     return configs
 
@@ -85,7 +86,7 @@ def test_every_figure_draws_on_a_tiny_run(tiny_runs, fig_id):
     for name, record in zip(spec.runs, [data["run"]] if spec.runs else []):
         # the data file records the run that drew it, not the defaults
         assert record["name"] == name
-        assert record["config"] == runs.jsonable_config(RUNS[name].config)
+        assert record["config"] == jsonable_config(RUNS[name].config)
     if spec.kind == "animation" and "n_frames" in data:
         assert data["n_frames"] >= 1
 

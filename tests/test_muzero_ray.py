@@ -186,7 +186,7 @@ def test_train_on_ray_refuses_bad_arguments_before_starting_ray(kwargs, message)
 
 
 def test_run_study_refuses_a_ray_address_without_ray(tmp_path):
-    from homl_rl.runs import run_study
+    from homl_rl.run_cache import run_study
 
     with pytest.raises(ValueError, match="ray_address needs use_ray"):
         run_study(dict, [{"a": 1}], cache_dir=tmp_path, ray_address="auto")

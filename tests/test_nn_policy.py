@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from homl_rl.animation import record_episode
+from homl_rl.checks import check_observation
 from homl_rl.nn_policy import (ImitationConfig, basic_policy_agreement, basic_policy_states,
-                               check_observation, pg_policy, policy_net,
-                               train_to_imitate_basic_policy)
+                               pg_policy, policy_net, train_to_imitate_basic_policy)
 
 
 def test_the_policy_net_is_the_notebooks():

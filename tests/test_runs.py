@@ -7,8 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from homl_rl import runs
-from homl_rl.runs import RunSpec, cache_key, execute, run
+from homl_rl import run_cache, runs
+from homl_rl.run_cache import cache_key
+from homl_rl.runs import RunSpec, execute, run
 
 CALLS = []
 
@@ -52,8 +53,8 @@ def test_a_run_returns_its_result_config_and_seed_and_is_made_once(fresh):
     assert len(CALLS) == 1
     np.testing.assert_array_equal(again.result[1], first.result[1])
     (entry,) = (fresh / "tiny").glob("*.json")
-    assert json.loads(entry.read_text())["stack"] == runs.machine_info()
-    assert runs.machine_info()["kernels"]["class"] in ("x86-avx512", "x86-avx2", "other")
+    assert json.loads(entry.read_text())["stack"] == run_cache.machine_info()
+    assert run_cache.machine_info()["kernels"]["class"] in ("x86-avx512", "x86-avx2", "other")
 
 
 def test_a_changed_config_seed_source_or_stack_is_a_cache_miss(fresh, monkeypatch):
@@ -65,7 +66,7 @@ def test_a_changed_config_seed_source_or_stack_is_a_cache_miss(fresh, monkeypatc
         execute(changed, cache_dir=fresh)
     assert len(CALLS) == 4
     key = cache_key(tiny_train, SPEC.config)
-    monkeypatch.setattr(runs, "stack_info", lambda: {"packages": {"tensorflow": "9.9"}})
+    monkeypatch.setattr(run_cache, "stack_info", lambda: {"packages": {"tensorflow": "9.9"}})
     assert cache_key(tiny_train, SPEC.config) != key  # another stack: a foreign entry
     runs.clear_memo()
     execute(SPEC, cache_dir=fresh)
@@ -100,13 +101,12 @@ def test_a_dqn_run_comes_back_from_disk_with_the_same_policy(fresh):
 
 
 def test_runs_whose_engine_is_not_proven_here_are_named_once(monkeypatch, capsys):
-    from homl_rl.engines import policy_gradients as engines
     from homl_rl.figures import make_figures
 
-    proven = engines.fast_engine_is_exact("CartPole-v1")
+    proven = runs.fast_engine_is_exact("CartPole-v1")
     assert runs.unproven_engines(["dqn", "policy_gradients"]) == ([] if proven else ["policy_gradients"])
     # a machine where no one-row MatMul replica matches (a class nobody has measured)
-    monkeypatch.setattr(engines, "fast_engine_is_exact", lambda env_id: False)
+    monkeypatch.setattr(runs, "fast_engine_is_exact", lambda env_id: False)
     assert runs.unproven_engines(["dqn", "policy_gradients", "lander", "policy_gradients"]) == [
         "policy_gradients", "lander"]
     monkeypatch.setattr(runs, "execute", lambda spec, **kwargs: (_ for _ in ()).throw(

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from homl_rl.runs import cache_key, run_study
+from homl_rl.run_cache import cache_key, run_study
 from homl_rl.studies import epsilon_action_counts, expand_grid, q_value_grid
 
 CALLS = []
@@ -76,7 +76,7 @@ def test_empty_grid_or_no_seeds_is_refused():
     with pytest.raises(ValueError, match="exactly one parameter"):
         expand_grid({}, seeds=[0])
     with pytest.raises(ValueError, match="jobs must be >= 1"):
-        run_study(dict, [], jobs=0)
+        run_study(dict, [], cache_dir=".cache/unused", jobs=0)
 
 
 def test_q_value_grid_on_a_known_linear_q_function():

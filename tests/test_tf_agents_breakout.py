@@ -14,7 +14,7 @@ import pytest
 from homl_rl.figures import FIGURES, save_figure
 from homl_rl.figures.tf_agents import breakout_tf_agents, breakout_tf_agents_training_plot
 from homl_rl.plotting import load_data
-from homl_rl.runs import RunResult
+from homl_rl.run_cache import RunResult
 from homl_rl.tf_agents_pipeline.breakout import (
     AGENT_RUN, BreakoutPipeline, TFAgentsBreakoutConfig, agent_run, checkpointed_step,
     load_histories, mean_losses, play, run_metrics, save_breakout_gif)

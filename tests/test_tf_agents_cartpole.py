@@ -165,7 +165,8 @@ def test_the_tf_agents_command_writes_its_plot_and_history(tmp_path, capsys):
 
 
 def test_figures_run_the_tutorials_full_budget_deterministically():
-    from homl_rl.runs import RUNS, jsonable_config
+    from homl_rl.run_cache import jsonable_config
+    from homl_rl.runs import RUNS
 
     config = jsonable_config(RUNS["tf_agents_tutorial"].config())
     assert config["num_iterations"] == 20_000 and config["replay_buffer"] == "tf_uniform"

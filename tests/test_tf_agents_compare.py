@@ -123,7 +123,7 @@ def test_the_submodule_is_not_shadowed_and_the_agents_are_the_variant_table():
     from homl_rl.dqn import CHAPTER_VARIANTS
 
     assert compare_module.__name__ == "homl_rl.tf_agents_pipeline.compare"
-    assert callable(compare_module.compare_agents)
+    assert callable(compare_module.run_comparison)
     assert compare_module.AGENTS == ("tf_agents", "keras_tf_agents", *CHAPTER_VARIANTS,
                                      "keras_rl_zoo")
     assert set(compare_module.LABELS) == set(compare_module.AGENTS)

@@ -30,11 +30,9 @@ import warnings
 
 import numpy as np
 
-from homl_rl.checks import check_positive_int
+from homl_rl.checks import check_discrete_actions, check_observation, check_positive_int
 from homl_rl.engines import eager_replica as replica
-from homl_rl.environments import check_discrete_actions
 from homl_rl.kernels import kernel_families
-from homl_rl.nn_policy import check_observation
 from homl_rl.tf_setup import tf
 from tensorflow.python.ops import gen_random_ops  # noqa: E402  (after tf_setup)
 

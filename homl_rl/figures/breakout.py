@@ -6,7 +6,7 @@ import numpy as np
 
 from homl_rl.breakout import BreakoutConfig, record_breakout_episode
 from homl_rl.figures import Frames
-from homl_rl.runs import config_from
+from homl_rl.run_cache import config_from
 
 NOTE = ("a short run (5,000 env steps = 20,000 ALE frames); a superhuman Breakout agent "
         "needs ~10M+ frames")

@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from homl_rl.figures import FIGURES, STUDY_FIGURES, save_figure
-from homl_rl.runs import RunResult
+from homl_rl.run_cache import RunResult
 from homl_rl.lecture_dqn import EVAL_EVERY, REWARD_THRESHOLD
 from homl_rl.studies import (
     CONVERGENCE_THRESHOLD, CONVERGENCE_WINDOW, LABELS, LECTURE_LABELS, SCORE_EPISODES,

@@ -1,7 +1,8 @@
 """Figures of "Using TF-Agents" (2nd edition), the TF-Agents DQN tutorial and the comparison.
 
 The only figure module that loads TF-Agents (and Reverb): the registry imports it only
-when one of its figures is made.
+when one of its figures is made. :func:`compare_agents` is ``homl-rl compare``: the
+comparison's runs (:mod:`homl_rl.tf_agents_pipeline.compare`), then its figure and table.
 """
 
 import warnings
@@ -11,16 +12,20 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 
 from homl_rl.atari import plot_observation
-from homl_rl.figures import Frames
-from homl_rl.runs import config_from
+from homl_rl.figures import FIGURES, Frames, save_figure
+from homl_rl.io import write_text
+from homl_rl.paths import BREAKOUT_TF_AGENTS_RUN, COMPARE_CACHE, FIGURES_DIR
+from homl_rl.plotting import use_book_style
+from homl_rl.run_cache import RunResult, config_from
 from homl_rl.seeding import set_seeds
 from homl_rl.tf_agents_pipeline.breakout import (
-    AGENT_GIF_STEPS, AGENT_RUN, AGENT_RUN_DIR, SUB_EPISODES_CONFIG, BreakoutPipeline,
+    AGENT_GIF_STEPS, AGENT_RUN, SUB_EPISODES_CONFIG, BreakoutPipeline,
     mean_losses, play, run_metrics)
 from homl_rl.tf_agents_pipeline.cartpole import (
     TutorialConfig, plot_returns, policy_eval_frames, py_tf_eager_policy, random_tf_policy)
 from homl_rl.tf_agents_pipeline.compare import (
-    GROUPS, LABELS, CompareConfig, aggregate, reproducible_runs)
+    GROUPS, LABELS, CompareConfig, aggregate, comparison_table, reproducible_runs,
+    results_markdown, run_comparison)
 from homl_rl.tf_agents_pipeline.environments import load
 
 VIDEO_FPS = 30
@@ -109,6 +114,25 @@ def tf_agents_vs_keras_dqn_plot(comparison):
     return comparison_figure(comparison.result, config)
 
 
+def compare_agents(config=CompareConfig(), out_dir=None, results_path=None, jobs=None,
+                   cache_dir=COMPARE_CACHE, progress=True):
+    """Run the comparison (:func:`~homl_rl.tf_agents_pipeline.compare.run_comparison`); write
+    ``tf_agents_vs_keras_dqn_plot`` (+ data) into ``out_dir`` and the results file
+    ``results_path``; return the summary and the Markdown table."""
+    results = run_comparison(config, jobs=jobs, cache_dir=cache_dir, progress=progress)
+    summary = aggregate(results, config)
+    use_book_style()
+    fig, data = comparison_figure(results, config)
+    run = RunResult("comparison", results, dict(asdict(config), seed=None), None)
+    save_figure(FIGURES["tf_agents_vs_keras_dqn_plot"], fig, data, [run],
+                out_dir if out_dir is not None else FIGURES_DIR)
+    plt.close(fig)
+    table = comparison_table(summary, config)
+    if results_path is not None:
+        write_text(results_path, results_markdown(table, config))
+    return summary, table
+
+
 def sub_episodes_plot(config=SUB_EPISODES_CONFIG):
     """The 2nd edition's cells: random initial collection, sample 2x3 steps, plot them."""
     pipeline = BreakoutPipeline(config)
@@ -152,7 +176,7 @@ def breakout_tf_agents_training_plot(long_run, config=AGENT_RUN):
         "mean_losses": losses}
 
 
-def breakout_tf_agents(long_run, config=AGENT_RUN, checkpoint_dir=AGENT_RUN_DIR,
+def breakout_tf_agents(long_run, config=AGENT_RUN, checkpoint_dir=BREAKOUT_TF_AGENTS_RUN,
                        num_steps=AGENT_GIF_STEPS, seed=42):
     """The 2nd edition's ``watch_driver`` and GIF, on the saved greedy policy of the run,
     at the Atari's own 160x210 pixels (30 ms a frame)."""

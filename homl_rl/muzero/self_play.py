@@ -9,7 +9,8 @@ distribution and value at each move (the training targets).
 
 import numpy as np
 
-from homl_rl.environments import check_discrete_actions, make_env
+from homl_rl.checks import check_discrete_actions
+from homl_rl.environments import make_env
 from homl_rl.muzero.frames import make_frame_env
 from homl_rl.muzero.mcts import MCTS, select_action, visit_distribution
 from homl_rl.muzero.networks import NumpyInference

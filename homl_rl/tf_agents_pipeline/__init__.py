@@ -4,7 +4,9 @@
   :func:`load`) and the 2nd edition's custom environment (:class:`MyEnvironment`);
 - :mod:`.cartpole`: the TF-Agents DQN tutorial on CartPole, all of it;
 - :mod:`.breakout`: the 2nd edition's "Using TF-Agents to Beat Breakout";
-- :mod:`.compare`: the TF-Agents DQN vs our Keras DQN variants (``python -m homl_rl compare``).
+- :mod:`.compare`: the TF-Agents DQN vs our Keras DQN variants, their runs and table
+  (``python -m homl_rl compare``; :func:`homl_rl.figures.tf_agents.compare_agents` draws it):
+  an experiment over this section and the chapter's, so this package does not gather it.
 
 TF-Agents itself is imported by these modules (TensorFlow first, through
 :mod:`homl_rl.tf_setup`). Its ``tf_agents.environments`` package imports the old
@@ -25,8 +27,7 @@ from homl_rl.tf_agents_pipeline.environments import (
 from homl_rl.tf_agents_pipeline.cartpole import (
     TutorialConfig, TutorialPipeline, compute_avg_return, run_tutorial)
 from homl_rl.tf_agents_pipeline.breakout import BreakoutPipeline, TFAgentsBreakoutConfig
-from homl_rl.tf_agents_pipeline.compare import CompareConfig, compare_agents
 
 __all__ = ["GymnasiumEnvironment", "MyEnvironment", "load", "spec_from_space", "validate",
            "TutorialConfig", "TutorialPipeline", "compute_avg_return", "run_tutorial",
-           "TFAgentsBreakoutConfig", "BreakoutPipeline", "CompareConfig", "compare_agents"]
+           "TFAgentsBreakoutConfig", "BreakoutPipeline"]

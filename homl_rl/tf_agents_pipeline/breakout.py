@@ -52,6 +52,7 @@ from homl_rl.atari import AtariConfig, make_breakout_env  # noqa: E402
 from homl_rl.animation import save_animation  # noqa: E402
 from homl_rl.checkpoints import (  # noqa: E402
     CtrlC, checkpointed_step, load_histories, write_history)
+from homl_rl.paths import BREAKOUT_TF_AGENTS_RUN  # noqa: E402
 from homl_rl.progress import progress_bar  # noqa: E402
 from homl_rl.seeding import set_seeds  # noqa: E402
 from homl_rl.summaries import summaries  # noqa: E402
@@ -397,14 +398,13 @@ AGENT_RUN = TFAgentsBreakoutConfig(n_iterations=100_000, checkpoint_interval=5_0
 1.6M ALE frames (epsilon reaches 0.01 at 1M); measured on 2 CPU cores: 1.3 min of start-up
 and random collection, then 63 min of training (106 env steps/s)."""
 
-AGENT_RUN_DIR = Path(".cache") / "breakout_tf_agents"
 """Its checkpoints, saved policy and histories (a stopped run resumes from here)."""
 
 AGENT_GIF_STEPS = 600
 """Steps of the trained agent's GIF (4 ALE frames each; 18 s at 30 ms a frame)."""
 
 
-def agent_run(config=AGENT_RUN, checkpoint_dir=AGENT_RUN_DIR, progress=True):
+def agent_run(config=AGENT_RUN, checkpoint_dir=BREAKOUT_TF_AGENTS_RUN, progress=True):
     """Train ``config``'s run up to ``config.n_iterations`` in ``checkpoint_dir`` (resuming
     from its last checkpoint, skipped when done); return its histories, oldest first.
 

@@ -31,19 +31,18 @@ initial collection) later. All end with an evaluation at exactly the budget. The
 are interpolated onto the multiples of ``eval_interval`` before averaging over seeds.
 Wall-clock times include building the agent and leave the evaluations out.
 
-Runs are cached (``.cache/compare``) and spread over processes, as the DQN studies
-(:func:`homl_rl.runs.run_study`). The figure plots what is reproducible from an empty
-cache (average return vs environment steps); the wall-clock times, which change from
-machine to machine and run to run, go only to the results table.
+Runs are cached (:data:`homl_rl.paths.COMPARE_CACHE`) and spread over processes, as the
+DQN studies (:func:`homl_rl.run_cache.run_study`). This module returns results and the
+table; :func:`homl_rl.figures.tf_agents.compare_agents` draws the figure, which plots what
+is reproducible from an empty cache (average return vs environment steps); the wall-clock
+times, which change from machine to machine and run to run, go only to the results table.
 """
 
 import os
 import sys
 import time
-from dataclasses import asdict, dataclass, replace
-from pathlib import Path
+from dataclasses import dataclass, replace
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from homl_rl import dqn, per_step_dqn
@@ -54,10 +53,8 @@ from homl_rl.per_step_dqn import make_per_step_agent, train_per_step
 from homl_rl.seeding import set_seeds
 from homl_rl.tf_agents_pipeline.cartpole import TutorialConfig, TutorialPipeline
 from homl_rl.tf_setup import tf
-from homl_rl.io import write_text
-from homl_rl.figures import FIGURES, save_figure
-from homl_rl.plotting import FIGURES_DIR, use_book_style
-from homl_rl.runs import RunResult, run_study
+from homl_rl.paths import COMPARE_CACHE
+from homl_rl.run_cache import run_study
 from homl_rl.stack import stack_line
 from homl_rl.tf_agents_pipeline import cartpole
 
@@ -82,7 +79,6 @@ LABELS = {"tf_agents": "TF-Agents DQN (tutorial)",
           "double_dqn": "Keras Double DQN", "dueling_double_dqn": "Keras Dueling Double DQN",
           "keras_rl_zoo": "Keras DQN at rl-zoo3's settings"}
 
-CACHE_DIR = Path(".cache") / "compare"
 """Where finished runs are kept (one JSON file per run)."""
 
 ENV_ID = "CartPole-v1"
@@ -277,7 +273,7 @@ def compare_run(agent, seed, env_steps, eval_interval, n_eval_episodes, eval_see
     return dict(result, agent=agent, seed=seed)
 
 
-def run_comparison(config=CompareConfig(), jobs=None, cache_dir=CACHE_DIR, progress=True):
+def run_comparison(config=CompareConfig(), jobs=None, cache_dir=COMPARE_CACHE, progress=True):
     """Every (agent, seed) run of ``config``, cached, ``jobs`` processes at a time."""
 
     params = dict(env_steps=config.env_steps, eval_interval=config.eval_interval,
@@ -345,25 +341,6 @@ def reproducible_runs(results):
     """The runs without their wall-clock measurements: the same from any (empty) cache."""
     return [{key: value for key, value in run.items() if key not in WALL_CLOCK_KEYS}
             for run in results]
-
-
-def compare_agents(config=CompareConfig(), out_dir=None, results_path=None, jobs=None,
-                   cache_dir=CACHE_DIR, progress=True):
-    """Run the comparison; write ``tf_agents_vs_keras_dqn_plot`` (+ data) and the table."""
-    from homl_rl.figures.tf_agents import comparison_figure  # it imports this module
-
-    results = run_comparison(config, jobs=jobs, cache_dir=cache_dir, progress=progress)
-    summary = aggregate(results, config)
-    use_book_style()
-    fig, data = comparison_figure(results, config)
-    run = RunResult("comparison", results, dict(asdict(config), seed=None), None)
-    save_figure(FIGURES["tf_agents_vs_keras_dqn_plot"], fig, data, [run],
-                out_dir if out_dir is not None else FIGURES_DIR)
-    plt.close(fig)
-    table = comparison_table(summary, config)
-    if results_path is not None:
-        write_text(results_path, results_markdown(table, config))
-    return summary, table
 
 
 def results_markdown(table, config):
