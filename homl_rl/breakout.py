@@ -15,7 +15,7 @@ stacked frames, FIRE to start and after a lost life); the replay buffer is
   updates, fixed-seed evaluations keeping the best weights) with atomic one-file
   checkpoints (:func:`save_checkpoint`) that a resumed run continues exactly;
 - :func:`load_agent` and :func:`record_breakout_episode` (``breakout play``), and the figures
-  ``breakout_training_plot`` and ``breakout`` (a 5,000-step run, :data:`FIGURES_RUN`).
+  ``breakout_training_plot`` and ``breakout`` (a 5,000-step run, ``breakout_short`` in :data:`homl_rl.runs.RUNS`).
 
     state, agent, best_weights = train_breakout(BreakoutConfig(n_steps=50_000), "runs/b")
 """
@@ -156,8 +156,8 @@ def make_training_env(config, render_mode="rgb_array"):
 
 class BreakoutDQN:
     """The notebook's globals for this exercise: ``model``, ``target``, ``optimizer``,
-    ``loss_fn``, and the two compiled functions, :meth:`greedy_actions` and
-    :meth:`training_step` (``tf.function``: the same code runs on a GPU when present)."""
+    ``loss_fn``, and the two compiled functions, ``greedy_actions`` and
+    ``training_step`` (``tf.function``: the same code runs on a GPU when present)."""
 
     def __init__(self, config, n_outputs, input_shape=(84, 84, 4)):
         self.config = config

@@ -85,8 +85,9 @@ def run_one(seed=0, n_episodes=N_EPISODES, preset="lecture_dqn", progress=False,
 
     ``preset``: ``"lecture_dqn"`` (the lecture's first run) or ``"lecture_dqn_studies"`` (its
     studies' parameter set); ``changes``: :class:`~homl_rl.per_step_dqn.PerStepDQNConfig`
-    fields, e.g. ``buffer_capacity=500``. JSON-able parameters and result, no global state:
-    a study maps it over processes.
+    fields, e.g. ``buffer_capacity=500``. JSON-able parameters and result; it seeds the
+    process's random generators itself (``set_seeds``: every generator, and TensorFlow's op
+    determinism), so a study maps it over processes.
     """
     if preset not in (name for name, config in PRESETS.items()
                       if config in (LECTURE_DQN, LECTURE_DQN_STUDIES)):

@@ -18,11 +18,11 @@
 - Q-value heat maps of a trained DQN over (pole angle × pole angular velocity), and
   the lecture's epsilon action histograms.
 
-Scaling out: a run is ``run_fn(**params)`` returning JSON-able results, with no
-global state, so the same function can be mapped over many machines by an existing
-engine, e.g. ``ray.remote(run_fn)`` or ``dask.distributed.Client.map(run_fn, ...)``,
-pointing ``cache_dir`` at shared storage; :func:`homl_rl.run_cache.run_study` is the
-single-machine version of that map. The studies' figures are drawn by
+Scaling out: a run is ``run_fn(**params)`` returning JSON-able results, a function of
+its parameters alone (it seeds the process's random generators itself, with ``set_seeds``,
+and reads no state another run left), so the same function can be mapped over many
+processes or machines: :func:`homl_rl.run_cache.run_study` does it in local processes or
+as Ray tasks, into a ``cache_dir`` that may be shared storage. The studies' figures are drawn by
 :mod:`homl_rl.figures.studies`.
 """
 
@@ -145,7 +145,8 @@ def episodes_to_convergence(sums_of_rewards, window=CONVERGENCE_WINDOW,
 
 
 def dqn_study_run(seed, n_episodes=600, variant=STUDY_VARIANT, **hyperparameters):
-    """One run of a study: train our DQN (fast engine) and summarise it. No global state."""
+    """One run of a study: train our DQN (fast engine) and summarise it. A function of its
+    parameters alone: it seeds the process's generators itself (``set_seeds``)."""
     steps, model = train_dqn(variant, n_episodes, seed=seed, progress=False, **hyperparameters)
     sums_of_rewards = [step + 1 for step in steps]  # the notebook records the 0-based last step
     return {"sums_of_rewards": sums_of_rewards,
@@ -239,8 +240,9 @@ LECTURE_LABELS = {"buffer_capacity": "buffer capacity",
 
 def lecture_study_run(seed, n_episodes=STUDIES_N_EPISODES, **hyperparameters):
     """One run of a lecture study: the lecture's ``run_one()`` with its studies' parameter set
-    (:data:`homl_rl.per_step_dqn.LECTURE_DQN_STUDIES`) and ``hyperparameters`` changed. No
-    global state; JSON-able parameters and result."""
+    (:data:`homl_rl.per_step_dqn.LECTURE_DQN_STUDIES`) and ``hyperparameters`` changed. A
+    function of its JSON-able parameters alone (it seeds the process's generators itself);
+    JSON-able result."""
     return run_one(seed=seed, n_episodes=n_episodes, preset="lecture_dqn_studies",
                    **hyperparameters)
 

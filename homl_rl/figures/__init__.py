@@ -1,4 +1,4 @@
-"""The registry of every figure and animation of the chapter: one table, :data:`SPECS`.
+"""The registry of every figure and animation of the chapter: one table, :data:`FIGURES`.
 
 Each :class:`FigureSpec` names its id (once), what it shows, the module and function that
 draw it, and the named runs (:mod:`homl_rl.runs`) it needs. Listing or selecting figures

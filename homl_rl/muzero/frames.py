@@ -8,7 +8,7 @@ Downscaling the colour image first and graying the small one gives the same pict
 other order (both are averages) about four times faster.
 
 The frames are not stacked here: MuZero stacks its own past observations with the actions
-taken after them (``stacked_observations``; :meth:`GameHistory.get_stacked_observations`),
+taken after them (``stacked_observations``; :meth:`homl_rl.muzero.self_play.GameHistory.get_stacked_observations`),
 which keeps each frame once in a game's history and tells the representation the actions,
 whose effect on the cart the frames alone show only as a difference of positions.
 """

@@ -118,7 +118,7 @@ def compare_result(name, ours, theirs, candidates=(), tol=FLOAT_TOLERANCE):
     """PASS, or FAIL with the first difference and the hint of the mistake it matches.
 
     ``ours`` and ``theirs``: one output per call. A failure that no known mistake explains
-    gets the generic diagnostics that hold (:func:`.diagnostics.diagnose`).
+    gets the generic diagnostics that hold (:func:`homl_rl.crosscheck.diagnostics.diagnose`).
     """
     diff = compare(ours, theirs, tol)
     if diff.ok:

@@ -1,0 +1,110 @@
+"""Every cross-reference in homl_rl's docstrings (``:func:``, ``:class:``, ``:data:``,
+``:mod:``, ``:meth:``, ``:attr:``…) and every ``homl_rl.…`` name the README and
+docs/architecture.md cite resolves to something that exists."""
+
+import ast
+import builtins
+import importlib
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+ROLE = re.compile(r":(?:func|class|data|mod|meth|attr|obj|exc):`~?([^`<>]+?)`")
+CITED = re.compile(r"`(homl_rl(?:\.[A-Za-z_][A-Za-z_0-9]*)+)")
+NEEDS_TF_AGENTS = ("homl_rl.tf_agents_pipeline", "homl_rl.figures.tf_agents")
+
+
+def exists(dotted):
+    """Whether ``dotted`` names a module, or an attribute (a dataclass field included) of one."""
+    parts = dotted.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        for part in parts[i:]:
+            fields = getattr(obj, "__dataclass_fields__", {})
+            if hasattr(obj, part):
+                obj = getattr(obj, part)
+            elif part in fields:
+                obj = fields[part]
+            else:
+                return False
+        return True
+    return False
+
+
+def resolves(target, module, classes):
+    """``target`` as Sphinx would look it up from ``module`` (inside the classes ``classes``)."""
+    if target.startswith("."):
+        package = module if (ROOT / module.replace(".", "/") / "__init__.py").exists() \
+            else module.rsplit(".", 1)[0]
+        return exists(package + target)
+    scopes = [".".join([module, *classes[:i]]) for i in range(len(classes), -1, -1)]
+    return (any(exists(f"{scope}.{target}") for scope in scopes) or exists(target)
+            or hasattr(builtins, target))
+
+
+def docstring_references(path, module):
+    """``(target, classes)`` for each role in a string of ``path``, with its enclosing classes."""
+    found = []
+
+    def walk(node, classes):
+        for child in ast.iter_child_nodes(node):
+            inner = classes + [child.name] if isinstance(child, ast.ClassDef) else classes
+            if isinstance(child, ast.Constant) and isinstance(child.value, str):
+                found.extend((target.strip(), classes) for target in ROLE.findall(child.value))
+            walk(child, inner)
+
+    walk(ast.parse(path.read_text()), [])
+    return found
+
+
+def modules():
+    for path in sorted((ROOT / "homl_rl").rglob("*.py")):
+        if path.name == "__main__.py":  # runs the command line when imported
+            continue
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        yield path, ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def available(module):
+    if module.startswith(NEEDS_TF_AGENTS):
+        return importlib.util.find_spec("tf_agents") is not None
+    return True
+
+
+def test_every_docstring_reference_resolves():
+    unresolved = []
+    for path, module in modules():
+        if not available(module):
+            continue
+        importlib.import_module(module)
+        unresolved += [f"{module}: {target}" for target, classes in docstring_references(path, module)
+                       if available(target) and not resolves(target, module, classes)]
+    assert unresolved == []
+
+
+def test_every_homl_rl_name_the_readme_cites_exists():
+    cited = sorted(set(CITED.findall((ROOT / "README.md").read_text())))
+    assert len(cited) > 10
+    missing = [name for name in cited if available(name) and not exists(name)]
+    assert missing == []
+
+
+def test_every_file_the_architecture_cites_exists():
+    cited = set(re.findall(r"`((?:[a-z_]+/)*[a-z_]+\.py)`", (ROOT / "docs" / "architecture.md").read_text()))
+    assert len(cited) > 30
+    missing = [name for name in sorted(cited) if not (ROOT / name).exists()
+               and not (ROOT / "homl_rl" / name).exists()
+               and not list((ROOT / "homl_rl").rglob(name))]
+    assert missing == []
+
+
+def test_a_wrong_reference_is_caught():
+    assert resolves("kernel_class", "homl_rl.kernels", [])
+    assert resolves(".kernels.kernel_class", "homl_rl.stack", [])
+    assert not resolves("kernel_klass", "homl_rl.kernels", [])
+    assert not exists("homl_rl.runs.cached_call")
