@@ -78,8 +78,7 @@ LABELS = {"tf_agents": "TF-Agents DQN (tutorial)",
           "dqn": "Keras DQN", "fixed_q_targets": "Keras fixed Q-targets",
           "double_dqn": "Keras Double DQN", "dueling_double_dqn": "Keras Dueling Double DQN",
           "keras_rl_zoo": "Keras DQN at rl-zoo3's settings"}
-
-"""Where finished runs are kept (one JSON file per run)."""
+"""Each agent's name in the figure and the table."""
 
 ENV_ID = "CartPole-v1"
 
