@@ -21,9 +21,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from homl_rl.stack import cpu_model  # noqa: E402
-from homl_rl.studies import (  # noqa: E402
-    LECTURE_GRID_SEARCH, LECTURE_GRID_SEEDS, LECTURE_GRIDS, LECTURE_QUICK_GRID_SEARCH,
-    LECTURE_QUICK_GRIDS, LECTURE_QUICK_SEEDS, LECTURE_SEEDS, run_lecture_study)
+from homl_rl.experiments import LECTURE_AGENT, studies_of  # noqa: E402
+from homl_rl.experiments.studies import run_lecture_study  # noqa: E402
 from homl_rl.tf_setup import tf  # noqa: E402
 
 RESULTS = Path(__file__).with_name("results_lecture_studies.md")
@@ -62,18 +61,21 @@ def main(argv=None):
     parser.add_argument("--cache", type=Path, required=True,
                         help="an empty folder for the runs (kept: e.g. to draw the full figures)")
     args = parser.parse_args(argv)
-    grids = LECTURE_QUICK_GRIDS if args.quick else LECTURE_GRIDS
-    seeds = LECTURE_QUICK_SEEDS if args.quick else LECTURE_SEEDS
-    search = LECTURE_QUICK_GRID_SEARCH if args.quick else LECTURE_GRID_SEARCH
-    search_seeds = LECTURE_QUICK_SEEDS if args.quick else LECTURE_GRID_SEEDS
+    studies = studies_of(LECTURE_AGENT)
+    search = studies.pop("grid_search")
+
+    def grid_and_seeds(study):
+        return ((study.quick_grid, study.quick_seeds) if args.quick
+                else (study.grid, study.seeds))
+
     uptime = os.popen("uptime").read().strip()
     rows = []
     start, cpu_start = time.perf_counter(), _cpu_seconds()
-    for parameter, values in grids.items():
-        rows.append(timed_study(parameter, {parameter: values}, seeds, args.jobs,
-                                args.cache / parameter))
+    for name, study in studies.items():
+        rows.append(timed_study(name, *grid_and_seeds(study), args.jobs, args.cache / name))
     studies_wall, studies_cpu = time.perf_counter() - start, _cpu_seconds() - cpu_start
-    rows.append(timed_study("grid search", search, search_seeds, args.jobs, args.cache / "grid"))
+    rows.append(timed_study("grid search", *grid_and_seeds(search), args.jobs,
+                            args.cache / "grid"))
     kind = "quick grids (make figures)" if args.quick else "full grids"
     lines = [
         f"# Lecture 003's studies with the lecture's agent: {kind}",

@@ -22,7 +22,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from homl_rl.muzero import (MCTS, MuZeroConfig, MuZeroNetwork, NumpyInference,  # noqa: E402
-                            ReplayBuffer, SelfPlay, Trainer, support_to_scalar)
+                            GameReplayBuffer, SelfPlay, Trainer, support_to_scalar)
 from homl_rl.seeding import set_seeds  # noqa: E402
 from homl_rl.stack import stack_line  # noqa: E402
 from homl_rl.tf_setup import tf  # noqa: E402
@@ -90,7 +90,7 @@ def main(argv=None):
         NumpyInference(network.get_weights(), 2, config.support_size), config, observations, rng)
     keras_rate = simulations_per_second(
         KerasInference(network, config.support_size), config, observations[:args.searches // 8], rng)
-    replay_buffer = ReplayBuffer(config, seed=0)
+    replay_buffer = GameReplayBuffer(config, seed=0)
     for _ in range(20):
         replay_buffer.save_game(self_play.play_game(network.get_weights(), 1.0))
     trainer = Trainer(config, network)

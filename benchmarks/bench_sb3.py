@@ -22,7 +22,7 @@ For each seed, in parallel processes (``--jobs``):
 Both play exactly ``--budget`` environment steps (rl-zoo3's 5e4: SB3's own ``learn`` would
 finish its last 256-step rollout, to 50,176 steps, and train once more; the callback stops it
 at the budget, after the same 192 rounds of 128 training steps as ours), and both are
-evaluated by :class:`homl_rl.tf_agents_pipeline.compare.GreedyEvaluator` (100 fixed
+evaluated by :class:`homl_rl.experiments.compare.GreedyEvaluator` (100 fixed
 episodes, episode ``i`` from ``reset(seed=10_000 + i)``, greedy, one batched forward per step)
 after every ``--eval-interval`` steps and at the budget: SB3 in a callback (its ``q_net``'s
 argmax, checked against ``model.predict(deterministic=True)`` at every evaluation), ours in
@@ -53,7 +53,7 @@ from homl_rl.per_step_dqn import (  # noqa: E402
     RL_ZOO_CARTPOLE, RL_ZOO_CARTPOLE_STEPS, make_per_step_agent, train_per_step)
 from homl_rl.run_cache import cache_key, run_study  # noqa: E402
 from homl_rl.stack import cpu_model  # noqa: E402
-from homl_rl.tf_agents_pipeline.compare import GreedyEvaluator  # noqa: E402
+from homl_rl.experiments.compare import GreedyEvaluator  # noqa: E402
 from homl_rl.tf_setup import tf  # noqa: E402
 
 RESULTS = Path(__file__).with_name("results_sb3.md")

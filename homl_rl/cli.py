@@ -27,6 +27,7 @@ import textwrap
 import typing
 from pathlib import Path
 
+from homl_rl import paths
 from homl_rl.quiet import set_verbose
 from homl_rl.ray_setup import RAY_NEEDED, has_ray
 from homl_rl.stack import TF_AGENTS_NEEDS, has_tf_agents
@@ -281,7 +282,6 @@ ALIASES = {
     "tf-agents": {"env_name": "--env", "num_iterations": "--iterations"},
     "breakout-tf-agents": {"n_iterations": "--iterations"},
     "compare": {"n_eval_episodes": "--eval-episodes"},
-    "studies": {"n_episodes": "--episodes"},
     "dqn": {"n_episodes": "--episodes"},
     "policy-gradients": {"n_iterations": "--iterations", "n_episodes_per_update": "--episodes"},
     "muzero": {"env_id": "--env"},
@@ -303,19 +303,23 @@ def _logdir_option(parser, what="train: write TensorBoard scalars there as the r
                              "default: none)")
 
 
+def default_of(function, parameter):
+    """The default of ``function``'s ``parameter``: an option whose default a function owns
+    takes it from there."""
+    return inspect.signature(function).parameters[parameter].default
+
+
+def _figures_out_option(parser, what="output directory"):
+    parser.add_argument("--out", metavar="DIR", type=writable_dir, default=None,
+                        help=f"{what} (default: {paths.FIGURES_DIR})")
+
+
 def _figures_options(parser):
     parser.add_argument("--list", action="store_true", help="list every figure id and exit")
     parser.add_argument("--only", nargs="+", metavar="ID", help="only these figure ids")
-    parser.add_argument("--out", metavar="DIR", type=writable_dir, default=None,
-                        help="output directory (default: ./figures)")
+    _figures_out_option(parser)
     parser.add_argument("--long", action="store_true",
                         help="make the long runs instead (hours of training; resumable)")
-
-
-CHAPTER_STUDIES = ("replay_buffer_size", "target_update_period", "batch_size")
-"""the studies of ``homl-rl studies`` (the chapter's fixed-Q-targets DQN)"""
-LECTURE_STUDIES = ("buffer_capacity", "target_update_period", "batch_size", "grid_search")
-"""the studies of ``homl-rl studies --lecture`` (lecture 003's own DQN)"""
 
 
 def _ray_options(parser, what):
@@ -329,6 +333,9 @@ def _ray_options(parser, what):
 
 
 def _studies_options(parser):
+    from homl_rl.experiments import CHAPTER_AGENT, LECTURE_AGENT, STUDIES, studies_of
+
+    chapter, lecture = studies_of(CHAPTER_AGENT), studies_of(LECTURE_AGENT)
     parser.add_argument("--full", action="store_true",
                         help="the lecture's full grids (7 values x 3 seeds) instead of the "
                              "quick ones")
@@ -337,33 +344,37 @@ def _studies_options(parser):
                              "run unless --episodes says otherwise), and its grid search, "
                              "instead of the chapter's DQN's")
     parser.add_argument("--parameter", nargs="+",
-                        choices=[*CHAPTER_STUDIES, *(name for name in LECTURE_STUDIES
-                                                     if name not in CHAPTER_STUDIES)],
-                        help=f"only these studies (chapter's DQN: {', '.join(CHAPTER_STUDIES)}; "
-                             f"--lecture: {', '.join(LECTURE_STUDIES)})")
+                        choices=list(dict.fromkeys(study.name for study in STUDIES)),
+                        help=f"only these studies (chapter's DQN: {', '.join(chapter)}; "
+                             f"--lecture: {', '.join(lecture)})")
+    parser.add_argument("--episodes", type=positive_int, default=None, metavar="N",
+                        help="episodes per run (default: the agent's: the notebook's for the "
+                             "chapter's DQN, the lecture's studies' with --lecture)")
     parser.add_argument("--jobs", type=positive_int, default=None, metavar="N",
                         help="parallel processes (default: one per core); with --ray, runs "
                              "at a time (default: the Ray cluster's CPUs)")
     _ray_options(parser, "run the studies' runs as Ray tasks (a local Ray instance, or "
                          "--ray-address's cluster) instead of local processes; the same "
                          "cache and results")
-    parser.add_argument("--out", metavar="DIR", type=writable_dir, default=None,
-                        help="output directory (default: ./figures)")
+    _figures_out_option(parser)
     _logdir_option(parser, "write each run's TensorBoard scalars (its curve and score) in a "
                            "sub-folder there as the run finishes")
 
 
 def _tutorial_options(parser):
-    parser.add_argument("--out", metavar="DIR", type=writable_dir, default=Path("runs/tf_agents"),
-                        help="where the plot, history and videos go (default: runs/tf_agents)")
+    parser.add_argument("--out", metavar="DIR", type=writable_dir,
+                        default=paths.TF_AGENTS_TUTORIAL_OUT,
+                        help=f"where the plot, history and videos go (default: "
+                             f"{paths.TF_AGENTS_TUTORIAL_OUT})")
     parser.add_argument("--no-videos", action="store_true", help="skip the MP4/GIF videos")
 
 
 def _breakout_tf_agents_options(parser):
     parser.add_argument("action", choices=["train", "play"])
     parser.add_argument("--checkpoint-dir", metavar="DIR", type=writable_dir,
-                        default=Path("runs/breakout_tf_agents"),
-                        help="checkpoints and the saved policy (train resumes from here)")
+                        default=paths.BREAKOUT_TF_AGENTS_OUT,
+                        help=f"checkpoints and the saved policy (train resumes from here; "
+                             f"default: {paths.BREAKOUT_TF_AGENTS_OUT})")
     parser.add_argument("--checkpoint-replay-buffer", action="store_true",
                         help="checkpoint the replay buffer too (GBs); otherwise a resumed "
                              "run refills it with its collect policy")
@@ -372,8 +383,8 @@ def _breakout_tf_agents_options(parser):
     parser.add_argument("--frames", type=positive_int, default=300, metavar="N",
                         help="play: frames kept in the GIF (default: 300)")
     parser.add_argument("--out", type=writable_file((".gif",)),
-                        default=Path("breakout_tf_agents.gif"),
-                        help="play: the GIF's path (default: breakout_tf_agents.gif)")
+                        default=paths.BREAKOUT_TF_AGENTS_GIF,
+                        help=f"play: the GIF's path (default: {paths.BREAKOUT_TF_AGENTS_GIF})")
     _logdir_option(parser)
 
 
@@ -381,14 +392,14 @@ def _breakout_options(parser):
     parser.add_argument("action", choices=["train", "play"])
     parser.add_argument("--resume", action="store_true",
                         help="train: continue from DIR/checkpoint.npz")
-    parser.add_argument("--out", metavar="DIR", type=writable_dir, default=Path("runs/breakout"),
-                        help="train: where checkpoint.npz goes (default: runs/breakout)")
-    parser.add_argument("--checkpoint", metavar="DIR", default="runs/breakout",
-                        help="play: the run directory to load (default: runs/breakout)")
+    parser.add_argument("--out", metavar="DIR", type=writable_dir, default=paths.BREAKOUT_OUT,
+                        help=f"train: where checkpoint.npz goes (default: {paths.BREAKOUT_OUT})")
+    parser.add_argument("--checkpoint", metavar="DIR", default=paths.BREAKOUT_OUT,
+                        help=f"play: the run directory to load (default: {paths.BREAKOUT_OUT})")
     parser.add_argument("--gif", type=writable_file((".gif", ".mp4", ".html")),
-                        default=Path("breakout.gif"),
-                        help="play: the animation's path, .gif, .mp4 or .html "
-                             "(default: breakout.gif)")
+                        default=paths.BREAKOUT_GIF,
+                        help=f"play: the animation's path, .gif, .mp4 or .html "
+                             f"(default: {paths.BREAKOUT_GIF})")
     parser.add_argument("--max-steps", type=positive_int, default=2_000, metavar="N",
                         help="play: steps at most (default: 2000)")
     _logdir_option(parser)
@@ -397,15 +408,14 @@ def _breakout_options(parser):
 def _compare_options(parser):
     parser.add_argument("--jobs", type=positive_int, default=None, metavar="N",
                         help="parallel processes (default: one per core)")
-    parser.add_argument("--out", metavar="DIR", type=writable_dir, default=None,
-                        help="where the plot and its data go (default: ./figures)")
+    _figures_out_option(parser, "where the plot and its data go")
     parser.add_argument("--results", metavar="FILE", type=writable_file((".md",)),
-                        default=Path("benchmarks/results_tf_agents_vs_keras_dqn.md"),
-                        help="the results table (Markdown; default: "
-                             "benchmarks/results_tf_agents_vs_keras_dqn.md)")
+                        default=paths.COMPARE_RESULTS,
+                        help=f"the results table (Markdown; default: {paths.COMPARE_RESULTS})")
     parser.add_argument("--cache-dir", metavar="DIR", type=writable_dir,
-                        default=Path(".cache/compare"),
-                        help="finished runs are kept here and not rerun (default: .cache/compare)")
+                        default=paths.COMPARE_CACHE,
+                        help=f"finished runs are kept here and not rerun (default: "
+                             f"{paths.COMPARE_CACHE})")
     parser.add_argument("--fresh", action="store_true", help="ignore (and replace) cached runs")
 
 
@@ -418,11 +428,14 @@ def _training_options(parser, engines):
 
 
 def _dqn_options(parser):
-    from homl_rl.dqn import CHAPTER_VARIANTS
+    from homl_rl.dqn import train_dqn
+    from homl_rl.variants import CHAPTER_VARIANTS
 
-    parser.add_argument("--variant", choices=list(CHAPTER_VARIANTS), default="dqn",
-                        help="the chapter's DQN variant (default: dqn)")
-    parser.add_argument("--seed", type=seed, default=42, help="the cells' seed (default: 42)")
+    variant, default_seed = default_of(train_dqn, "variant"), default_of(train_dqn, "seed")
+    parser.add_argument("--variant", choices=list(CHAPTER_VARIANTS), default=variant,
+                        help=f"the chapter's DQN variant (default: {variant})")
+    parser.add_argument("--seed", type=seed, default=default_seed,
+                        help=f"the cells' seed (default: {default_seed})")
     _training_options(parser, ["notebook", "fast"])
 
 
@@ -446,22 +459,29 @@ def _crosscheck_options(parser):
 
 
 def _muzero_options(parser):
+    from homl_rl.muzero import train
+    from homl_rl.muzero.distributed import train_on_ray
+
+    workers = default_of(train_on_ray, "num_workers")
+    default_seed, interval = default_of(train, "seed"), default_of(train, "save_interval")
+    final_tests = default_of(train, "final_test_episodes")
     parser.add_argument("action", choices=["train", "play"])
-    parser.add_argument("--seed", type=seed, default=0, help="the run's seed (default: 0)")
+    parser.add_argument("--seed", type=seed, default=default_seed,
+                        help=f"the run's seed (default: {default_seed})")
     parser.add_argument("--checkpoint-dir", metavar="DIR", type=writable_dir,
-                        default=Path("runs/muzero"),
-                        help="train: the run's checkpoint goes there and a run found there "
-                             "resumes; play: the run to load (default: runs/muzero)")
-    parser.add_argument("--save-interval", type=positive_int, default=500, metavar="N",
-                        help="train: training steps between two checkpoints (and at the end, "
-                             "and on Ctrl-C; default: 500)")
-    parser.add_argument("--final-test-episodes", type=integer, default=10, metavar="N",
-                        help="train: test games (temperature 0) with the final weights "
-                             "(default: 10)")
+                        default=paths.MUZERO_OUT,
+                        help=f"train: the run's checkpoint goes there and a run found there "
+                             f"resumes; play: the run to load (default: {paths.MUZERO_OUT})")
+    parser.add_argument("--save-interval", type=positive_int, default=interval, metavar="N",
+                        help=f"train: training steps between two checkpoints (and at the end, "
+                             f"and on Ctrl-C; default: {interval})")
+    parser.add_argument("--final-test-episodes", type=integer, default=final_tests, metavar="N",
+                        help=f"train: test games (temperature 0) with the final weights "
+                             f"(default: {final_tests})")
     parser.add_argument("--gif", type=writable_file((".gif", ".mp4", ".html")),
-                        default=Path("muzero_cartpole.gif"),
-                        help="play: the animation's path, .gif, .mp4 or .html "
-                             "(default: muzero_cartpole.gif)")
+                        default=paths.MUZERO_GIF,
+                        help=f"play: the animation's path, .gif, .mp4 or .html "
+                             f"(default: {paths.MUZERO_GIF})")
     parser.add_argument("--minutes", type=positive_number, default=None, metavar="M",
                         help="train: stop (and save) once M minutes of training are spent in "
                              "all; run again with more to resume (default: no limit)")
@@ -469,8 +489,9 @@ def _muzero_options(parser):
                          "reanalyse) as Ray actors, as muzero-general runs them; not "
                          "reproducible and not resumable (the roles run asynchronously): the "
                          "final weights are saved for play")
-    parser.add_argument("--num-workers", type=positive_int, default=1, metavar="N",
-                        help="train --ray: self-play actors (default: 1, muzero-general's)")
+    parser.add_argument("--num-workers", type=positive_int, default=workers, metavar="N",
+                        help=f"train --ray: self-play actors (default: {workers}, "
+                             f"muzero-general's)")
     _logdir_option(parser)
 
 
@@ -488,6 +509,55 @@ def _crosscheck(args):
     return crosscheck_command(args)
 
 
+def _check_studies(args):
+    """``studies``: ``--parameter`` names studies of the chosen agent (every one by default);
+    the lecture's studies write no TensorBoard scalars."""
+    from homl_rl.experiments import CHAPTER_AGENT, LECTURE_AGENT, studies_of
+
+    if args.lecture and args.logdir is not None:
+        args.parser.error("argument --logdir: the lecture's studies write no TensorBoard "
+                          "scalars (their figures hold the curves): drop --logdir or --lecture")
+    allowed = list(studies_of(LECTURE_AGENT if args.lecture else CHAPTER_AGENT))
+    wrong = [name for name in args.parameter or () if name not in allowed]
+    if wrong:
+        args.parser.error(f"argument --parameter: {', '.join(wrong)} is not a study of "
+                          f"{'--lecture' if args.lecture else 'the chapter DQN'}; "
+                          f"choose from {', '.join(allowed)}")
+    args.parameter = list(args.parameter or allowed)  # none given: every study
+
+
+def _check_muzero(args):
+    """``muzero``: play reads its settings from the checkpoint; the Ray options go together."""
+    if args.action == "play" and args.config_values:
+        args.parser.error(f"argument {args.config_options[next(iter(args.config_values))]}: "
+                          "play reads the run's settings from its checkpoint; give only "
+                          "--checkpoint-dir, --seed, --gif")
+    if args.action == "play":
+        given = [option for option in ("--ray", "--ray-address", "--minutes", "--num-workers")
+                 if getattr(args, option[2:].replace("-", "_"))
+                 != args.parser.get_default(option[2:].replace("-", "_"))]
+        if given:
+            args.parser.error(f"argument {given[0]}: only for train")
+    if not args.ray and args.num_workers != args.parser.get_default("num_workers"):
+        args.parser.error("argument --num-workers: needs --ray")
+    if args.ray and args.minutes is not None:
+        args.parser.error("argument --minutes: not with --ray (a Ray run is not resumable)")
+    if args.final_test_episodes < 0:
+        args.parser.error("argument --final-test-episodes: must be an integer >= 0, got "
+                          f"{args.final_test_episodes}")
+
+
+def _check_figures(args):
+    """``figures --only``: ids this stack can make."""
+    if args.only and not args.list:
+        from homl_rl.figures import UnknownFigureError, select_figures
+
+        try:
+            select_figures(args.only, args.long)
+        except UnknownFigureError as error:
+            args.parser.error(f"argument --only: {error}")
+
+
 @dataclasses.dataclass(frozen=True)
 class Subcommand:
     """One subcommand: its help line, hand-declared options, config, handler, quiet flag."""
@@ -503,16 +573,17 @@ class Subcommand:
     """whether the subcommand has ``--quiet`` (no progress bar)"""
     needs_tf_agents: bool = False
     """whether it runs TF-Agents (the reference stack only)"""
+    check: typing.Callable = None
+    """``check(args)``: the rules between its options (``args.parser.error`` on a broken one)"""
 
 
 SUBCOMMANDS = {
     "figures": Subcommand(
-        "regenerate the chapter's figures and animations", _figures_options, _run("figures")),
+        "regenerate the chapter's figures and animations", _figures_options, _run("figures"),
+        check=_check_figures),
     "studies": Subcommand(
         "the DQN lecture's hyper-parameter studies (cached, parallel, resumable)",
-        _studies_options, _run("studies"),
-        _config("homl_rl.dqn", "DQNConfig", aliases=ALIASES["studies"],
-                only=("n_episodes",))),
+        _studies_options, _run("studies"), check=_check_studies),
     "dqn": Subcommand(
         "train one of the chapter's DQN variants as its cells do (--revision older: the "
         "older revision's cells)", _dqn_options, _run("dqn"),
@@ -544,14 +615,14 @@ SUBCOMMANDS = {
     "compare": Subcommand(
         "TF-Agents' DQN vs our Keras DQN variants on CartPole-v1: plot "
         "tf_agents_vs_keras_dqn_plot and a results table", _compare_options, _run("compare"),
-        _config("homl_rl.tf_agents_pipeline.compare", "CompareConfig",
+        _config("homl_rl.experiments.compare", "CompareConfig",
                 aliases=ALIASES["compare"]), needs_tf_agents=True),
     "muzero": Subcommand(
         "MuZero on CartPole (muzero-general's settings): train (checkpointed, resumable, "
         "Ctrl-C saves) or play (GIF)", _muzero_options, _run("muzero"),
         _config("homl_rl.muzero.config", "MuZeroConfig", aliases=ALIASES["muzero"],
                 # a tuple of pairs has no one-option form; the Python API sets it
-                exclude=("temperature_schedule",))),
+                exclude=("temperature_schedule",)), check=_check_muzero),
     "crosscheck": Subcommand(
         "compare your own chapter code (.py or .ipynb) with the reference, function by "
         "function, at the same seeds", _crosscheck_options, _crosscheck, quiet=False),
@@ -567,10 +638,6 @@ def _add_subcommand(parser, name):
     if command.config is not None:
         cls, settings = command.config()
         settings = dict(settings)
-        only = settings.pop("only", None)
-        if only is not None:
-            settings["exclude"] = tuple(f.name for f in dataclasses.fields(cls)
-                                        if f.name not in only)
         options = add_config_options(parser, cls, **settings)
         parser.set_defaults(config_class=cls)
     if command.quiet:
@@ -614,45 +681,13 @@ def parse_args(argv=None):
             args.config = build_config(args.config_class, values)
         except ValueError as error:
             args.parser.error(_config_error(error, args.config_options))
-    if args.command == "studies" and args.lecture and args.logdir is not None:
-        args.parser.error("argument --logdir: the lecture's studies write no TensorBoard "
-                          "scalars (their figures hold the curves): drop --logdir or --lecture")
     if getattr(args, "ray_address", None) is not None and not args.ray:
         args.parser.error("argument --ray-address: needs --ray")
     if getattr(args, "ray", False) and not has_ray():
         args.parser.error(f"argument --ray: {RAY_NEEDED}")
-    if args.command == "studies":
-        allowed = LECTURE_STUDIES if args.lecture else CHAPTER_STUDIES
-        wrong = [name for name in args.parameter or () if name not in allowed]
-        if wrong:
-            args.parser.error(f"argument --parameter: {', '.join(wrong)} is not a study of "
-                              f"{'--lecture' if args.lecture else 'the chapter DQN'}; "
-                              f"choose from {', '.join(allowed)}")
-        args.parameter = list(args.parameter or allowed)  # none given: every study
-    if args.command == "muzero" and args.action == "play" and values:
-        args.parser.error(f"argument {args.config_options[next(iter(values))]}: play reads the "
-                          "run's settings from its checkpoint; give only --checkpoint-dir, "
-                          "--seed, --gif")
-    if args.command == "muzero" and args.action == "play":
-        given = [option for option, default in (("--ray", False), ("--ray-address", None),
-                                                ("--minutes", None), ("--num-workers", 1))
-                 if getattr(args, option[2:].replace("-", "_")) != default]
-        if given:
-            args.parser.error(f"argument {given[0]}: only for train")
-    if args.command == "muzero" and not args.ray and args.num_workers != 1:
-        args.parser.error("argument --num-workers: needs --ray")
-    if args.command == "muzero" and args.ray and args.minutes is not None:
-        args.parser.error("argument --minutes: not with --ray (a Ray run is not resumable)")
-    if args.command == "muzero" and args.final_test_episodes < 0:
-        args.parser.error("argument --final-test-episodes: must be an integer >= 0, got "
-                          f"{args.final_test_episodes}")
-    if args.command == "figures" and args.only and not args.list:
-        from homl_rl.figures import UnknownFigureError, select_figures
-
-        try:
-            select_figures(args.only, args.long)
-        except UnknownFigureError as error:
-            args.parser.error(f"argument --only: {error}")
+    command = SUBCOMMANDS[args.command]
+    if command.check is not None:
+        command.check(args)
     return args
 
 

@@ -115,66 +115,28 @@ def policy_gradients(args):
 
 
 def studies(args):
-    """``studies``: run the DQN lecture's studies (cached) and draw their plots."""
+    """``studies``: run the DQN lecture's studies (the chapter DQN's, or with ``--lecture``
+    the lecture agent's), each run cached, and draw each as its registered figure
+    (:attr:`homl_rl.experiments.Study.figure`) into ``--out``."""
     _agg()
+    from homl_rl.experiments import LECTURE_AGENT, CHAPTER_AGENT, study_named
+    from homl_rl.experiments.studies import study_config
+    from homl_rl.figures import FIGURES, make_figure
     from homl_rl.plotting import FIGURES_DIR, use_book_style
-    from homl_rl.figures.studies import save_study
-    from homl_rl.studies import FULL_GRIDS, FULL_SEEDS, QUICK_SEEDS, run_dqn_study
+    from homl_rl.runs import run
 
     use_book_style()
-    if args.lecture:
-        return lecture_studies(args)
-    for parameter in args.parameter:
-        values = FULL_GRIDS[parameter] if args.full else None
-        seeds = FULL_SEEDS if args.full else QUICK_SEEDS
-        runs, results = run_dqn_study(parameter, values, seeds, n_episodes=args.config.n_episodes,
-                                      jobs=args.jobs, progress=not args.quiet,
-                                      logdir=args.logdir, use_ray=args.ray,
-                                      ray_address=args.ray_address)
-        save_study(parameter, runs, results, args.out or FIGURES_DIR)
-        print(f"made the {parameter} study ({len(runs)} runs)")
-    return 0
-
-
-def lecture_studies(args):
-    """``studies --lecture``: lecture 003's studies and grid search with the lecture's agent
-    (cached runs), each drawn as its registered figure is (into ``--out``)."""
-    import matplotlib.pyplot as plt
-
-    from homl_rl.dqn import DQNConfig
-    from homl_rl.figures import FIGURES, LECTURE_STUDY_FIGURES, save_figure
-    from homl_rl.figures.studies import plot_lecture_grid_search, plot_lecture_study
-    from homl_rl.lecture_dqn import STUDIES_N_EPISODES
-    from homl_rl.plotting import FIGURES_DIR
-    from homl_rl.run_cache import RunResult
-    from homl_rl.studies import (
-        LECTURE_GRID_SEARCH, LECTURE_GRID_SEEDS, LECTURE_GRIDS, LECTURE_QUICK_GRID_SEARCH,
-        LECTURE_QUICK_GRIDS, LECTURE_QUICK_SEEDS, LECTURE_SEEDS, run_lecture_study)
-
-    # --episodes' default is the chapter DQN's 600; the lecture's studies run N_EPISODES = 200
-    episodes = (STUDIES_N_EPISODES if args.config.n_episodes == DQNConfig().n_episodes
-                else args.config.n_episodes)
+    agent = LECTURE_AGENT if args.lecture else CHAPTER_AGENT
+    options = dict(jobs=args.jobs, use_ray=args.ray, ray_address=args.ray_address)
+    if args.logdir is not None:
+        options["logdir"] = args.logdir
     for name in args.parameter:
-        if name == "grid_search":
-            grid = LECTURE_GRID_SEARCH if args.full else LECTURE_QUICK_GRID_SEARCH
-            seeds = LECTURE_GRID_SEEDS if args.full else LECTURE_QUICK_SEEDS
-            fig_id, name_of_run = "lecture_grid_search_plot", "lecture_grid_search"
-        else:
-            grid = {name: (LECTURE_GRIDS if args.full else LECTURE_QUICK_GRIDS)[name]}
-            seeds = LECTURE_SEEDS if args.full else LECTURE_QUICK_SEEDS
-            fig_id, name_of_run = LECTURE_STUDY_FIGURES[name], f"lecture_{name}_study"
-        runs, results = run_lecture_study(grid, seeds, n_episodes=episodes, jobs=args.jobs,
-                                          progress=not args.quiet, use_ray=args.ray,
-                                          ray_address=args.ray_address)
-        figure, data = (plot_lecture_grid_search(runs, results) if name == "grid_search"
-                        else plot_lecture_study(name, runs, results))
-        config = {"parameter": None if name == "grid_search" else name, "grid": grid,
-                  "seeds": list(seeds), "n_episodes": episodes, "seed": None}
-        save_figure(FIGURES[fig_id], figure, data,
-                    [RunResult(name_of_run, (runs, results), config, None)],
-                    args.out or FIGURES_DIR)
-        plt.close(figure)
-        print(f"made lecture 003's {name} study ({len(runs)} runs): {fig_id}")
+        study = study_named(agent, name)
+        result = run(study.run, progress=not args.quiet, options=options,
+                     config=study_config(study, full=args.full, n_episodes=args.episodes))
+        make_figure(FIGURES[study.figure], args.out or FIGURES_DIR, run_results=[result])
+        print(f"made the {name} study of {study.agent}'s DQN ({len(result.result[0])} runs): "
+              f"{study.figure}")
     return 0
 
 
@@ -360,21 +322,29 @@ def _muzero_on_ray(args):
 
 
 def compare(args):
-    """``compare``: train every agent and seed (cached, in parallel), plot, write the table."""
+    """``compare``: train every agent and seed (cached, in parallel), draw the figure through
+    the registry, write the results table."""
     import shutil
+    from dataclasses import asdict
 
     _agg()
-    from homl_rl.plotting import use_book_style
-    from homl_rl.figures.tf_agents import compare_agents
+    from homl_rl.experiments.compare import aggregate, comparison_table, results_markdown
+    from homl_rl.figures import FIGURES, make_figure
+    from homl_rl.io import write_text
+    from homl_rl.plotting import FIGURES_DIR, use_book_style
+    from homl_rl.runs import run
 
     if args.fresh:
         shutil.rmtree(args.cache_dir, ignore_errors=True)
     use_book_style()
     start = time.perf_counter()
-    summary, table = compare_agents(args.config, out_dir=args.out, results_path=args.results,
-                                    jobs=args.jobs, cache_dir=args.cache_dir,
-                                    progress=not args.quiet)
+    comparison = run("comparison", progress=not args.quiet,
+                     config=dict(asdict(args.config), seed=None),
+                     options=dict(jobs=args.jobs, cache_dir=args.cache_dir))
+    out = args.out or FIGURES_DIR
+    paths = make_figure(FIGURES["tf_agents_vs_keras_dqn_plot"], out, run_results=[comparison])
+    table = comparison_table(aggregate(comparison.result, args.config), args.config)
+    write_text(args.results, results_markdown(table, args.config))
     print(table)
-    print(f"wrote {Path(args.out or 'figures') / 'tf_agents_vs_keras_dqn_plot.png'} and "
-          f"{args.results} in {time.perf_counter() - start:.0f} s")
+    print(f"wrote {paths[0]} and {args.results} in {time.perf_counter() - start:.0f} s")
     return 0

@@ -28,24 +28,23 @@ last step, one less than the episode's sum of rewards (a 200-step episode record
 
 from collections import deque
 from dataclasses import dataclass, fields, replace
-from typing import Callable
 
 import numpy as np
 
 from homl_rl.checks import (  # noqa: F401  (REVISIONS: the revisions whose DQN cells run)
-    REVISIONS, check_choice, check_discrete_actions, check_non_negative_int, check_positive_int,
+    REVISIONS, check_discrete_actions, check_non_negative_int, check_positive_int,
     check_positive_number, check_revision, check_unit_interval)
 from homl_rl.engines.dqn import make_dqn_engine, remember_dueling_layers
 from homl_rl.environments import SeedNextReset, make_env
 from homl_rl.keras_choices import (
     check_loss_name, check_optimizer_name, make_loss_fn, make_optimizer)
 from homl_rl.per_step_dqn import (
-    PRESETS, RL_ZOO_CARTPOLE_STEPS, PerStepDQN, PerStepDQNConfig, build_per_step_q_network,
-    train_per_step_dqn)
+    PRESETS, PerStepDQN, PerStepDQNConfig, build_per_step_q_network, train_per_step_dqn)
 from homl_rl.progress import progress_bar
 from homl_rl.replay_buffers import NumpyReplayBuffer, sample_experiences
 from homl_rl.seeding import set_seeds
 from homl_rl.tf_setup import tf
+from homl_rl.variants import CHAPTER_VARIANTS, RowsView, variant_named
 
 # --- hyper-parameters ------------------------------------------------------------------
 
@@ -295,87 +294,40 @@ class DoubleDQN(FixedQTargetsDQN):
         return max_next_Q_values
 
 
-# --- the variant table ------------------------------------------------------------------
+# --- the variants --------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Variant:
-    """One DQN agent of the table: one of the chapter's four variants (what its cells build and
-    how they train it), or a per-step agent of another text (a :class:`PerStepDQNConfig`)."""
-    name: str
-    """the variant's id: ``train_dqn(name)``, figure ids, the command line"""
-    title: str
-    """its section's name, for reports and figure descriptions"""
-    agent: type
-    """the agent class: :class:`DQN` or the subclass with the variant's ``max_next_Q_values``;
-    :class:`homl_rl.per_step_dqn.PerStepDQN` for a per-step row"""
-    build_model: Callable
-    """``build_model(input_shape, n_outputs)``: the Q-network its cell builds"""
-    learning_rate: float
-    """the learning rate of its optimizer (Nadam for the chapter's rows)"""
-    preset: PerStepDQNConfig = None
-    """a per-step row's settings (:mod:`homl_rl.per_step_dqn`); ``None`` for the chapter's rows"""
-    env_id: str = "CartPole-v1"
-    """the environment it trains on"""
-    n_steps: int = None
-    """a per-step row's default training length, in environment steps"""
-
-    @property
-    def per_step(self):
-        """Whether it is a per-step row (trained by :func:`homl_rl.per_step_dqn.train_per_step`)."""
-        return self.preset is not None
+def agent_class(variant):
+    """The agent class a chapter row of :data:`homl_rl.variants.VARIANTS` (or its name)
+    describes: :class:`DoubleDQN` for Double DQN, :class:`FixedQTargetsDQN` with a target
+    network, :class:`DQN` without one; :class:`~homl_rl.per_step_dqn.PerStepDQN` for a
+    per-step row."""
+    row = variant_named(variant) if isinstance(variant, str) else variant
+    if row.per_step:
+        return PerStepDQN
+    if row.double_dqn:
+        return DoubleDQN
+    return FixedQTargetsDQN if row.target_network else DQN
 
 
-CHAPTER_VARIANTS = {variant.name: variant for variant in (
-    Variant("dqn", "DQN", DQN, build_q_network, 1e-2),
-    Variant("fixed_q_targets", "fixed Q-value targets", FixedQTargetsDQN, build_q_network, 1e-2),
-    Variant("double_dqn", "Double DQN", DoubleDQN, build_q_network, 1e-2),
-    Variant("dueling_double_dqn", "Dueling Double DQN", DoubleDQN, build_dueling_q_network, 5e-3),
-)}
-"""The chapter's four variants, in its order: what training by episodes, the cross-check,
-the comparison, the figures and the command line mean by "the DQN variants"."""
+def q_network_builder(variant):
+    """``build_model(input_shape, n_outputs)``: the Q-network of a row of
+    :data:`homl_rl.variants.VARIANTS` (or its name): the dueling one or the plain one (a
+    per-step row's: its preset's)."""
+    row = variant_named(variant) if isinstance(variant, str) else variant
+    if row.per_step:
+        preset = PRESETS[row.name]
+
+        def build_model(input_shape, n_outputs):
+            return build_per_step_q_network(input_shape, n_outputs, preset)
+        build_model.__name__ = build_model.__qualname__ = f"build_{row.name}_q_network"
+        return build_model
+    return build_dueling_q_network if row.dueling else build_q_network
 
 
-def _per_step_variant(name, title, preset, env_id, n_steps):
-    def build_model(input_shape, n_outputs):
-        return build_per_step_q_network(input_shape, n_outputs, preset)
-    build_model.__name__ = build_model.__qualname__ = f"build_{name}_q_network"
-    return Variant(name, title, PerStepDQN, build_model, preset.learning_rate, preset=preset,
-                   env_id=env_id, n_steps=n_steps)
-
-
-PER_STEP_VARIANTS = {variant.name: variant for variant in (
-    _per_step_variant("keras_rl_dqn", "keras-rl2's DQNAgent (lecture 002)",
-                      PRESETS["keras_rl_cartpole"], "CartPole-v0", 5000),
-    _per_step_variant("lecture_dqn", "lecture 003's DQN", PRESETS["lecture_dqn"], "CartPole-v0",
-                      None),
-    _per_step_variant("tf_agents_dqn", "TF-Agents' DqnAgent at its tutorial's settings",
-                      PRESETS["tf_agents_cartpole"], "CartPole-v1", 100 + 20_000),
-    _per_step_variant("rl_zoo_dqn", "SB3's DQN at rl-zoo3's CartPole-v1 settings",
-                      PRESETS["rl_zoo_cartpole"], "CartPole-v1", RL_ZOO_CARTPOLE_STEPS),
-)}
-"""The per-step agents of the other texts, as rows of the same table. ``train_dqn(name)`` runs
-a row's preset through :func:`homl_rl.per_step_dqn.train_per_step` (a
-:class:`~homl_rl.replay_buffers.NumpyReplayBuffer`); ``keras_rl_dqn`` has keras-rl2's
-settings, but keras-rl2's own loop (its extra update at each episode's end, its memory) is
-:class:`homl_rl.keras_rl.DQNAgent`, which the lecture's script uses. ``tf_agents_dqn`` plays
-the tutorial's 100 random steps and 20,000 iterations (one step each). ``rl_zoo_dqn`` trains for
-rl-zoo3's 50,000 steps unless ``n_episodes`` ends it first (``train_dqn("rl_zoo_dqn",
-n_episodes=10_000)`` plays them all); ``benchmarks/bench_sb3.py`` sets it beside SB3 itself."""
-
-VARIANTS = {**CHAPTER_VARIANTS, **PER_STEP_VARIANTS}
-"""The one table of DQN agents: the chapter's four (:data:`CHAPTER_VARIANTS`), then the
-per-step rows (:data:`PER_STEP_VARIANTS`)."""
-
-
-OLDER_REVISION = {
-    "dqn": dict(optimizer="adam", learning_rate=1e-2, loss="mse", training_starts_after=50),
-    "double_dqn": dict(optimizer="adam", learning_rate=6e-3, loss="huber",
-                       training_starts_after=49),
-    "dueling_double_dqn": dict(optimizer="adam", learning_rate=7.5e-3, loss="huber",
-                               training_starts_after=49),
-}
+OLDER_REVISION = RowsView(lambda row: not row.per_step and row.older_revision is not None,
+                          lambda row: row.older_revision)
 """The older revision of the notebook's DQN cells, as :class:`DQNConfig` settings per variant
-(``train_dqn(variant, revision="older")``; it has no fixed-Q-targets variant). What the
+(the rows' :attr:`~homl_rl.variants.Variant.older_revision`; ``train_dqn(variant, revision="older")``; it has no fixed-Q-targets variant). What the
 older revision changes, all of it:
 
 - the optimizer and loss: ``Adam(1e-2)`` with ``mean_squared_error`` for the DQN,
@@ -409,12 +361,6 @@ def revision_settings(variant, revision="current"):
         raise ValueError(f"the older revision has no {variant!r} variant; it has "
                          f"{', '.join(map(repr, OLDER_REVISION))}")
     return dict(OLDER_REVISION[variant], revision="older")
-
-
-def variant_named(name, table=None):
-    """``table[name]`` (default :data:`VARIANTS`), or a ``ValueError`` listing the valid names."""
-    table = VARIANTS if table is None else table
-    return table[check_choice("variant", name, table)]
 
 
 def clone_target(model):
@@ -530,8 +476,8 @@ def make_agent(variant, env, config=DQNConfig(), engine=None, seed=42):
     if older:
         tf.keras.backend.clear_session()
     set_seeds(seed)  # the notebook's tf.random.set_seed(42), read as set_random_seed
-    model = spec.build_model(input_shape, n_outputs)
-    target = clone_target(model) if variant != "dqn" else None
+    model = q_network_builder(spec)(input_shape, n_outputs)
+    target = clone_target(model) if spec.target_network else None
 
     if older:
         env.seed(seed)  # the next reset is reset(seed=seed)
@@ -546,7 +492,7 @@ def make_agent(variant, env, config=DQNConfig(), engine=None, seed=42):
         replay_buffer = NumpyReplayBuffer(config.replay_buffer_size)
     else:
         replay_buffer = deque(maxlen=config.replay_buffer_size)  # resets the replay buffer
-    return spec.agent(model=model, optimizer=optimizer, loss_fn=loss_fn,
+    return agent_class(spec)(model=model, optimizer=optimizer, loss_fn=loss_fn,
                            replay_buffer=replay_buffer, n_outputs=n_outputs,
                            discount_factor=config.discount_factor,
                            batch_size=config.batch_size, target=target, engine=engine,
@@ -558,7 +504,7 @@ def train_dqn(variant="dqn", n_episodes=600, *, seed=42, engine=None, progress=T
     """Train one of the chapter's DQN variants as its notebook cells do.
 
     ``variant``: ``"dqn"``, ``"fixed_q_targets"``, ``"double_dqn"`` or
-    ``"dueling_double_dqn"`` — or a per-step row of :data:`VARIANTS` (e.g. ``"keras_rl_dqn"``),
+    ``"dueling_double_dqn"`` — or a per-step row of :data:`homl_rl.variants.VARIANTS` (e.g. ``"keras_rl_dqn"``),
     trained by :func:`homl_rl.per_step_dqn.train_per_step` on the row's environment for at most
     ``n_episodes`` episodes and ``n_steps`` steps (a hyper-parameter; default: the row's), its
     ``hyperparameters`` being :class:`PerStepDQNConfig` fields; it returns the episodes' sums
@@ -588,9 +534,10 @@ def train_dqn(variant="dqn", n_episodes=600, *, seed=42, engine=None, progress=T
         return _train_per_step_variant(spec, n_episodes, seed=seed, progress=progress, env=env,
                                        return_agent=return_agent, **hyperparameters)
     config = dqn_config(variant, n_episodes, revision, **hyperparameters)
-    if variant == "dqn" and config.soft_target_update is not None:
-        raise ValueError("soft_target_update needs a target network: use it with "
-                         "'fixed_q_targets', 'double_dqn' or 'dueling_double_dqn'")
+    if not spec.target_network and config.soft_target_update is not None:
+        with_target = [repr(name) for name, row in CHAPTER_VARIANTS.items() if row.target_network]
+        raise ValueError(f"soft_target_update needs a target network: use it with "
+                         f"{', '.join(with_target[:-1])} or {with_target[-1]}")
     own_env = env is None
     env = make_env("CartPole-v1", render_mode=None) if own_env else env
     if config.revision == "older" and not isinstance(env, SeedNextReset):
@@ -625,7 +572,7 @@ def _train_per_step_variant(spec, n_episodes, *, seed, progress, env, return_age
     if unknown:
         raise TypeError(f"unknown hyper-parameter(s) {', '.join(unknown)}; "
                         f"valid: n_steps, {', '.join(sorted(valid))}")
-    config = replace(spec.preset, **hyperparameters)
+    config = replace(PRESETS[spec.name], **hyperparameters)
     history, agent = train_per_step_dqn(
         config, spec.env_id, n_steps=spec.n_steps if n_steps is None else n_steps,
         n_episodes=n_episodes, seed=seed, progress=progress, env=env)

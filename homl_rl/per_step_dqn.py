@@ -305,10 +305,11 @@ random streams (NumPy's global generator draws our exploration, batches and rand
 SB3 its own seeded streams and the action space's generator), so no run is SB3's run, step
 for step."""
 
-PRESETS = {"keras_rl_cartpole": KERAS_RL_CARTPOLE, "lecture_dqn": LECTURE_DQN,
-           "lecture_dqn_studies": LECTURE_DQN_STUDIES, "tf_agents_cartpole": TF_AGENTS_CARTPOLE,
-           "rl_zoo_cartpole": RL_ZOO_CARTPOLE}
-"""The named per-step agents (rows of :data:`homl_rl.dqn.VARIANTS`), by preset name."""
+PRESETS = {"keras_rl_dqn": KERAS_RL_CARTPOLE, "lecture_dqn": LECTURE_DQN,
+           "lecture_dqn_studies": LECTURE_DQN_STUDIES, "tf_agents_dqn": TF_AGENTS_CARTPOLE,
+           "rl_zoo_dqn": RL_ZOO_CARTPOLE}
+"""The per-step agents' settings, by the name of their row of :data:`homl_rl.variants.VARIANTS`
+(``lecture_dqn_studies``: lecture 003's agent with its studies' parameter set)."""
 
 
 # --- the Q-network -------------------------------------------------------------------------

@@ -24,12 +24,11 @@ import numpy as np
 
 from homl_rl import breakout, dqn, keras_rl, muzero, nn_policy, per_step_dqn, policy_gradients
 from homl_rl.breakout import BreakoutConfig, train_breakout
-from homl_rl.dqn import CHAPTER_VARIANTS, DQNConfig, make_agent, train_dqn
+from homl_rl.dqn import DQNConfig, make_agent, train_dqn
 from homl_rl.engines.policy_gradients import REINFORCE_HEADS, fast_engine_is_exact
 from homl_rl.environments import make_env
 from homl_rl.io import atomic_write, read_json, to_jsonable, write_json
 from homl_rl.keras_rl import lecture_cartpole
-from homl_rl.lecture_dqn import STUDIES_N_EPISODES
 from homl_rl.muzero import MuZeroConfig
 from homl_rl.muzero import train as train_muzero
 from homl_rl.nn_policy import ImitationConfig, policy_net, train_to_imitate_basic_policy
@@ -38,9 +37,10 @@ from homl_rl.policy_gradients import (
     LANDER_CONFIG, PolicyGradientsConfig, TrainingResult, lander_policy_net, train_lander,
     train_policy_gradients)
 from homl_rl.run_cache import RunResult, cache_key, config_from, jsonable_config, machine_info
-from homl_rl.studies import (
-    LECTURE_QUICK_GRID_SEARCH, LECTURE_QUICK_GRIDS, LECTURE_QUICK_SEEDS, QUICK_GRIDS, QUICK_SEEDS,
-    run_dqn_study, run_lecture_study)
+from homl_rl.variants import CHAPTER_VARIANTS
+from homl_rl.experiments import STUDIES
+from homl_rl.experiments.compare import CompareConfig, run_comparison
+from homl_rl.experiments.studies import run_named_study, study_config
 
 
 # --- named runs ----------------------------------------------------------------------------
@@ -50,7 +50,8 @@ class RunSpec:
     """A named run: ``train(config, progress)``, and how its result goes to disk, if it can."""
     name: str
     train: Callable
-    """``train(config, progress) -> result``"""
+    """``train(config, progress, **options) -> result`` (``options``: how the run goes, never
+    what it computes, e.g. a study's processes)"""
     config: object
     """everything that changes the result, JSON-able, with a ``seed`` (or a function
     returning it, for configs that live in modules loaded only when the run is made)"""
@@ -85,9 +86,14 @@ def _disk_paths(spec, key, cache_dir):
     return folder / f"{key}.json", folder / f"{key}.npz"
 
 
-def execute(spec, progress=False, cache_dir=RUNS_CACHE):
-    """Run ``spec`` (or take its result from this process or the disk cache): a :class:`RunResult`."""
-    config = jsonable_config(spec.config() if callable(spec.config) else spec.config)
+def execute(spec, progress=False, cache_dir=RUNS_CACHE, config=None, options=None):
+    """Run ``spec`` (or take its result from this process or the disk cache ``cache_dir``): a
+    :class:`RunResult`. ``config``: another config than the spec's (e.g. a study's full grid);
+    ``options``: keyword arguments for its training function (how it runs, e.g. its
+    processes or its own cache folder; not part of the cache key)."""
+    if config is None:
+        config = spec.config() if callable(spec.config) else spec.config
+    config = jsonable_config(config)
     key = cache_key(spec.train, config, spec.sources)
     if key not in _MEMO:
         json_path, npz_path = _disk_paths(spec, key, cache_dir)
@@ -95,7 +101,7 @@ def execute(spec, progress=False, cache_dir=RUNS_CACHE):
             with np.load(npz_path) as arrays:
                 result = spec.load(read_json(json_path)["result"], dict(arrays), config)
         else:
-            result = spec.train(config, progress)
+            result = spec.train(config, progress, **(options or {}))
             if spec.dump is not None:
                 data, arrays = spec.dump(result)
                 atomic_write(npz_path, lambda tmp: np.savez(tmp, **arrays))
@@ -105,11 +111,14 @@ def execute(spec, progress=False, cache_dir=RUNS_CACHE):
     return _MEMO[key]
 
 
-def run(name, progress=False, cache_dir=RUNS_CACHE):
-    """The named run ``name`` of :data:`RUNS` (trained once, then cached): a :class:`RunResult`."""
+def run(name, progress=False, cache_dir=RUNS_CACHE, config=None, options=None):
+    """The named run ``name`` of :data:`RUNS` (trained once, then cached): a :class:`RunResult`.
+    ``config`` replaces its config (a study's full grid, the comparison's budget), and
+    ``options`` go to its training function (:func:`execute`)."""
     if name not in RUNS:
         raise ValueError(f"unknown run {name!r}; valid runs: {', '.join(RUNS)}")
-    return execute(RUNS[name], progress=progress, cache_dir=cache_dir)
+    return execute(RUNS[name], progress=progress, cache_dir=cache_dir, config=config,
+                   options=options)
 
 
 def clear_memo():
@@ -237,11 +246,11 @@ def train_tutorial_run(config, progress):
     return run_tutorial(config_from(TutorialConfig, config), progress=progress)
 
 
-def train_comparison_run(config, progress):
-    """Every run of the TF-Agents vs Keras comparison (each cached on its own)."""
-    from homl_rl.tf_agents_pipeline.compare import CompareConfig, run_comparison
-
-    return run_comparison(config_from(CompareConfig, config, ignore=("seed",)), progress=progress)
+def train_comparison_run(config, progress, **options):
+    """Every run of the TF-Agents vs Keras comparison (each cached on its own; ``options``:
+    :func:`~homl_rl.experiments.compare.run_comparison`'s ``jobs`` and ``cache_dir``)."""
+    return run_comparison(config_from(CompareConfig, config, ignore=("seed",)), progress=progress,
+                          **options)
 
 
 def train_agent_run(config, progress):
@@ -260,44 +269,17 @@ def train_muzero_run(config, progress):
                         final_test_episodes=config["final_test_episodes"])
 
 
-def train_study_run(config, progress):
-    """One DQN study (every value x seed, each run cached on disk): ``(runs, results)``."""
-    return run_dqn_study(config["parameter"], config["values"], config["seeds"],
-                         n_episodes=config["n_episodes"], progress=progress)
-
-
-def study_config(parameter):
-    """The quick grid of ``parameter``'s study (what ``make figures`` runs)."""
-    return {"parameter": parameter, "values": QUICK_GRIDS[parameter], "seeds": list(QUICK_SEEDS),
-            "n_episodes": 600, "seed": None}
-
-
-def train_lecture_study_run(config, progress):
-    """One lecture study, or the grid search, with the lecture's agent (every value x seed,
-    each run cached on disk): ``(runs, results)``."""
-    return run_lecture_study(config["grid"], config["seeds"], n_episodes=config["n_episodes"],
-                             progress=progress)
-
-
-def lecture_study_config(parameter):
-    """The quick grid of a lecture study (``parameter``), or of the grid search (``None``):
-    what ``make figures`` runs."""
-    grid = (LECTURE_QUICK_GRID_SEARCH if parameter is None
-            else {parameter: LECTURE_QUICK_GRIDS[parameter]})
-    return {"parameter": parameter, "grid": grid, "seeds": list(LECTURE_QUICK_SEEDS),
-            "n_episodes": STUDIES_N_EPISODES, "seed": None}
-
-
-LECTURE_STUDY_PARAMETERS = ("buffer_capacity", "target_update_period", "batch_size")
-"""The lecture's three studies (lecture 003's agent), by the parameter each varies."""
+def train_study_run(config, progress, **options):
+    """One study of :data:`homl_rl.experiments.STUDIES` (every value x seed, each run cached
+    on disk): ``(runs, results)``; ``options``: where and how its runs go
+    (:func:`homl_rl.experiments.studies.run_named_study`)."""
+    return run_named_study(config, progress=progress, **options)
 
 
 def _tf_agents_config(name):
     """The config of a TF-Agents run (read when the run is made: TF-Agents loads only then)."""
     from homl_rl.tf_agents_pipeline.breakout import AGENT_RUN
     from homl_rl.tf_agents_pipeline.cartpole import TutorialConfig
-    from homl_rl.tf_agents_pipeline.compare import CompareConfig
-
     return {"tf_agents_tutorial": lambda: asdict(TutorialConfig(replay_buffer="tf_uniform")),
             "comparison": lambda: dict(asdict(CompareConfig()), seed=None),
             "breakout_tf_agents_long": lambda: asdict(AGENT_RUN)}[name]()
@@ -315,14 +297,7 @@ RUNS = {spec.name: spec for spec in [
     RunSpec("keras_rl_cartpole", train_keras_rl_run, {"seed": 0, "nb_steps": 5000},
             (keras_rl, per_step_dqn), dump_json_only, load_json_only),
     RunSpec("breakout_short", train_breakout_run, breakout_short_config(), (breakout,)),
-    *(RunSpec(f"{parameter}_study", train_study_run,
-              functools.partial(study_config, parameter))
-      for parameter in ("replay_buffer_size", "target_update_period", "batch_size")),
-    *(RunSpec(f"lecture_{parameter}_study", train_lecture_study_run,
-              functools.partial(lecture_study_config, parameter))
-      for parameter in LECTURE_STUDY_PARAMETERS),
-    RunSpec("lecture_grid_search", train_lecture_study_run,
-            functools.partial(lecture_study_config, None)),
+    *(RunSpec(study.run, train_study_run, study_config(study)) for study in STUDIES),
     RunSpec("tf_agents_tutorial", train_tutorial_run,
             functools.partial(_tf_agents_config, "tf_agents_tutorial")),
     RunSpec("comparison", train_comparison_run, functools.partial(_tf_agents_config, "comparison")),
@@ -334,8 +309,7 @@ RUNS = {spec.name: spec for spec in [
 ]}
 """The named runs, ``{name: RunSpec}``: the four DQN variants (by their names),
 ``policy_gradients``, ``lander``, ``imitation``, ``keras_rl_cartpole`` (lecture 002's
-keras-rl2 cells, seed 0), the three DQN studies
-(``<parameter>_study``), lecture 003's three studies and grid search with its own agent
-(``lecture_<parameter>_study``, ``lecture_grid_search``), ``breakout_short``, ``tf_agents_tutorial``,
+keras-rl2 cells, seed 0), every study of :data:`homl_rl.experiments.STUDIES` on its quick
+grid (by its ``run``), ``breakout_short``, ``tf_agents_tutorial``,
 ``comparison``, ``breakout_tf_agents_long`` (TF-Agents' configs are read when run) and
 ``muzero_cartpole_long``."""

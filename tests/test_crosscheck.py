@@ -12,7 +12,8 @@ from homl_rl.crosscheck import ERROR, FAIL, PASS, SKIPPED, Report, crosscheck
 from homl_rl.crosscheck.checks import CHECKS
 from homl_rl.crosscheck.diff import compare
 from homl_rl.crosscheck.loader import load_source
-from homl_rl.dqn import CHAPTER_VARIANTS
+from homl_rl.dqn import DQN, agent_class as dqn_agent_class
+from homl_rl.variants import CHAPTER_VARIANTS
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "crosscheck"
 NUMPY_CHECKS = ["basic_policy", "discount_rewards", "discount_and_normalize_rewards", "run_chain",
@@ -281,10 +282,10 @@ def test_every_hint_mutation_applies_to_our_code_and_a_missing_one_raises():
     from homl_rl.crosscheck.mutate import mutated
     from homl_rl.policy_gradients import discount_and_normalize_rewards, play_one_step
 
-    for variant, mistakes in hints.TRAINING_STEP_MISTAKES.items():
-        for mistake in mistakes:
+    for variant, row in CHAPTER_VARIANTS.items():
+        for mistake in hints.training_step_mistakes(row):
             agent_class = dqn_checks._mistaken_agent_class(variant, mistake)
-            assert issubclass(agent_class, CHAPTER_VARIANTS[mistake.agent or variant].agent)
+            assert issubclass(agent_class, DQN if mistake.online_next_q else dqn_agent_class(row))
     mutated(play_one_step, hints.ACTION_AS_TARGET_MUTATION)
     mutated(discount_and_normalize_rewards, hints.NOT_DIVIDED_BY_STD_MUTATION)
     with pytest.raises(LookupError, match="no `np.nonexistent` to replace"):
@@ -413,7 +414,7 @@ def test_every_catalogued_mistake_cites_where_readers_made_it_and_applies_to_our
                "SAMPLE_OFF_BY_ONE": replay_buffers.sample_experiences}
     for name, function in targets.items():
         mutated(function, hints.CATALOGUE[name].mutation)
-    mutated_class(CHAPTER_VARIANTS["dqn"].agent, "epsilon_greedy_policy", hints.EPSILON_RANDN.mutation)
+    mutated_class(DQN, "epsilon_greedy_policy", hints.EPSILON_RANDN.mutation)
 
 
 NUMPY_HINT_MISTAKES = [  # (old, new) in reader_correct.py, and the hint it must get

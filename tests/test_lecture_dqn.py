@@ -8,7 +8,8 @@ import sys
 import numpy as np
 import pytest
 
-from homl_rl.dqn import VARIANTS, train_dqn
+from homl_rl.dqn import train_dqn
+from homl_rl.variants import VARIANTS
 from homl_rl.environments import make_env
 from homl_rl.lecture_dqn import N_EPISODES, eval_dqn, run_one, train
 from homl_rl.per_step_dqn import (
@@ -167,7 +168,7 @@ def test_the_presets_are_the_lectures_settings():
     assert (studies.target_update_period, studies.learning_rate) == (32, 0.1)
     assert PRESETS["lecture_dqn"] is LECTURE_DQN and N_EPISODES == 400
     row = VARIANTS["lecture_dqn"]
-    assert row.per_step and row.preset is LECTURE_DQN and row.env_id == "CartPole-v0"
+    assert row.per_step and PRESETS[row.name] is LECTURE_DQN and row.env_id == "CartPole-v0"
     assert row.title == "lecture 003's DQN"
 
 
@@ -188,7 +189,7 @@ def test_train_reads_the_lectures_loop():
 
 def test_run_one_refuses_another_preset():
     with pytest.raises(ValueError, match="preset must be 'lecture_dqn' or 'lecture_dqn_studies'"):
-        run_one(preset="keras_rl_cartpole")
+        run_one(preset="keras_rl_dqn")
 
 
 # --- pinned runs ------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import pytest
 
 from homl_rl.muzero import (
     MCTS, GameHistory, MinMaxStats, MuZeroConfig, MuZeroNetwork, Node, NumpyInference,
-    ReplayBuffer, Trainer, h, h_inverse, reanalyse_game, scalar_to_support, select_action,
+    GameReplayBuffer, Trainer, h, h_inverse, reanalyse_game, scalar_to_support, select_action,
     support_to_scalar, train)
 from homl_rl.checkpoints import CheckpointError, read_checkpoint
 from homl_rl.cli import main
@@ -170,7 +170,7 @@ def hand_made_game():
 
 def test_n_step_value_targets_by_hand():
     config = MuZeroConfig(td_steps=2, discount=0.9, num_unroll_steps=3, per=False)
-    buffer, game = ReplayBuffer(config, seed=0), hand_made_game()
+    buffer, game = GameReplayBuffer(config, seed=0), hand_made_game()
     # index 0: r1 + 0.9 r2 + 0.81 v2 = 1 + 1.8 + 24.3; index 1: 2 + 2.7 + 0.81 * 40;
     # index 2: no bootstrap (index 4 is the end): 3 + 0.9 * 4; index 3: 4
     expected = [27.1, 37.1, 6.6, 4.0]
@@ -188,7 +188,7 @@ def test_n_step_value_targets_by_hand():
 def test_batch_priorities_and_gradient_scales():
     config = MuZeroConfig(td_steps=2, discount=0.9, num_unroll_steps=3, batch_size=64,
                           use_last_model_value=False)
-    buffer = ReplayBuffer(config, seed=0)
+    buffer = GameReplayBuffer(config, seed=0)
     buffer.save_game(hand_made_game())
     game = buffer.buffer[0]
     np.testing.assert_allclose(game.priorities, np.abs(
@@ -252,7 +252,7 @@ def test_a_batch_reanalyses_what_its_targets_bootstrap_from(network):
     model = NumpyInference(network.get_weights(), 2, 10)
     config = MuZeroConfig(td_steps=5, num_unroll_steps=3, batch_size=32)
     rng = np.random.default_rng(0)
-    buffers = [ReplayBuffer(config, seed=1), ReplayBuffer(config, seed=1)]
+    buffers = [GameReplayBuffer(config, seed=1), GameReplayBuffer(config, seed=1)]
     for length in (12, 30, 7):
         game = GameHistory()
         game.observation_history = list(rng.normal(size=(length + 1, 1, 1, 4)).astype(np.float32))

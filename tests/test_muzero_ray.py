@@ -23,7 +23,7 @@ from homl_rl.muzero.networks import MuZeroNetwork
 from homl_rl.ray_setup import RAY_NEEDED, has_ray, import_ray
 from homl_rl.seeding import set_seeds
 from homl_rl.summaries import read_scalars
-from homl_rl.studies import run_dqn_study
+from homl_rl.experiments.studies import run_dqn_study
 
 needs_ray = pytest.mark.skipif(not has_ray(), reason=f"{RAY_NEEDED} (homl_rl[ray])")
 

@@ -6,7 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from homl_rl.dqn import CHAPTER_VARIANTS, VARIANTS, make_agent, train_dqn
+from homl_rl.dqn import agent_class, make_agent, train_dqn
+from homl_rl.variants import CHAPTER_VARIANTS, VARIANTS
 from homl_rl.environments import make_env
 from homl_rl.per_step_dqn import (
     KERAS_RL_CARTPOLE, PRESETS, RL_ZOO_CARTPOLE, PerStepDQN, PerStepDQNConfig, make_optimizer,
@@ -304,7 +305,7 @@ def test_rl_zoo_cartpole_trains_and_copies_on_sb3s_steps():
     """1,300 steps of the preset: the first 1,000 at random; a hard copy after every 10th step
     (n = 10, 20, ... 1,300); 128 training steps after the 1,024th and the 1,280th (the 256-step
     rollouts that end past learning_starts = 1,000), the copy of n = 1,280 before them."""
-    assert PRESETS["rl_zoo_cartpole"] is RL_ZOO_CARTPOLE
+    assert PRESETS["rl_zoo_dqn"] is RL_ZOO_CARTPOLE
     env = make_env("CartPole-v1", render_mode=None)
     agent = make_per_step_agent(RL_ZOO_CARTPOLE, env, seed=0)
     events, played = [], [0]
@@ -420,12 +421,13 @@ def test_the_step_callback_sees_every_step_and_can_stop_mid_episode():
 def test_the_chapter_consumers_still_see_exactly_the_four_variants():
     from homl_rl import runs
     from homl_rl.crosscheck.checks import CHECKS
-    from homl_rl.figures import DQN_VARIANT_TITLES
+    from homl_rl.figures import FIGURES
 
     four = ["dqn", "fixed_q_targets", "double_dqn", "dueling_double_dqn"]
     assert list(CHAPTER_VARIANTS) == four
     assert list(VARIANTS)[:4] == four and "keras_rl_dqn" in VARIANTS
-    assert list(DQN_VARIANT_TITLES) == four
+    assert [fig_id for fig_id in FIGURES if fig_id.endswith("_rewards_plot")
+            and fig_id[:-len("_rewards_plot")] in VARIANTS] == [f"{v}_rewards_plot" for v in four]
     assert [name for name in runs.RUNS if name in VARIANTS] == four
     assert sum(name.startswith("training_step (") for name in CHECKS) == 4
     with pytest.raises(ValueError, match="variant must be one of 'dqn', .*'dueling_double_dqn', "
@@ -435,8 +437,8 @@ def test_the_chapter_consumers_still_see_exactly_the_four_variants():
 
 def test_a_per_step_row_trains_through_train_dqn():
     row = VARIANTS["keras_rl_dqn"]
-    assert row.per_step and row.preset is PRESETS["keras_rl_cartpole"] is KERAS_RL_CARTPOLE
-    assert row.env_id == "CartPole-v0" and row.agent is PerStepDQN
+    assert row.per_step and PRESETS[row.name] is KERAS_RL_CARTPOLE
+    assert row.env_id == "CartPole-v0" and agent_class(row) is PerStepDQN
     rewards, agent = train_dqn("keras_rl_dqn", n_episodes=2, seed=0, progress=False,
                                return_agent=True, learning_rate=5e-3)
     assert len(rewards) == 2 and agent.config.learning_rate == 5e-3

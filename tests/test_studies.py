@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from homl_rl.run_cache import cache_key, run_study
-from homl_rl.studies import epsilon_action_counts, expand_grid, q_value_grid
+from homl_rl.experiments.studies import epsilon_action_counts, expand_grid, q_value_grid
 
 CALLS = []
 
@@ -108,7 +108,7 @@ def test_epsilon_action_counts_greedy_vs_random():
 
 
 def test_episodes_to_convergence_by_hand():
-    from homl_rl.studies import episodes_to_convergence
+    from homl_rl.experiments.studies import episodes_to_convergence
 
     sums = [10] * 30 + [200] * 30
     # the 20-episode mean first reaches 150 when 15 of the last 20 are 200: episode 44
@@ -118,7 +118,7 @@ def test_episodes_to_convergence_by_hand():
 
 
 def test_a_dqn_study_run_trains_and_summarises(tmp_path):
-    from homl_rl.studies import run_dqn_study
+    from homl_rl.experiments.studies import run_dqn_study
 
     runs, results = run_dqn_study("batch_size", values=[8], seeds=[0], n_episodes=3, jobs=1,
                                   cache_dir=tmp_path, progress=False)

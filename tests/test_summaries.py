@@ -105,7 +105,7 @@ def test_breakout_refuses_a_bad_logdir_before_any_work(tmp_path):
 
 
 def test_a_study_logs_each_run_once_and_keeps_its_cache_key(tmp_path):
-    from homl_rl.studies import run_dqn_study, run_logdir
+    from homl_rl.experiments.studies import run_dqn_study, run_logdir
 
     kwargs = dict(values=[8], seeds=[0], n_episodes=3, jobs=1, cache_dir=tmp_path / "cache",
                   progress=False)

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from homl_rl.tf_agents_pipeline.compare import (
+from homl_rl.experiments.compare import (
     CompareConfig, GreedyEvaluator, aggregate, comparison_table, compare_run)
 
 
@@ -24,7 +24,7 @@ def tiny(tmp_path_factory):
     stdout = io.StringIO()
     with contextlib.redirect_stdout(stdout):
         code = main(["compare", "--env-steps", "600", "--eval-interval", "300",
-                     "--eval-episodes", "5", "--seeds", "1", "--agents", "tf_agents", "keras_tf_agents", "dqn",
+                     "--eval-episodes", "5", "--seeds", "1", "--agents", "tf_agents", "tf_agents_dqn", "dqn",
                      "--jobs", "1", "--out", str(out), "--results", str(out / "results.md"),
                      "--cache-dir", str(out / "cache"), "--quiet"])
     assert code == 0
@@ -35,7 +35,7 @@ def test_compare_writes_plot_table_and_data(tiny):
     out, stdout = tiny
     assert (out / "tf_agents_vs_keras_dqn_plot.png").stat().st_size > 0
     data = json.loads((out / "data" / "tf_agents_vs_keras_dqn_plot.json").read_text())
-    assert [run["agent"] for run in data["runs"]] == ["tf_agents", "keras_tf_agents", "dqn"]
+    assert [run["agent"] for run in data["runs"]] == ["tf_agents", "tf_agents_dqn", "dqn"]
     assert data["config"]["env_steps"] == 600
     table = (out / "results.md").read_text()
     assert "| TF-Agents DQN (tutorial) |" in table and "| Keras DQN |" in table
@@ -69,7 +69,7 @@ def test_the_same_seed_gives_the_same_curves(tiny):
     again = compare_run("dqn", 1, env_steps=600, eval_interval=300, n_eval_episodes=5,
                         eval_seed=10_000)
     assert again["returns"] == data["runs"][2]["returns"]
-    again = compare_run("keras_tf_agents", 1, env_steps=600, eval_interval=300,
+    again = compare_run("tf_agents_dqn", 1, env_steps=600, eval_interval=300,
                         n_eval_episodes=5, eval_seed=10_000)
     assert again["returns"] == data["runs"][1]["returns"]
 
@@ -101,7 +101,7 @@ def test_aggregate_and_table():
 @pytest.mark.parametrize("kwargs, message", [
     (dict(env_steps=100), "env_steps must be at least 200"),
     (dict(seeds=()), "at least one seed"),
-    (dict(agents=("ppo",)), "agents must be among tf_agents, keras_tf_agents, dqn"),
+    (dict(agents=("ppo",)), "agents must be among tf_agents, tf_agents_dqn, dqn"),
     (dict(eval_interval=0), "eval_interval must be a positive integer"),
 ])
 def test_bad_settings_are_refused(kwargs, message):
@@ -119,11 +119,12 @@ def test_cli_refuses_a_bad_budget_with_exit_code_2(capsys):
 
 
 def test_the_submodule_is_not_shadowed_and_the_agents_are_the_variant_table():
-    import homl_rl.tf_agents_pipeline.compare as compare_module
-    from homl_rl.dqn import CHAPTER_VARIANTS
+    import homl_rl.experiments.compare as compare_module
+    from homl_rl.variants import CHAPTER_VARIANTS, VARIANTS
 
-    assert compare_module.__name__ == "homl_rl.tf_agents_pipeline.compare"
+    assert compare_module.__name__ == "homl_rl.experiments.compare"
     assert callable(compare_module.run_comparison)
-    assert compare_module.AGENTS == ("tf_agents", "keras_tf_agents", *CHAPTER_VARIANTS,
-                                     "keras_rl_zoo")
-    assert set(compare_module.LABELS) == set(compare_module.AGENTS)
+    assert compare_module.all_agents() == ("tf_agents", "tf_agents_dqn", *CHAPTER_VARIANTS,
+                                           "rl_zoo_dqn")
+    assert all(compare_module.label(agent) == VARIANTS[agent].label
+               for agent in compare_module.all_agents()[1:])

@@ -153,8 +153,9 @@ NOT_DISCOUNTED_TARGET = Mistake(
 class TrainingStepMistake(NamedTuple):
     """A known mistake in a variant's ``training_step``: our agent, with a method mutated."""
     hint: str
-    agent: str = None
-    """the variant whose agent class the mistake starts from; ``None``: the checked one's"""
+    online_next_q: bool = False
+    """the mistake starts from the agent whose next Q-values come from the online model (the
+    chapter's DQN's), not from the checked variant's agent"""
     method: str = None
     """the agent method to mutate (``None``: none, the agent class alone is the mistake)"""
     mutation: tuple = ()
@@ -177,26 +178,26 @@ _SHARED_MISTAKES = [
 ]
 _MAX_OVER_BATCH = TrainingStepMistake(MAX_OVER_BATCH.hint, method="max_next_Q_values",
                                       mutation=MAX_OVER_BATCH.mutation)
-_DOUBLE_DQN_MISTAKES = [
-    TrainingStepMistake("target network used to pick the action in Double DQN: the online "
-                        "model picks the best next action (argmax), the target evaluates it",
-                        method="max_next_Q_values",
-                        mutation=("self.predict(self.model, next_states)",
-                                  "self.predict(self.target, next_states)")),
-] + _RUNS_MISTAKES + _SHARED_MISTAKES
-
+_TARGET_PICKS_ACTION = TrainingStepMistake(
+    "target network used to pick the action in Double DQN: the online model picks the best "
+    "next action (argmax), the target evaluates it", method="max_next_Q_values",
+    mutation=("self.predict(self.model, next_states)", "self.predict(self.target, next_states)"))
 # (Fixed Q-value targets typed as Double DQN, the target's own best Q-value, computes exactly
 # what "the target picks the action" computes: one hint covers both.)
+_ONLINE_NEXT_Q = TrainingStepMistake("the next Q-values come from the online model: use "
+                                     "target.predict (fixed Q-value targets)", online_next_q=True)
 
-TRAINING_STEP_MISTAKES = {
-    "dqn": _RUNS_MISTAKES + [_MAX_OVER_BATCH] + _SHARED_MISTAKES,
-    "fixed_q_targets": [TrainingStepMistake("the next Q-values come from the online model: use "
-                                            "target.predict (fixed Q-value targets)", agent="dqn")
-                        ] + _RUNS_MISTAKES + [_MAX_OVER_BATCH] + _SHARED_MISTAKES,
-    "double_dqn": _DOUBLE_DQN_MISTAKES,
-    "dueling_double_dqn": _DOUBLE_DQN_MISTAKES,
-}
-"""variant -> its known ``training_step`` mistakes, in the order their hints are tried"""
+
+def training_step_mistakes(variant):
+    """The known ``training_step`` mistakes of a chapter variant (a row of
+    :data:`homl_rl.variants.VARIANTS`), in the order their hints are tried, from what the
+    variant is: with Double DQN, the target picking the action; otherwise the maximum taken
+    over the batch, and with a target network, the online model's next Q-values; and, for
+    every variant, the bootstrap mask and the shared mistakes."""
+    if variant.double_dqn:
+        return [_TARGET_PICKS_ACTION] + _RUNS_MISTAKES + _SHARED_MISTAKES
+    online = [_ONLINE_NEXT_Q] if variant.target_network else []
+    return online + _RUNS_MISTAKES + [_MAX_OVER_BATCH] + _SHARED_MISTAKES
 
 
 CATALOGUE = {name: value for name, value in globals().items() if isinstance(value, Mistake)}

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from homl_rl.stack import TF_AGENTS_NEEDS, has_tf_agents
+from homl_rl.experiments import AGENTS, LECTURE_AGENT, STUDIES
+from homl_rl.variants import CHAPTER_VARIANTS
 
 
 @dataclass(frozen=True)
@@ -62,20 +64,10 @@ class Frames:
     formats: tuple = ("gif",)
 
 
-DQN_VARIANT_TITLES = {"dqn": "Figure 18–10: DQN", "fixed_q_targets": "fixed Q-value targets",
-                      "double_dqn": "Double DQN", "dueling_double_dqn": "Dueling Double DQN"}
-"""The figure titles of the four DQN variants (the variants' names, Figure 18-10's for DQN)."""
-
-STUDY_FIGURES = {"replay_buffer_size": "buffer_size_study_plot",
-                 "target_update_period": "target_update_study_plot",
-                 "batch_size": "batch_size_study_plot"}
-"""The figure of each DQN study (by the parameter it varies), with the chapter's
-fixed-Q-targets DQN."""
-
-LECTURE_STUDY_FIGURES = {"buffer_capacity": "lecture_buffer_capacity_study_plot",
-                         "target_update_period": "lecture_target_update_study_plot",
-                         "batch_size": "lecture_batch_size_study_plot"}
-"""The figure of each of lecture 003's studies with the lecture's own DQN."""
+def _grid_text(grid, seeds):
+    """``"3 values x 2 seeds"``, ``"2 x 2 values x 1 seed"``: a study grid's size."""
+    sizes = " x ".join(str(len(values)) for values in grid.values())
+    return f"{sizes} values x {len(seeds)} seed{'s' if len(seeds) > 1 else ''}"
 
 
 def _specs():
@@ -107,15 +99,15 @@ def _specs():
         FigureSpec("q_value_plot", "Figure 18-9: Q-value iteration vs Q-learning for Q(s0, a0)",
                    "figure", F + "markov", "q_value_plot"),
     ]
-    for variant, title in DQN_VARIANT_TITLES.items():
+    for variant in CHAPTER_VARIANTS.values():
         specs.append(FigureSpec(
-            f"{variant}_rewards_plot",
-            f"{title} learning curve: the notebook's per-episode rewards (600 episodes, seed 42)",
-            "figure", F + "dqn", "rewards_plot", (variant,)))
+            f"{variant.name}_rewards_plot", f"{variant.figure_title} learning curve: the "
+            f"notebook's per-episode rewards (600 episodes, seed 42)",
+            "figure", F + "dqn", "rewards_plot", (variant.name,)))
         specs.append(FigureSpec(
-            f"{variant}_animation",
-            f"one episode of the trained {title.split(': ')[-1]} agent (greedy, seed 42)",
-            "animation", F + "dqn", "animation", (variant,)))
+            f"{variant.name}_animation",
+            f"one episode of the trained {variant.title} agent (greedy, seed 42)",
+            "animation", F + "dqn", "animation", (variant.name,)))
     specs += [
         FigureSpec("keras_rl_dqn_plot", "lecture 002: keras-rl2's DQNAgent on CartPole-v0, "
                    "training episode rewards and the five test episodes before and after fit "
@@ -127,23 +119,18 @@ def _specs():
                    "cumulative regret vs pulls: Thompson sampling vs epsilon-greedy (500 runs)",
                    "figure", F + "bandits", "bandit_regret_plot"),
     ]
-    studies = (  # (figures, agent, quick grid, full grid's command, drawing function, run prefix)
-        (STUDY_FIGURES, "the chapter's fixed-Q-targets DQN", "each range's ends and the "
-         "notebook's value, 2 seeds", "`homl-rl studies --full`", "study_plot", ""),
-        (LECTURE_STUDY_FIGURES, "lecture 003's own DQN (losses, rewards, score, episodes "
-         "taken)", "3 values, seed 0", "`homl-rl studies --lecture --full`",
-         "lecture_study_plot", "lecture_"))
-    for figures, agent, quick, full, function, prefix in studies:
-        for parameter, fig_id in figures.items():
-            specs.append(FigureSpec(
-                fig_id, f"study of the {parameter.replace('_', ' ')} with {agent} (quick grid: "
-                        f"{quick}; full grid: {full})",
-                "figure", F + "studies", function, (f"{prefix}{parameter}_study",)))
+    for study in STUDIES:
+        lecture = study.agent == LECTURE_AGENT
+        varied = " x ".join(name.replace("_", " ") for name in study.grid)
+        what = ("study of the" if study.parameter else "grid search over") + f" {varied}"
+        specs.append(FigureSpec(
+            study.figure, f"{what} with {AGENTS[study.agent]} (quick grid: "
+                          f"{_grid_text(study.quick_grid, study.quick_seeds)}; full grid: "
+                          f"{_grid_text(study.grid, study.seeds)}, `homl-rl studies"
+                          f"{' --lecture' if lecture else ''} --full`)", "figure", F + "studies",
+            ("lecture_study_plot" if study.parameter else "lecture_grid_search_plot")
+            if lecture else "study_plot", (study.run,)))
     specs += [
-        FigureSpec("lecture_grid_search_plot", "lecture 003's grid search with the lecture's "
-                   "own DQN: mean score and episodes taken over buffer capacity x target update "
-                   "period (quick grid: 2 x 2, seed 0; full: 4 x 4, 2 seeds)",
-                   "figure", F + "studies", "lecture_grid_search_plot", ("lecture_grid_search",)),
         FigureSpec("q_value_heatmap_plot", "the trained DQN's Q-values over pole angle x angular "
                    "velocity, their difference and the greedy action",
                    "figure", F + "studies", "q_value_heatmap_plot", ("dqn",)),
@@ -269,15 +256,21 @@ def save_figure(spec, picture, data, run_results, out_dir):
     return paths
 
 
-def make_figure(spec, out_dir, progress=False):
-    """Make one figure: its runs (cached), its drawing, its files."""
+def make_figure(spec, out_dir, progress=False, run_results=None):
+    """Make one figure: its runs (cached), its drawing, its files. ``run_results``: the
+    results of its runs made otherwise (e.g. a study's full grid: ``homl-rl studies --full``),
+    in place of its named runs'."""
     import matplotlib.pyplot as plt
 
-    run_results = []
-    if spec.runs:  # the runs' table loads TensorFlow and the section modules
+    if run_results is not None:
+        if len(run_results) != len(spec.runs):
+            raise ValueError(f"{spec.fig_id} draws {len(spec.runs)} run(s), got {len(run_results)}")
+    elif spec.runs:  # the runs' table loads TensorFlow and the section modules
         from homl_rl.runs import run
 
         run_results = [run(name, progress=progress) for name in spec.runs]
+    else:
+        run_results = []
     picture, data = spec.draw_function()(*run_results)
     paths = save_figure(spec, picture, data, run_results, out_dir)
     plt.close("all")

@@ -11,12 +11,11 @@ the histograms — the chapter's DQN of Figure 18-10."""
 import matplotlib.pyplot as plt
 import numpy as np
 
-from homl_rl.figures import FIGURES, STUDY_FIGURES, save_figure
-from homl_rl.run_cache import RunResult
+from homl_rl.experiments import CHAPTER_AGENT, LECTURE_AGENT, axis_label
+from homl_rl.experiments.studies import (
+    CONVERGENCE_THRESHOLD, CONVERGENCE_WINDOW, SCORE_EPISODES, STUDY_VARIANT,
+    epsilon_action_counts, q_value_grid)
 from homl_rl.lecture_dqn import EVAL_EVERY, REWARD_THRESHOLD
-from homl_rl.studies import (
-    CONVERGENCE_THRESHOLD, CONVERGENCE_WINDOW, LABELS, LECTURE_LABELS, SCORE_EPISODES,
-    STUDY_VARIANT, epsilon_action_counts, q_value_grid)
 
 
 def plot_study(parameter, runs, results):
@@ -29,14 +28,16 @@ def plot_study(parameter, runs, results):
     summary = {}
     for value, value_results in by_value.items():
         curves = np.array([result["sums_of_rewards"] for result in value_results], dtype=float)
-        smooth = np.array([np.convolve(curve, np.ones(10) / 10, mode="valid") for curve in curves])
-        axes[0].plot(np.arange(9, curves.shape[1]), smooth.mean(axis=0), label=str(value))
+        window = min(10, curves.shape[1])  # a run of fewer than 10 episodes: over all of them
+        smooth = np.array([np.convolve(curve, np.ones(window) / window, mode="valid")
+                           for curve in curves])
+        axes[0].plot(np.arange(window - 1, curves.shape[1]), smooth.mean(axis=0), label=str(value))
         scores = [result["score"] for result in value_results]
         converged = [result["episodes_to_convergence"] for result in value_results]
         summary[str(value)] = {"scores": scores, "episodes_to_convergence": converged}
     axes[0].set_xlabel("Episode")
     axes[0].set_ylabel("Sum of rewards (10-episode mean)")
-    axes[0].legend(title=LABELS[parameter], fontsize=9, title_fontsize=9)
+    axes[0].legend(title=axis_label(CHAPTER_AGENT, parameter), fontsize=9, title_fontsize=9)
     score_means = [np.mean(summary[str(v)]["scores"]) for v in values]
     score_stds = [np.std(summary[str(v)]["scores"]) for v in values]
     axes[1].errorbar(values, score_means, yerr=score_stds, marker="o", capsize=4)
@@ -49,7 +50,7 @@ def plot_study(parameter, runs, results):
     axes[2].axhline(n_episodes, color="k", linestyle="--", linewidth=1)
     axes[2].set_ylabel("episodes to convergence\n(dashed: never)")
     for ax in axes[1:]:
-        ax.set_xlabel(LABELS[parameter])
+        ax.set_xlabel(axis_label(CHAPTER_AGENT, parameter))
     for ax in axes:
         ax.grid(True)
     return fig, {"parameter": parameter, "variant": STUDY_VARIANT, "values": values,
@@ -61,23 +62,9 @@ def plot_study(parameter, runs, results):
 
 
 def study_plot(study):
-    """A study's figure (``study``: a ``<parameter>_study`` run of :mod:`homl_rl.runs`)."""
+    """A chapter-DQN study's figure (``study``: its run, :attr:`homl_rl.experiments.Study.run`)."""
     runs, results = study.result
     return plot_study(study.config["parameter"], runs, results)
-
-
-def save_study(parameter, runs, results, out_dir):
-    """Draw a study run outside the registry (``homl-rl studies``) and write its figure and
-    data as the registry does."""
-    figure, data = plot_study(parameter, runs, results)
-    seeds = sorted({run["seed"] for run in runs})
-    config = {"parameter": parameter, "values": data["values"], "seeds": seeds,
-              "n_episodes": data["n_episodes"], "seed": None}
-    spec = FIGURES[STUDY_FIGURES[parameter]]
-    paths = save_figure(spec, figure, data, [RunResult(f"{parameter}_study", (runs, results),
-                                                       config, None)], out_dir)
-    plt.close(figure)
-    return paths
 
 
 def q_value_heatmap_plot(run):
@@ -165,20 +152,20 @@ def plot_lecture_study(parameter, runs, results):
         axes[0, 0].text(0.5, 0.5, "no training step yet", ha="center", transform=axes[0, 0].transAxes)
     axes[0, 0].set_xlabel("environment step")
     axes[0, 0].set_ylabel("loss")
-    axes[0, 0].set_title(f"Losses over time for different values of {LECTURE_LABELS[parameter]}",
+    axes[0, 0].set_title(f"Losses over time for different values of {axis_label(LECTURE_AGENT, parameter)}",
                          fontsize=12)
-    axes[0, 0].legend(title=LECTURE_LABELS[parameter], fontsize=9, markerscale=8)
+    axes[0, 0].legend(title=axis_label(LECTURE_AGENT, parameter), fontsize=9, markerscale=8)
     axes[0, 1].set_yscale("log")
     axes[0, 1].set_xlabel("episode")
     axes[0, 1].set_ylabel(f"mean return of eval_dqn() (every {EVAL_EVERY} episodes)")
     axes[0, 1].set_title("Reward over time (mean over seeds)", fontsize=12)
-    axes[0, 1].legend(title=LECTURE_LABELS[parameter], fontsize=9)
+    axes[0, 1].legend(title=axis_label(LECTURE_AGENT, parameter), fontsize=9)
     for ax, key, label in ((axes[1, 0], "score", "score (final eval_dqn())"),
                            (axes[1, 1], "episode_takens", "episodes taken (to 199, or all)")):
         samples = [[result[key] for result in value_results] for value_results in groups.values()]
         ax.errorbar(values, [np.mean(s) for s in samples], yerr=[np.std(s) for s in samples],
                     marker="o", capsize=4)
-        ax.set_xlabel(LECTURE_LABELS[parameter])
+        ax.set_xlabel(axis_label(LECTURE_AGENT, parameter))
         ax.set_ylabel(label)
     axes[1, 0].set_ylim(0, 205)
     for ax in axes.ravel():
@@ -192,7 +179,7 @@ def plot_lecture_study(parameter, runs, results):
 
 
 def lecture_study_plot(study):
-    """A lecture study's figure (``study``: a ``lecture_<parameter>_study`` run)."""
+    """A lecture study's figure (``study``: its run, :attr:`homl_rl.experiments.Study.run`)."""
     runs, results = study.result
     return plot_lecture_study(study.config["parameter"], runs, results)
 
@@ -217,8 +204,8 @@ def plot_lecture_grid_search(runs, results, rows="buffer_capacity", columns="tar
                     color="w" if (value < table.mean()) == (cmap == "viridis") else "k")
         ax.set_xticks(range(len(column_values)), [str(v) for v in column_values])
         ax.set_yticks(range(len(row_values)), [str(v) for v in row_values])
-        ax.set_xlabel(LECTURE_LABELS[columns])
-        ax.set_ylabel(LECTURE_LABELS[rows])
+        ax.set_xlabel(axis_label(LECTURE_AGENT, columns))
+        ax.set_ylabel(axis_label(LECTURE_AGENT, rows))
         ax.set_title(title, fontsize=12)
         fig.colorbar(image, ax=ax)
         data[key] = table

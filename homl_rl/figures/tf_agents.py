@@ -1,8 +1,8 @@
 """Figures of "Using TF-Agents" (2nd edition), the TF-Agents DQN tutorial and the comparison.
 
 The only figure module that loads TF-Agents (and Reverb): the registry imports it only
-when one of its figures is made. :func:`compare_agents` is ``homl-rl compare``: the
-comparison's runs (:mod:`homl_rl.tf_agents_pipeline.compare`), then its figure and table.
+when one of its figures is made; the comparison's figure (:func:`tf_agents_vs_keras_dqn_plot`)
+draws the runs of :mod:`homl_rl.experiments.compare`.
 """
 
 import warnings
@@ -12,20 +12,17 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 
 from homl_rl.atari import plot_observation
-from homl_rl.figures import FIGURES, Frames, save_figure
-from homl_rl.io import write_text
-from homl_rl.paths import BREAKOUT_TF_AGENTS_RUN, COMPARE_CACHE, FIGURES_DIR
-from homl_rl.plotting import use_book_style
-from homl_rl.run_cache import RunResult, config_from
+from homl_rl.figures import Frames
+from homl_rl.paths import BREAKOUT_TF_AGENTS_RUN
+from homl_rl.run_cache import config_from
 from homl_rl.seeding import set_seeds
 from homl_rl.tf_agents_pipeline.breakout import (
     AGENT_GIF_STEPS, AGENT_RUN, SUB_EPISODES_CONFIG, BreakoutPipeline,
     mean_losses, play, run_metrics)
 from homl_rl.tf_agents_pipeline.cartpole import (
     TutorialConfig, plot_returns, policy_eval_frames, py_tf_eager_policy, random_tf_policy)
-from homl_rl.tf_agents_pipeline.compare import (
-    GROUPS, LABELS, CompareConfig, aggregate, comparison_table, reproducible_runs,
-    results_markdown, run_comparison)
+from homl_rl.experiments.compare import (
+    CompareConfig, aggregate, groups, label, reproducible_runs)
 from homl_rl.tf_agents_pipeline.environments import load
 
 VIDEO_FPS = 30
@@ -76,18 +73,18 @@ def tf_agents_random_agent(config=TutorialConfig(replay_buffer="tf_uniform")):
 
 
 def plot_comparison(summary, config):
-    """The three comparisons (:data:`~homl_rl.tf_agents_pipeline.compare.GROUPS`) side by
+    """The three comparisons (:func:`~homl_rl.experiments.compare.groups`) side by
     side: average evaluation return vs environment steps, mean over seeds, band from min to
     max; a comparison none of whose agents ran is left out."""
-    groups = [(title, [agent for agent in agents if agent in summary])
-              for title, agents in GROUPS]
-    groups = [(title, agents) for title, agents in groups if agents]
-    fig, axes = plt.subplots(1, len(groups), figsize=(5.5 * len(groups), 4.5), sharey=True,
+    shown = [(title, [agent for agent in agents if agent in summary])
+             for title, agents in groups()]
+    shown = [(title, agents) for title, agents in shown if agents]
+    fig, axes = plt.subplots(1, len(shown), figsize=(5.5 * len(shown), 4.5), sharey=True,
                              squeeze=False)
-    for ax, (title, agents) in zip(axes[0], groups):
+    for ax, (title, agents) in zip(axes[0], shown):
         for agent in agents:
             row = summary[agent]
-            line, = ax.plot(row["env_steps"], row["mean"], label=LABELS[agent])
+            line, = ax.plot(row["env_steps"], row["mean"], label=label(agent))
             ax.fill_between(row["env_steps"], row["min"], row["max"], color=line.get_color(),
                             alpha=0.15)
         ax.axhline(config.solved_return, color="k", linestyle=":", linewidth=1)
@@ -112,25 +109,6 @@ def tf_agents_vs_keras_dqn_plot(comparison):
     """``python -m homl_rl compare`` with its defaults (``comparison``: its run)."""
     config = config_from(CompareConfig, comparison.config, ignore=("seed",))
     return comparison_figure(comparison.result, config)
-
-
-def compare_agents(config=CompareConfig(), out_dir=None, results_path=None, jobs=None,
-                   cache_dir=COMPARE_CACHE, progress=True):
-    """Run the comparison (:func:`~homl_rl.tf_agents_pipeline.compare.run_comparison`); write
-    ``tf_agents_vs_keras_dqn_plot`` (+ data) into ``out_dir`` and the results file
-    ``results_path``; return the summary and the Markdown table."""
-    results = run_comparison(config, jobs=jobs, cache_dir=cache_dir, progress=progress)
-    summary = aggregate(results, config)
-    use_book_style()
-    fig, data = comparison_figure(results, config)
-    run = RunResult("comparison", results, dict(asdict(config), seed=None), None)
-    save_figure(FIGURES["tf_agents_vs_keras_dqn_plot"], fig, data, [run],
-                out_dir if out_dir is not None else FIGURES_DIR)
-    plt.close(fig)
-    table = comparison_table(summary, config)
-    if results_path is not None:
-        write_text(results_path, results_markdown(table, config))
-    return summary, table
 
 
 def sub_episodes_plot(config=SUB_EPISODES_CONFIG):

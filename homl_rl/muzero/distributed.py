@@ -6,7 +6,7 @@ is an actor (a process of its own, locally or on a Ray cluster), wrapping the sa
 - :class:`RayStorage`: the :class:`~homl_rl.muzero.training.SharedStorage` (published
   weights, counters, last losses, the ``terminate`` flag), plus the run's records (each
   training step's losses, each game, each test game) that the driver reads as they come;
-- :class:`RayReplayBuffer`: the :class:`~homl_rl.muzero.replay_buffer.ReplayBuffer`;
+- :class:`RayReplayBuffer`: the :class:`~homl_rl.muzero.replay_buffer.GameReplayBuffer`;
 - :class:`RayTrainer`: the :class:`~homl_rl.muzero.trainer.Trainer` and its network. It
   trains without a pause, fetching the next batch while it trains on the current one,
   publishes the weights every ``checkpoint_interval`` steps, and waits while
@@ -55,7 +55,7 @@ from homl_rl.checkpoints import CtrlC
 from homl_rl.checks import check_non_negative_int, check_positive_int
 from homl_rl.muzero.config import MuZeroConfig
 from homl_rl.muzero.networks import MuZeroNetwork, NumpyInference
-from homl_rl.muzero.replay_buffer import ReplayBuffer, reanalyse_game
+from homl_rl.muzero.replay_buffer import GameReplayBuffer, reanalyse_game
 from homl_rl.muzero.self_play import SelfPlay, make_game
 from homl_rl.muzero.trainer import Trainer
 from homl_rl.muzero.training import SharedStorage
@@ -125,11 +125,11 @@ class RayStorage(SharedStorage):
 
 
 class RayReplayBuffer:
-    """The replay buffer actor: a :class:`ReplayBuffer`, which reports each game it saves to
+    """The replay buffer actor: a :class:`GameReplayBuffer`, which reports each game it saves to
     the storage (its record, and the played games and steps)."""
 
     def __init__(self, config, seed, storage):
-        self.replay_buffer = ReplayBuffer(config, seed)
+        self.replay_buffer = GameReplayBuffer(config, seed)
         self.storage = storage
 
     def save_game(self, game_history, training_step):
@@ -143,7 +143,7 @@ class RayReplayBuffer:
             "num_played_steps": buffer.num_played_steps}))
 
     def get_batch(self):
-        """A batch (``ReplayBuffer.get_batch``) whose value targets bootstrap from the values
+        """A batch (``GameReplayBuffer.get_batch``) whose value targets bootstrap from the values
         the reanalyse actor last wrote (no model: nothing is reanalysed here)."""
         return self.replay_buffer.get_batch()
 

@@ -6,14 +6,14 @@ priority, the largest of its positions') then a position in it (∝ the position
 target| ** per_alpha`` after each training step on it). Each is weighted by
 ``1 / (total positions * P(game) * P(position))``, divided by the batch's largest weight.
 
-From a position the targets cover ``num_unroll_steps + 1`` steps (:meth:`ReplayBuffer.make_target`):
-the n-step value (:meth:`ReplayBuffer.compute_target_value`), the reward and the search's
+From a position the targets cover ``num_unroll_steps + 1`` steps (:meth:`GameReplayBuffer.make_target`):
+the n-step value (:meth:`GameReplayBuffer.compute_target_value`), the reward and the search's
 visit distribution; past the game's end the states are absorbing (value 0, reward 0, a
 uniform policy, a random action).
 
 With ``use_last_model_value`` the value targets bootstrap from the latest network's value
 of the position ``td_steps`` later (:func:`reanalyse`), not from the root value the search
-found when the game was played: :meth:`ReplayBuffer.get_batch` reanalyses the positions
+found when the game was played: :meth:`GameReplayBuffer.get_batch` reanalyses the positions
 its targets bootstrap from with the network it is given.
 """
 
@@ -46,8 +46,10 @@ def reanalyse_game(game_history, model, stacked_observations):
     reanalyse([(game_history, range(len(game_history)))], model, stacked_observations)
 
 
-class ReplayBuffer:
-    """The games of self-play (the last ``replay_buffer_size``), keyed by their number."""
+class GameReplayBuffer:
+    """The games of self-play (the last ``replay_buffer_size``), keyed by their number
+    (muzero-general's ``ReplayBuffer``; the chapter's buffer of transitions is
+    :class:`homl_rl.replay_buffers.ReplayBuffer`)."""
 
     def __init__(self, config, seed):
         self.config = config

@@ -49,7 +49,7 @@ class Trainer:
         self.optimizer.learning_rate.assign(self.config.learning_rate(self.training_step))
 
     def update_weights(self, batch):
-        """One training step on ``batch`` (``ReplayBuffer.get_batch``'s dict); return the new
+        """One training step on ``batch`` (``GameReplayBuffer.get_batch``'s dict); return the new
         priorities (batch, unroll steps + 1) and the losses (total, value, reward, policy)."""
         config = self.config
         self.update_lr()

@@ -27,7 +27,7 @@ from homl_rl.io import to_jsonable
 from homl_rl.muzero.checkpoint import HISTORY_ARRAYS, load_run, save_run
 from homl_rl.muzero.config import MuZeroConfig
 from homl_rl.muzero.networks import MuZeroNetwork, NumpyInference
-from homl_rl.muzero.replay_buffer import ReplayBuffer
+from homl_rl.muzero.replay_buffer import GameReplayBuffer
 from homl_rl.muzero.self_play import SelfPlay
 from homl_rl.muzero.trainer import Trainer
 from homl_rl.progress import progress_bar
@@ -91,7 +91,7 @@ def train(config=MuZeroConfig(), seed=0, training_steps=None, progress=True, log
     n_actions = len(self_play.game.action_space)
     network = MuZeroNetwork(config, self_play.game.observation_shape, n_actions)
     storage = SharedStorage(network.get_weights())
-    replay_buffer = ReplayBuffer(config, seed)
+    replay_buffer = GameReplayBuffer(config, seed)
     trainer = Trainer(config, network)
     history = {key: [] for key in HISTORY_ARRAYS}
     settings = {"config": to_jsonable(asdict(config)), "seed": seed,

@@ -1,12 +1,11 @@
-"""Section "Using TF-Agents" (2nd edition) and the TF-Agents DQN tutorial (``seeds/004_…``).
+"""Section "Using TF-Agents" (2nd edition) and the TF-Agents DQN tutorial.
 
 - :mod:`.environments`: the Gymnasium → TF-Agents adapter (:class:`GymnasiumEnvironment`,
   :func:`load`) and the 2nd edition's custom environment (:class:`MyEnvironment`);
 - :mod:`.cartpole`: the TF-Agents DQN tutorial on CartPole, all of it;
 - :mod:`.breakout`: the 2nd edition's "Using TF-Agents to Beat Breakout";
-- :mod:`.compare`: the TF-Agents DQN vs our Keras DQN variants, their runs and table
-  (``python -m homl_rl compare``; :func:`homl_rl.figures.tf_agents.compare_agents` draws it):
-  an experiment over this section and the chapter's, so this package does not gather it.
+and the comparison of TF-Agents' DQN with our Keras DQNs is an experiment over this section
+and the chapter's: :mod:`homl_rl.experiments.compare`.
 
 TF-Agents itself is imported by these modules (TensorFlow first, through
 :mod:`homl_rl.tf_setup`). Its ``tf_agents.environments`` package imports the old

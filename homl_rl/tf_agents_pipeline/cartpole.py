@@ -1,4 +1,4 @@
-"""The TF-Agents DQN tutorial ("Train a Deep Q Network with TF-Agents", ``seeds/004_…``) on Gymnasium.
+"""The TF-Agents DQN tutorial ("Train a Deep Q Network with TF-Agents") on Gymnasium.
 
 Every step of the tutorial, in its order and with its names: hyper-parameters,
 environments (:func:`~homl_rl.tf_agents_pipeline.environments.load` in place of

@@ -8,7 +8,7 @@ section modules they check, TensorFlow included.
 from homl_rl.crosscheck.checks import (  # noqa: F401 -- imported to register their checks
     dqn, environments, markov, policy_gradients, replay_buffers)
 from homl_rl.crosscheck.checks.base import REGISTERED
-from homl_rl.dqn import CHAPTER_VARIANTS
+from homl_rl.variants import CHAPTER_VARIANTS
 
 ORDER = ["basic_policy", "discount_rewards", "discount_and_normalize_rewards", "run_chain",
          "MDP tables + Q-value iteration", "step (Q-learning)", "exploration_policy",

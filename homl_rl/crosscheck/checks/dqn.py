@@ -1,6 +1,6 @@
 """Checks of sections "Deep Q-Network" to "Dueling Double DQN" (:mod:`homl_rl.dqn`).
 
-Our side is the variant's agent from :data:`homl_rl.dqn.CHAPTER_VARIANTS`, run with the
+Our side is the agent of the variant's row (:data:`homl_rl.variants.CHAPTER_VARIANTS`), run with the
 fast engine (:mod:`homl_rl.engines.dqn`): the Q-values and actions ``model.predict`` gives,
 proven so by the DQN tests, without ``predict``'s tens of milliseconds a call. The reader's
 side runs the reader's code as it is.
@@ -18,9 +18,12 @@ from homl_rl.crosscheck.checks.base import (
 from homl_rl.crosscheck.diff import compare
 from homl_rl.crosscheck.mutate import assignments, mutated_class
 from homl_rl.crosscheck.report import PASS, SKIPPED, CheckResult, failure
-from homl_rl.dqn import CHAPTER_VARIANTS, clone_target
+from homl_rl.dqn import (
+    DQN, agent_class as variant_agent_class, build_dueling_q_network, clone_target,
+    q_network_builder)
 from homl_rl.seeding import set_seeds
 from homl_rl.tf_setup import tf
+from homl_rl.variants import CHAPTER_VARIANTS
 
 TRAINING_BATCH_SIZE = 16
 DISCOUNT_FACTOR = 0.95
@@ -32,12 +35,12 @@ MAX_EPISODE_STEPS = 500
 
 def _q_network(variant="dqn", seed=42):
     set_seeds(seed)
-    return CHAPTER_VARIANTS[variant].build_model((4,), N_OUTPUTS)
+    return q_network_builder(variant)((4,), N_OUTPUTS)
 
 
 def _agent(model, variant="dqn", agent_class=None, **fields):
     """Our agent for ``variant`` (or ``agent_class``), on the fast engine."""
-    agent_class = agent_class or CHAPTER_VARIANTS[variant].agent
+    agent_class = agent_class or variant_agent_class(variant)
     return agent_class(model=model, n_outputs=N_OUTPUTS, engine="fast", **fields)
 
 
@@ -81,7 +84,7 @@ def check_epsilon_greedy_policy(ctx):
 
     def mutated_policy(*mutations):
         return PerSeed(policy(_agent(model, optimizer=None, agent_class=mutated_class(
-            CHAPTER_VARIANTS["dqn"].agent, "epsilon_greedy_policy", *mutations))))
+            DQN, "epsilon_greedy_policy", *mutations))))
 
     return compare_seeds("epsilon_greedy_policy", ours, [a["results"] for a in answers], [
         (hints.EPSILON_TEST_REVERSED, mutated_policy(hints.EPSILON_TEST_REVERSED_MUTATION)),
@@ -90,35 +93,45 @@ def check_epsilon_greedy_policy(ctx):
     ])
 
 
-def _training_step_variant(definition):
-    """Which DQN variant a reader's ``training_step`` is, from the names it uses."""
-    if "target" in definition.names_used and "argmax" in definition.names_used:
-        return "double_dqn"
-    return "fixed_q_targets" if "target" in definition.names_used else "dqn"
+def _training_step_kind(definition):
+    """What a reader's ``training_step`` computes, from the names it uses: whether it reads a
+    target network, and whether it picks the next action with ``argmax`` (Double DQN)."""
+    uses_target = "target" in definition.names_used
+    return uses_target, uses_target and "argmax" in definition.names_used
+
+
+def _defining_variant(variant):
+    """The first chapter variant with ``variant``'s training target (target network, Double
+    DQN): the one whose cell defines the ``training_step`` it trains with (the dueling
+    variant's is the Double DQN's)."""
+    row = CHAPTER_VARIANTS[variant]
+    return next(other for other in CHAPTER_VARIANTS.values()
+                if (other.target_network, other.double_dqn) == (row.target_network, row.double_dqn))
 
 
 def _mistaken_agent_class(variant, mistake):
     """The agent class of a known ``training_step`` mistake (see :mod:`homl_rl.crosscheck.hints`)."""
-    agent_class = CHAPTER_VARIANTS[mistake.agent or variant].agent
+    agent_class = DQN if mistake.online_next_q else variant_agent_class(variant)
     if mistake.method is None:
         return agent_class
     return mutated_class(agent_class, mistake.method, mistake.mutation)
 
 
 def _check_training_step(ctx, variant):
-    name = f"training_step ({CHAPTER_VARIANTS[variant].title})"
-    wanted = "double_dqn" if variant == "dueling_double_dqn" else variant
+    row = CHAPTER_VARIANTS[variant]
+    name = f"training_step ({row.title})"
     versions = [d for d in ctx.loaded.versions("training_step")
-                if d.kind == "def" and _training_step_variant(d) == wanted]
+                if d.kind == "def"
+                and _training_step_kind(d) == (row.target_network, row.double_dqn)]
     if not versions:
-        return CheckResult(name, SKIPPED, detail=f"no training_step for {CHAPTER_VARIANTS[wanted].title} "
+        return CheckResult(name, SKIPPED, detail=f"no training_step for {_defining_variant(variant).title} "
                                                  "(told apart by the names it uses: target, argmax)")
     model = _q_network(variant)
     rng = np.random.default_rng(0)
     target = clone_target(model)  # a target that differs from the model, or no check could tell
     target.set_weights([w + rng.normal(0, 0.1, w.shape).astype(w.dtype) for w in model.get_weights()])
     replayed = experiences(64)
-    learning_rate = CHAPTER_VARIANTS[variant].learning_rate
+    learning_rate = row.learning_rate
 
     def optimizer():
         return tf.keras.optimizers.Nadam(learning_rate=learning_rate)
@@ -146,7 +159,7 @@ def _check_training_step(ctx, variant):
     theirs = [answer["collected"]["model"] for answer in answers]
     worst = 0.0
     for seed, answer in zip(seeds(), answers):
-        loss, ours = train_one_step(CHAPTER_VARIANTS[variant].agent, variant != "dqn", seed)
+        loss, ours = train_one_step(variant_agent_class(row), row.target_network, seed)
         diff = compare(ours, answer["collected"]["model"], where=f"seed {seed}, updated weights")
         returned = answer["results"][0]
         if diff.ok and returned is not None:  # the notebook returns nothing; a loss is welcome
@@ -162,7 +175,7 @@ def _check_training_step(ctx, variant):
         return PerSeed(lambda seed: train_one_step(agent_class, True, seed)[1])
 
     candidates = [(mistake.hint, mistake_weights(mistake))
-                  for mistake in hints.TRAINING_STEP_MISTAKES[variant]]
+                  for mistake in hints.training_step_mistakes(row)]
     return failure(name, diff, first_matching_hint(theirs, candidates))
 
 
@@ -231,7 +244,7 @@ DUELING_FORMULA = ("advantages", "Q_values")
 
 def _dueling_formula(state_values, raw_advantages, *mutations):
     """Our dueling builder's formula lines (mutated), run on the given tensors: ``Q_values``."""
-    code = assignments(CHAPTER_VARIANTS["dueling_double_dqn"].build_model, DUELING_FORMULA, *mutations)
+    code = assignments(build_dueling_q_network, DUELING_FORMULA, *mutations)
     namespace = {"tf": tf, "state_values": tf.constant(state_values),
                  "raw_advantages": tf.constant(raw_advantages)}
     exec(code, namespace)

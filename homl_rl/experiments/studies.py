@@ -2,16 +2,19 @@
 
 - **The lecture's studies with the lecture's agent** (:mod:`homl_rl.lecture_dqn`, its
   studies' parameter set, 200 episodes a run): buffer capacity, target-update period (in
-  episodes) and batch size over the lecture's grids (7 values x 3 seeds, :data:`LECTURE_GRIDS`),
-  and the exercise's grid search over buffer capacity x target-update period (4 x 4 values,
-  2 seeds, :data:`LECTURE_GRID_SEARCH`): :func:`run_lecture_study`. Each run gives the
+  episodes) and batch size over the lecture's grids (7 values x 3 seeds), and the exercise's
+  grid search over buffer capacity x target-update period (4 x 4 values, 2 seeds):
+  :func:`run_lecture_study`. Each run gives the
   lecture's ``run_one`` record: episodes taken (to the 199 evaluation, or 200), final score,
   the loss of every step and the evaluations' mean returns.
 - **The same three studies with the chapter's fixed-Q-targets DQN** (one training step per
   episode, 600 episodes): :func:`run_dqn_study`. Its agent is another one and may well reach
   another conclusion; its figures say so.
-- Hyper-parameter studies run the same way: several seeds per value. Every run is one call of a module-level, global-state-free
-  function, so runs go to separate processes (``jobs``), and each finished run is
+- Each study is a row of :data:`homl_rl.experiments.STUDIES` (its grids, seeds, run and
+  figure); :func:`run_named_study` runs a row, on its quick or full grid.
+- Hyper-parameter studies run the same way: several seeds per value. Every run is one call
+  of a module-level function of its parameters alone (it seeds the process's generators
+  itself), so runs go to separate processes (``jobs``), and each finished run is
   cached on disk (:func:`homl_rl.run_cache.run_study`) under a key made of its parameters,
   seed, code and stack: an interrupted study picks up where it stopped, and a changed
   parameter reruns only its own cells.
@@ -33,13 +36,12 @@ from pathlib import Path
 import numpy as np
 
 from homl_rl import dqn, lecture_dqn, per_step_dqn
-from homl_rl.dqn import train_dqn
+from homl_rl.dqn import DQNConfig, train_dqn
+from homl_rl.experiments import CHAPTER_AGENT, LECTURE_AGENT, studies_of
 from homl_rl.lecture_dqn import STUDIES_N_EPISODES, run_one
 from homl_rl.paths import STUDIES_CACHE
 from homl_rl.run_cache import run_study
 from homl_rl.summaries import check_logdir, has_events, summaries
-
-"""Where finished runs are kept (one JSON file per run)."""
 
 
 def expand_grid(grid, seeds, fixed=None):
@@ -99,32 +101,11 @@ def epsilon_action_counts(policy, state, epsilons=(0.0, 0.5, 1.0), n_draws=100, 
 
 # --- the lecture's studies with our DQN ---------------------------------------------------
 
+N_EPISODES = DQNConfig.n_episodes
+"""Episodes a run of the chapter DQN's studies: the notebook's 600."""
+
 STUDY_VARIANT = "fixed_q_targets"
 """The lecture's DQN has a target network, so every study trains our fixed-Q-targets DQN."""
-
-FULL_GRIDS = {
-    "replay_buffer_size": [int(i) for i in np.linspace(500, 100000, 7)],
-    "target_update_period": [int(i) for i in np.linspace(3, 200, 7)],
-    "batch_size": [int(i) for i in np.linspace(10, 1000, 7)],
-}
-"""The lecture's ranges (``np.linspace(..., 7)`` each); the target update period is in
-episodes, as in our (and the lecture's) training loop."""
-
-FULL_SEEDS = (0, 1, 2)
-"""The lecture runs each value 3 times."""
-
-QUICK_GRIDS = {
-    "replay_buffer_size": [500, 2000, 100000],
-    "target_update_period": [3, 50, 200],
-    "batch_size": [10, 32, 1000],
-}
-"""What ``make figures`` runs: each range's ends and the notebook's default."""
-
-QUICK_SEEDS = (0, 1)
-
-LABELS = {"replay_buffer_size": "replay buffer capacity",
-          "target_update_period": "target update period (episodes)",
-          "batch_size": "batch size"}
 
 SCORE_EPISODES = 50
 """score: the mean sum of rewards over the last 50 episodes"""
@@ -144,7 +125,7 @@ def episodes_to_convergence(sums_of_rewards, window=CONVERGENCE_WINDOW,
     return int(reached[0] + window - 1) if len(reached) else None
 
 
-def dqn_study_run(seed, n_episodes=600, variant=STUDY_VARIANT, **hyperparameters):
+def dqn_study_run(seed, n_episodes=N_EPISODES, variant=STUDY_VARIANT, **hyperparameters):
     """One run of a study: train our DQN (fast engine) and summarise it. A function of its
     parameters alone: it seeds the process's generators itself (``set_seeds``)."""
     steps, model = train_dqn(variant, n_episodes, seed=seed, progress=False, **hyperparameters)
@@ -174,19 +155,23 @@ def log_study_run(logdir, result):
                                           result["episodes_to_convergence"]})
 
 
-def run_dqn_study(parameter, values=None, seeds=QUICK_SEEDS, n_episodes=600, jobs=None,
+def run_dqn_study(parameter, values=None, seeds=None, n_episodes=N_EPISODES, jobs=None,
                   cache_dir=STUDIES_CACHE, progress=True, logdir=None, use_ray=False,
                   ray_address=None):
-    """Run the study of ``parameter`` (one of :data:`FULL_GRIDS`) over ``values`` × ``seeds``
-    (``use_ray``, ``ray_address``: as Ray tasks, see :func:`homl_rl.run_cache.run_study`).
+    """Run the chapter DQN's study of ``parameter`` (a study of
+    :data:`homl_rl.experiments.STUDIES`) over ``values`` × ``seeds`` (default: its quick
+    grid and seeds; ``use_ray``, ``ray_address``: as Ray tasks, see
+    :func:`homl_rl.run_cache.run_study`).
 
     ``logdir``: a folder for TensorBoard (not part of a run's cache key): each run is
     written there (:func:`log_study_run`, in :func:`run_logdir`) as soon as it is done,
     or read from the cache.
     """
-    if parameter not in FULL_GRIDS:
-        raise ValueError(f"parameter must be one of {', '.join(FULL_GRIDS)}, got {parameter!r}")
-    values = QUICK_GRIDS[parameter] if values is None else values
+    studies = studies_of(CHAPTER_AGENT)
+    if parameter not in studies:
+        raise ValueError(f"parameter must be one of {', '.join(studies)}, got {parameter!r}")
+    values = studies[parameter].quick_grid[parameter] if values is None else values
+    seeds = studies[parameter].quick_seeds if seeds is None else seeds
     runs = expand_grid({parameter: values}, seeds, fixed={"n_episodes": n_episodes})
     on_result = None
     if logdir is not None:
@@ -201,43 +186,6 @@ def run_dqn_study(parameter, values=None, seeds=QUICK_SEEDS, n_episodes=600, job
 
 # --- the lecture's studies with the lecture's agent -----------------------------------------------
 
-LECTURE_GRIDS = {
-    "buffer_capacity": [int(i) for i in np.linspace(500, 100000, 7)],
-    "target_update_period": [int(i) for i in np.linspace(3, 200, 7)],
-    "batch_size": [int(i) for i in np.linspace(10, 1000, 7)],
-}
-"""The lecture's grids: ``int(i) for i in np.linspace(...)`` with 7 values each (the target
-update period in episodes)."""
-
-LECTURE_SEEDS = (0, 1, 2)
-"""``nbr_each = 3``: three runs per value (our seeds 0, 1, 2)."""
-
-LECTURE_GRID_SEARCH = {
-    "buffer_capacity": [int(i) for i in np.linspace(500, 100000, 4)],
-    "target_update_period": [int(i) for i in np.linspace(3, 200, 4)],
-}
-"""The exercise's grid search: buffer capacity x target-update period, 4 x 4 values (each
-range's ends and two values between)."""
-
-LECTURE_GRID_SEEDS = (0, 1)
-
-LECTURE_QUICK_GRIDS = {
-    "buffer_capacity": [500, 50250, 100000],
-    "target_update_period": [3, 35, 200],
-    "batch_size": [10, 340, 1000],
-}
-"""What ``make figures`` runs: three values of each full grid (its ends and its middle, or
-the value next to the studies' 32 for the target period), so the runs are shared with it."""
-
-LECTURE_QUICK_SEEDS = (0,)
-
-LECTURE_QUICK_GRID_SEARCH = {"buffer_capacity": [500, 100000], "target_update_period": [3, 200]}
-
-LECTURE_LABELS = {"buffer_capacity": "buffer capacity",
-                  "target_update_period": "update target every (episodes)",
-                  "batch_size": "batch size"}
-
-
 def lecture_study_run(seed, n_episodes=STUDIES_N_EPISODES, **hyperparameters):
     """One run of a lecture study: the lecture's ``run_one()`` with its studies' parameter set
     (:data:`homl_rl.per_step_dqn.LECTURE_DQN_STUDIES`) and ``hyperparameters`` changed. A
@@ -247,16 +195,46 @@ def lecture_study_run(seed, n_episodes=STUDIES_N_EPISODES, **hyperparameters):
                    **hyperparameters)
 
 
-def run_lecture_study(grid, seeds=LECTURE_SEEDS, n_episodes=STUDIES_N_EPISODES, jobs=None,
+def run_lecture_study(grid, seeds=(0, 1, 2), n_episodes=STUDIES_N_EPISODES, jobs=None,
                       cache_dir=STUDIES_CACHE, progress=True, use_ray=False, ray_address=None):
-    """Run a lecture study: ``grid`` maps one parameter of :data:`LECTURE_GRIDS` (or both of
-    :data:`LECTURE_GRID_SEARCH`) to its values; every combination x ``seeds``, each run
-    cached as it finishes, ``jobs`` processes (or Ray tasks: ``use_ray``, ``ray_address``).
-    Returns ``(runs, results)``."""
-    unknown = sorted(set(grid) - set(LECTURE_GRIDS))
+    """Run a lecture study: ``grid`` maps parameters the lecture's studies vary (those of
+    the lecture's rows of :data:`homl_rl.experiments.STUDIES`) to their values; every
+    combination x ``seeds``, each run cached as it finishes, ``jobs`` processes (or Ray tasks:
+    ``use_ray``, ``ray_address``). Returns ``(runs, results)``."""
+    varied = {name: None for study in studies_of(LECTURE_AGENT).values() for name in study.grid}
+    unknown = sorted(set(grid) - set(varied))
     if unknown:
-        raise ValueError(f"a lecture study varies {', '.join(LECTURE_GRIDS)}, got {unknown}")
+        raise ValueError(f"a lecture study varies {', '.join(varied)}, got {unknown}")
     runs = expand_grid(grid, seeds, fixed={"n_episodes": n_episodes})
     return runs, run_study(lecture_study_run, runs, jobs=jobs, cache_dir=cache_dir,
                            progress=progress, sources=(lecture_dqn, per_step_dqn),
                            use_ray=use_ray, ray_address=ray_address)
+
+
+# --- a study of the table ------------------------------------------------------------------
+
+def study_config(study, full=False, n_episodes=None):
+    """The config of ``study``'s run (a row of :data:`homl_rl.experiments.STUDIES`): its
+    quick grid and seeds (what ``make figures`` runs), or with ``full`` its full ones;
+    ``n_episodes`` per run (default: the agent's, :data:`N_EPISODES` for the chapter's DQN and
+    :data:`homl_rl.lecture_dqn.STUDIES_N_EPISODES` for the lecture's)."""
+    grid = study.grid if full else study.quick_grid
+    seeds = list(study.seeds if full else study.quick_seeds)
+    if study.agent == CHAPTER_AGENT:
+        return {"parameter": study.parameter, "values": grid[study.parameter], "seeds": seeds,
+                "n_episodes": N_EPISODES if n_episodes is None else n_episodes, "seed": None}
+    return {"parameter": study.parameter, "grid": grid, "seeds": seeds,
+            "n_episodes": STUDIES_N_EPISODES if n_episodes is None else n_episodes,
+            "seed": None}
+
+
+def run_named_study(config, progress=True, **options):
+    """Run a study's config (:func:`study_config`): ``(runs, results)``. ``options``:
+    :func:`run_dqn_study`'s or :func:`run_lecture_study`'s ``jobs``, ``cache_dir``,
+    ``use_ray``, ``ray_address`` (and the chapter's ``logdir``), none of which changes a
+    result."""
+    if "grid" in config:
+        return run_lecture_study(config["grid"], config["seeds"], n_episodes=config["n_episodes"],
+                                 progress=progress, **options)
+    return run_dqn_study(config["parameter"], config["values"], config["seeds"],
+                         n_episodes=config["n_episodes"], progress=progress, **options)

@@ -2,12 +2,13 @@
 
 ``python -m homl_rl compare`` trains, on the same Gymnasium ``CartPole-v1``, for the same
 budget of environment steps and the same seeds, and evaluates the same way, three
-comparisons (:data:`GROUPS`):
+comparisons (:func:`groups`), each agent by its name in :data:`homl_rl.variants.VARIANTS` (but
+TF-Agents' own, ``tf_agents``) and labelled as its row says:
 
 1. **The implementations, at the same settings**: ``tf_agents``, the TF-Agents tutorial's
-   pipeline (:mod:`.cartpole`: QNetwork 100-50, DqnAgent, Adam 1e-3, one training step per
+   pipeline (:mod:`homl_rl.tf_agents_pipeline.cartpole`: QNetwork 100-50, DqnAgent, Adam 1e-3, one training step per
    environment step after 100 random steps, the deterministic ``TFUniformReplayBuffer``),
-   against ``keras_tf_agents``, our per-step Keras DQN at those very settings
+   against ``tf_agents_dqn``, our per-step Keras DQN at those very settings
    (:data:`homl_rl.per_step_dqn.TF_AGENTS_CARTPOLE`; ``tests/test_tf_agents_same_algorithm.py``
    shows it computes DqnAgent's losses and weights, step for step). Its training step is
    compiled by XLA (``jit_compile``: within a few float32 ulps of the plain step).
@@ -15,7 +16,7 @@ comparisons (:data:`GROUPS`):
    ``dueling_double_dqn``, the chapter's Keras DQN variants (:mod:`homl_rl.dqn`) in their
    fast path (Nadam, one training step per *episode*, epsilon decaying over 500 episodes,
    episodes cut at 200 steps during training). Other settings, not another implementation.
-3. **A tuned DQN**: ``keras_rl_zoo``, our per-step Keras DQN at rl-zoo3's published
+3. **A tuned DQN**: ``rl_zoo_dqn``, our per-step Keras DQN at rl-zoo3's published
    CartPole-v1 settings (:data:`homl_rl.per_step_dqn.RL_ZOO_CARTPOLE`): how fast a DQN
    solves CartPole here. ``benchmarks/bench_sb3.py`` runs Stable-Baselines3 at the same
    settings.
@@ -33,7 +34,7 @@ Wall-clock times include building the agent and leave the evaluations out.
 
 Runs are cached (:data:`homl_rl.paths.COMPARE_CACHE`) and spread over processes, as the
 DQN studies (:func:`homl_rl.run_cache.run_study`). This module returns results and the
-table; :func:`homl_rl.figures.tf_agents.compare_agents` draws the figure, which plots what
+table; :func:`homl_rl.figures.tf_agents.tf_agents_vs_keras_dqn_plot` draws the figure, which plots what
 is reproducible from an empty cache (average return vs environment steps); the wall-clock
 times, which change from machine to machine and run to run, go only to the results table.
 """
@@ -41,44 +42,44 @@ times, which change from machine to machine and run to run, go only to the resul
 import os
 import sys
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from homl_rl import dqn, per_step_dqn
 from homl_rl.checks import check_positive_int
-from homl_rl.dqn import CHAPTER_VARIANTS, DQNConfig, make_agent, train
+from homl_rl.dqn import DQNConfig, make_agent, train
 from homl_rl.environments import make_env
 from homl_rl.per_step_dqn import make_per_step_agent, train_per_step
 from homl_rl.seeding import set_seeds
-from homl_rl.tf_agents_pipeline.cartpole import TutorialConfig, TutorialPipeline
 from homl_rl.tf_setup import tf
 from homl_rl.paths import COMPARE_CACHE
 from homl_rl.run_cache import run_study
 from homl_rl.stack import stack_line
-from homl_rl.tf_agents_pipeline import cartpole
+from homl_rl.variants import CHAPTER_VARIANTS, PER_STEP_VARIANTS, VARIANTS
 
-PER_STEP_AGENTS = {"keras_tf_agents": "tf_agents_cartpole", "keras_rl_zoo": "rl_zoo_cartpole"}
-"""The per-step Keras agents, by their preset's name in :data:`homl_rl.per_step_dqn.PRESETS`."""
+TF_AGENTS, TF_AGENTS_LABEL = "tf_agents", "TF-Agents DQN (tutorial)"
+"""TF-Agents' own agent (the tutorial's pipeline): the one agent that is not a row of
+:data:`homl_rl.variants.VARIANTS`, and its label."""
 
-GROUPS = (
-    ("Same settings: two implementations", ("tf_agents", "keras_tf_agents")),
-    ("The notebook's hyper-parameters", CHAPTER_VARIANTS),
-    ("rl-zoo3's tuned settings", ("keras_rl_zoo",)),
-)
-"""The three comparisons, in order: a title and its agents."""
 
-AGENTS = tuple(agent for _, agents in GROUPS for agent in agents)
-"""What the comparison trains: the TF-Agents tutorial and our Keras DQN at its settings, the
-chapter's variants (:data:`homl_rl.dqn.CHAPTER_VARIANTS`, in the chapter's order), and our
-Keras DQN at rl-zoo3's settings."""
+def groups():
+    """The three comparisons, in order, each a title and its agents: TF-Agents' tutorial and
+    our Keras DQN at its settings; the chapter's variants (every chapter row of the table, in
+    its order); our Keras DQN at rl-zoo3's settings."""
+    return (("Same settings: two implementations", (TF_AGENTS, "tf_agents_dqn")),
+            ("The notebook's hyper-parameters", tuple(CHAPTER_VARIANTS)),
+            ("rl-zoo3's tuned settings", ("rl_zoo_dqn",)))
 
-LABELS = {"tf_agents": "TF-Agents DQN (tutorial)",
-          "keras_tf_agents": "Keras DQN at TF-Agents' settings",
-          "dqn": "Keras DQN", "fixed_q_targets": "Keras fixed Q-targets",
-          "double_dqn": "Keras Double DQN", "dueling_double_dqn": "Keras Dueling Double DQN",
-          "keras_rl_zoo": "Keras DQN at rl-zoo3's settings"}
-"""Each agent's name in the figure and the table."""
+
+def all_agents():
+    """What the comparison trains by default: every agent of :func:`groups`, in order."""
+    return tuple(agent for _, agents in groups() for agent in agents)
+
+
+def label(agent):
+    """``agent``'s name in the figure and the table (its row's :attr:`~homl_rl.variants.Variant.label`)."""
+    return TF_AGENTS_LABEL if agent == TF_AGENTS else VARIANTS[agent].label
 
 ENV_ID = "CartPole-v1"
 
@@ -94,8 +95,8 @@ class CompareConfig:
     """episodes per evaluation (the "average return over 100 episodes" of CartPole-v1)"""
     seeds: tuple = (42, 43, 44)
     """one run per agent and seed"""
-    agents: tuple = AGENTS
-    """which agents to train"""
+    agents: tuple = field(default_factory=all_agents)
+    """which agents to train (default: :func:`all_agents`)"""
     solved_return: float = 475.0
     """CartPole-v1's reward threshold"""
     eval_seed: int = 10_000
@@ -109,9 +110,10 @@ class CompareConfig:
                              f"steps first), got {self.env_steps}")
         if not self.seeds:
             raise ValueError("the comparison needs at least one seed")
-        unknown = [agent for agent in self.agents if agent not in AGENTS]
+        known = all_agents()
+        unknown = [agent for agent in self.agents if agent not in known]
         if unknown or not self.agents:
-            raise ValueError(f"agents must be among {', '.join(AGENTS)}, got {list(self.agents)}")
+            raise ValueError(f"agents must be among {', '.join(known)}, got {list(self.agents)}")
 
 
 class GreedyEvaluator:
@@ -181,7 +183,10 @@ def _summary(points, config, train_seconds):
 
 
 def run_tf_agents(seed, config):
-    """One TF-Agents tutorial run of ``config.env_steps`` environment steps, evaluated."""
+    """One TF-Agents tutorial run of ``config.env_steps`` environment steps, evaluated (the one
+    function that needs TF-Agents, and imports it)."""
+    from homl_rl.tf_agents_pipeline.cartpole import TutorialConfig, TutorialPipeline
+
     tutorial = TutorialConfig(env_name=ENV_ID, num_iterations=config.env_steps - 100,
                               initial_collect_steps=100, eval_interval=config.eval_interval,
                               replay_buffer="tf_uniform", seed=seed)
@@ -233,10 +238,11 @@ def run_keras_dqn(variant, seed, config):
 
 
 def run_per_step_dqn(agent_name, seed, config):
-    """One run of a per-step Keras agent (:data:`PER_STEP_AGENTS`) for ``config.env_steps``
+    """One run of a per-step Keras agent (a per-step row of :data:`homl_rl.variants.VARIANTS`,
+    with its preset) for ``config.env_steps``
     environment steps, its XLA-compiled training step, evaluated at step 0, at every multiple
     of ``eval_interval`` and at the budget."""
-    preset = per_step_dqn.PRESETS[PER_STEP_AGENTS[agent_name]]
+    preset = per_step_dqn.PRESETS[agent_name]
     start = time.perf_counter()
     env = make_env(ENV_ID, render_mode=None)
     agent = make_per_step_agent(preset, env, seed=seed, jit_compile=True)
@@ -263,9 +269,9 @@ def compare_run(agent, seed, env_steps, eval_interval, n_eval_episodes, eval_see
                            n_eval_episodes=n_eval_episodes, seeds=(seed,), agents=(agent,),
                            solved_return=solved_return, eval_seed=eval_seed)
     set_seeds(seed)
-    if agent == "tf_agents":
+    if agent == TF_AGENTS:
         result = run_tf_agents(seed, config)
-    elif agent in PER_STEP_AGENTS:
+    elif agent in PER_STEP_VARIANTS:
         result = run_per_step_dqn(agent, seed, config)
     else:
         result = run_keras_dqn(agent, seed, config)
@@ -273,15 +279,20 @@ def compare_run(agent, seed, env_steps, eval_interval, n_eval_episodes, eval_see
 
 
 def run_comparison(config=CompareConfig(), jobs=None, cache_dir=COMPARE_CACHE, progress=True):
-    """Every (agent, seed) run of ``config``, cached, ``jobs`` processes at a time."""
+    """Every (agent, seed) run of ``config``, cached, ``jobs`` processes at a time. A run's
+    cache key holds the code it runs: TF-Agents' pipeline too when ``config`` trains it."""
+    sources = [sys.modules[__name__], dqn, per_step_dqn]
+    if TF_AGENTS in config.agents:
+        from homl_rl.tf_agents_pipeline import cartpole
 
+        sources.append(cartpole)
     params = dict(env_steps=config.env_steps, eval_interval=config.eval_interval,
                   n_eval_episodes=config.n_eval_episodes, eval_seed=config.eval_seed,
                   solved_return=config.solved_return)
     runs = [dict(params, agent=agent, seed=seed) for agent in config.agents
             for seed in config.seeds]
     return run_study(compare_run, runs, jobs=jobs, cache_dir=cache_dir, progress=progress,
-                     sources=(sys.modules[__name__], dqn, per_step_dqn, cartpole))
+                     sources=tuple(sources))
 
 
 def _grid(config):
@@ -311,14 +322,14 @@ def aggregate(results, config):
 
 
 def comparison_table(summary, config):
-    """The Markdown table, one block per comparison (:data:`GROUPS`): final return, first
+    """The Markdown table, one block per comparison (:func:`groups`): final return, first
     step at 475, wall time, env steps/s."""
     lines = [
         f"| agent | final average return ({config.n_eval_episodes} episodes), mean ± std "
         f"| first env step at {config.solved_return:g} (per seed) | wall time (s) | env steps/s |",
         "|---|---:|---|---:|---:|",
     ]
-    for title, agents in GROUPS:
+    for title, agents in groups():
         rows = [agent for agent in agents if agent in summary]
         if rows:
             lines.append(f"| **{title}** | | | | |")
@@ -326,7 +337,7 @@ def comparison_table(summary, config):
             row = summary[agent]
             firsts = " / ".join(f"{step:,}" if step is not None else "never"
                                 for step in row["first_solved_steps"])
-            lines.append(f"| {LABELS[agent]} | {row['final_return_mean']:.1f} ± "
+            lines.append(f"| {label(agent)} | {row['final_return_mean']:.1f} ± "
                          f"{row['final_return_std']:.1f} | {firsts} | "
                          f"{row['train_seconds']:.0f} | {row['steps_per_second']:,.0f} |")
     return "\n".join(lines)
