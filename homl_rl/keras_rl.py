@@ -95,6 +95,20 @@ def _check_number(name, value):
     return value
 
 
+def _checked(name, check, doc):
+    """An attribute ``name`` whose every value (an annealing's too) passes
+    ``check(name, value)``."""
+    private = "_" + name
+
+    def get(self):
+        return getattr(self, private)
+
+    def set_(self, value):
+        setattr(self, private, check(name, value))
+
+    return property(get, set_, doc=doc)
+
+
 def boltzmann_probabilities(q_values, tau=1., clip=(-500., 500.)):
     """keras-rl2's Boltzmann law of one state's ``q_values``: ``exp(clip(q / tau))``
     normalised, in float64 (the clip keeps ``exp`` finite; q-values whose ``q / tau`` are
@@ -135,17 +149,10 @@ class EpsGreedyQPolicy(Policy):
     """keras-rl2's epsilon-greedy policy: ``np.random.uniform() < eps`` -> a uniform random
     action (``np.random.randint``), else the action of the highest Q-value."""
 
+    eps = _checked("eps", check_unit_interval, "the probability of a random action, in [0, 1]")
+
     def __init__(self, eps=.1):
         self.eps = eps
-
-    @property
-    def eps(self):
-        """The probability of a random action, in [0, 1]."""
-        return self._eps
-
-    @eps.setter
-    def eps(self, value):
-        self._eps = check_unit_interval("eps", value)
 
     def select_action(self, q_values):
         """The action for the 1-D array of one state's ``q_values``."""
@@ -171,18 +178,11 @@ class BoltzmannQPolicy(Policy):
     ``np.random`` uniform) from :func:`boltzmann_probabilities` of the Q-values, ``tau`` the
     temperature (> 0: higher, closer to uniform), ``q / tau`` clipped to ``clip``."""
 
+    tau = _checked("tau", check_positive_number, "the temperature, a number > 0")
+
     def __init__(self, tau=1., clip=(-500., 500.)):
         self.tau = tau
         self.clip = _check_clip(clip)
-
-    @property
-    def tau(self):
-        """The temperature, a number > 0."""
-        return self._tau
-
-    @tau.setter
-    def tau(self, value):
-        self._tau = check_positive_number("tau", value)
 
     def probabilities(self, q_values):
         """The probability of each action for one state's ``q_values``."""
@@ -202,14 +202,14 @@ class MaxBoltzmannQPolicy(Policy):
     action drawn as :class:`BoltzmannQPolicy` draws it, else the action of the highest
     Q-value."""
 
+    eps = _checked("eps", check_unit_interval, "the probability of a Boltzmann draw, in [0, 1]")
+    tau = BoltzmannQPolicy.tau
+    probabilities = BoltzmannQPolicy.probabilities
+
     def __init__(self, eps=.1, tau=1., clip=(-500., 500.)):
         self.eps = eps
         self.tau = tau
         self.clip = _check_clip(clip)
-
-    eps = EpsGreedyQPolicy.eps
-    tau = BoltzmannQPolicy.tau
-    probabilities = BoltzmannQPolicy.probabilities
 
     def select_action(self, q_values):
         """The action for the 1-D array of one state's ``q_values``."""
