@@ -68,7 +68,10 @@ def test_the_example_keeps_keras_rl2s_settings_and_runs_briefly(tmp_path, monkey
 def test_the_example_solves_cartpole_v0(tmp_path, monkeypatch):
     """keras-rl2's 50,000 steps, then its 5 greedy test episodes: they average at least 195,
     CartPole-v0's solved threshold. Seeded (seed 0) so that a failure can be replayed; the
-    example itself seeds only NumPy, as keras-rl2's does."""
+    example itself seeds only NumPy, as keras-rl2's does. Our runs (x86-avx512): seed 0,
+    200 x 5 on both stacks (88 s on the current stack, 130 s on the reference stack, 2 shared
+    cores); seed 1 stays below the threshold (mean 182.0, both stacks): one seed's pass says
+    the example learns, not that every run does."""
     monkeypatch.chdir(tmp_path)
     text, rewards, seconds = run_example(0)
     print(f"test episodes {rewards}, mean {np.mean(rewards):.1f}, {seconds:.0f} s")
