@@ -3,7 +3,10 @@
 Lecture 002 ("Cartpole and DQN") trains ``rl.agents.dqn.DQNAgent`` from keras-rl2, which
 no longer imports on TensorFlow 2.15 and speaks the old ``gym`` step API. This module
 gives the names the lecture imports — :class:`DQNAgent`, :class:`SequentialMemory`,
-:class:`EpsGreedyQPolicy`, :class:`GreedyQPolicy` — with keras-rl2's semantics; the
+:class:`EpsGreedyQPolicy`, :class:`GreedyQPolicy` — and those keras-rl2's own DQN examples
+use (``examples/keras_rl2_dqn_cartpole.py`` is its ``dqn_cartpole.py``) —
+:class:`BoltzmannQPolicy`, :class:`MaxBoltzmannQPolicy`, :class:`LinearAnnealedPolicy`,
+``DQNAgent.save_weights`` and ``load_weights`` — with keras-rl2's semantics; the
 learning itself is :class:`homl_rl.per_step_dqn.PerStepDQN`:
 
 - ``target_model_update`` < 1: soft update with that tau after every training step, blending
@@ -29,6 +32,12 @@ learning itself is :class:`homl_rl.per_step_dqn.PerStepDQN`:
   ``episode_reward`` and ``nb_steps`` (the episode's steps), as keras-rl2's.
 - ``verbose=2`` prints keras-rl2's line per episode; ``verbose=1`` a progress bar per
   ``log_interval`` steps and keras-rl2's interval summary.
+- The policies draw from NumPy's global generator as keras-rl2's do (``np.random.uniform``,
+  ``randint``, ``choice``), and are given the agent (:class:`Policy`): an annealed policy
+  reads its ``training`` and ``step``, and its ``mean_<attr>`` joins the agent's metrics.
+- ``save_weights(filepath, overwrite=False)`` is Keras' ``Model.save_weights`` of the online
+  model (on an existing file without ``overwrite``, Keras asks on the terminal);
+  ``load_weights`` loads them and copies them to the target network.
 
 Not supported (a ``ValueError`` says so): callbacks, random start steps, dueling types other
 than ``"avg"``, metrics other than ``"mae"``, models with several inputs, processors.
@@ -42,7 +51,8 @@ from collections import deque
 
 import numpy as np
 
-from homl_rl.checks import check_non_negative_int, check_positive_int, check_unit_interval
+from homl_rl.checks import (
+    check_non_negative_int, check_positive_int, check_positive_number, check_unit_interval)
 from homl_rl.environments import make_env
 from homl_rl.per_step_dqn import PerStepDQN, PerStepDQNConfig, dueling_head
 from homl_rl.progress import progress_bar
@@ -55,32 +65,217 @@ METRICS = ("mae",)
 
 # --- policies --------------------------------------------------------------------------------
 
-class EpsGreedyQPolicy:
+def _one_state(q_values):
+    """``q_values`` as an array, checked to be one state's (1-D)."""
+    q_values = np.asarray(q_values)
+    if q_values.ndim != 1:
+        raise ValueError(f"q_values must be 1-D, got shape {q_values.shape}")
+    return q_values
+
+
+def _check_clip(clip):
+    """``clip`` as a ``(low, high)`` tuple of numbers with ``low <= high``."""
+    try:
+        low, high = clip
+    except (TypeError, ValueError):
+        raise ValueError(f"clip must be a pair (low, high), got {clip!r}") from None
+    for value in (low, high):
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise ValueError(f"clip must be a pair of numbers (low, high), got {clip!r}")
+    if not low <= high:
+        raise ValueError(f"clip must be a pair (low, high) with low <= high, got {clip!r}")
+    return (low, high)
+
+
+def _check_number(name, value):
+    """``value``, or a ``ValueError`` unless it is a finite number (not a bool)."""
+    if (isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating))
+            or not math.isfinite(value)):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    return value
+
+
+def _checked(name, check, doc):
+    """An attribute ``name`` whose every value (an annealing's too) passes
+    ``check(name, value)``."""
+    private = "_" + name
+
+    def get(self):
+        return getattr(self, private)
+
+    def set_(self, value):
+        setattr(self, private, check(name, value))
+
+    return property(get, set_, doc=doc)
+
+
+def boltzmann_probabilities(q_values, tau=1., clip=(-500., 500.)):
+    """keras-rl2's Boltzmann law of one state's ``q_values``: ``exp(clip(q / tau))``
+    normalised, in float64 (the clip keeps ``exp`` finite; q-values whose ``q / tau`` are
+    clipped to the same bound get the same probability)."""
+    scaled = np.clip(_one_state(q_values).astype(np.float64) / tau, clip[0], clip[1])
+    exp_values = np.exp(scaled)
+    return exp_values / np.sum(exp_values)
+
+
+class Policy:
+    """keras-rl2's base of the policies: ``select_action(q_values=...)`` picks the action for
+    one state's Q-values. :class:`DQNAgent` gives itself to its ``policy`` and ``test_policy``
+    (``agent``: a policy may read its ``training`` and ``step``), and adds their
+    ``metrics_names`` and ``metrics`` (none here) to its own."""
+
+    agent = None
+    """the agent this policy acts for (set by :class:`DQNAgent`)"""
+
+    def _set_agent(self, agent):
+        self.agent = agent
+
+    @property
+    def metrics_names(self):
+        """Names of the metrics this policy adds to the agent's."""
+        return []
+
+    @property
+    def metrics(self):
+        """Values of those metrics (read after each training step)."""
+        return []
+
+    def get_config(self):
+        """The policy's settings, as a dict."""
+        return {}
+
+
+class EpsGreedyQPolicy(Policy):
     """keras-rl2's epsilon-greedy policy: ``np.random.uniform() < eps`` -> a uniform random
     action (``np.random.randint``), else the action of the highest Q-value."""
 
+    eps = _checked("eps", check_unit_interval, "the probability of a random action, in [0, 1]")
+
     def __init__(self, eps=.1):
-        self.eps = check_unit_interval("eps", eps)
+        self.eps = eps
 
     def select_action(self, q_values):
         """The action for the 1-D array of one state's ``q_values``."""
-        q_values = np.asarray(q_values)
-        if q_values.ndim != 1:
-            raise ValueError(f"q_values must be 1-D, got shape {q_values.shape}")
+        q_values = _one_state(q_values)
         if np.random.uniform() < self.eps:
             return int(np.random.randint(0, q_values.shape[0]))
         return int(np.argmax(q_values))
 
+    def get_config(self):
+        return {"eps": self.eps}
 
-class GreedyQPolicy:
+
+class GreedyQPolicy(Policy):
     """keras-rl2's greedy policy: the action of the highest Q-value."""
 
     def select_action(self, q_values):
         """The action for the 1-D array of one state's ``q_values``."""
-        q_values = np.asarray(q_values)
-        if q_values.ndim != 1:
-            raise ValueError(f"q_values must be 1-D, got shape {q_values.shape}")
+        return int(np.argmax(_one_state(q_values)))
+
+
+class BoltzmannQPolicy(Policy):
+    """keras-rl2's Boltzmann policy: an action drawn with ``np.random.choice`` (one
+    ``np.random`` uniform) from :func:`boltzmann_probabilities` of the Q-values, ``tau`` the
+    temperature (> 0: higher, closer to uniform), ``q / tau`` clipped to ``clip``."""
+
+    tau = _checked("tau", check_positive_number, "the temperature, a number > 0")
+
+    def __init__(self, tau=1., clip=(-500., 500.)):
+        self.tau = tau
+        self.clip = _check_clip(clip)
+
+    def probabilities(self, q_values):
+        """The probability of each action for one state's ``q_values``."""
+        return boltzmann_probabilities(q_values, self.tau, self.clip)
+
+    def select_action(self, q_values):
+        """An action drawn from :meth:`probabilities` of the 1-D array ``q_values``."""
+        probabilities = self.probabilities(q_values)
+        return int(np.random.choice(len(probabilities), p=probabilities))
+
+    def get_config(self):
+        return {"tau": self.tau, "clip": self.clip}
+
+
+class MaxBoltzmannQPolicy(Policy):
+    """keras-rl2's max-Boltzmann policy (Wiering, 1999): ``np.random.uniform() < eps`` -> an
+    action drawn as :class:`BoltzmannQPolicy` draws it, else the action of the highest
+    Q-value."""
+
+    eps = _checked("eps", check_unit_interval, "the probability of a Boltzmann draw, in [0, 1]")
+    tau = BoltzmannQPolicy.tau
+    probabilities = BoltzmannQPolicy.probabilities
+
+    def __init__(self, eps=.1, tau=1., clip=(-500., 500.)):
+        self.eps = eps
+        self.tau = tau
+        self.clip = _check_clip(clip)
+
+    def select_action(self, q_values):
+        """The action for the 1-D array of one state's ``q_values``."""
+        q_values = _one_state(q_values)
+        if np.random.uniform() < self.eps:
+            probabilities = self.probabilities(q_values)
+            return int(np.random.choice(len(probabilities), p=probabilities))
         return int(np.argmax(q_values))
+
+    def get_config(self):
+        return {"eps": self.eps, "tau": self.tau, "clip": self.clip}
+
+
+class LinearAnnealedPolicy(Policy):
+    """keras-rl2's annealing: before each action, sets the attribute ``attr`` of
+    ``inner_policy`` (``"eps"``, ``"tau"``) and lets it choose. While the agent trains, the
+    value falls linearly from ``value_max`` at step 0 to ``value_min`` at step ``nb_steps``,
+    then stays there: ``max(value_min, value_max - (value_max - value_min) / nb_steps * step)``;
+    otherwise it is ``value_test``. (As in keras-rl2, ``DQNAgent.test`` acts with the agent's
+    ``test_policy``, greedy by default: ``value_test`` counts only where this policy acts when
+    the agent is not training, e.g. given as ``test_policy`` too.) Adds the metric
+    ``mean_<attr>``."""
+
+    def __init__(self, inner_policy, attr, value_max, value_min, value_test, nb_steps):
+        if not isinstance(attr, str) or not hasattr(inner_policy, attr):
+            raise ValueError(f"the inner policy ({type(inner_policy).__name__}) has no "
+                             f"attribute {attr!r} to anneal")
+        self.inner_policy = inner_policy
+        self.attr = attr
+        self.value_max = _check_number("value_max", value_max)
+        self.value_min = _check_number("value_min", value_min)
+        if not value_min <= value_max:
+            raise ValueError(f"value_min must be <= value_max (the value falls from value_max "
+                             f"to value_min), got value_min={value_min!r}, value_max={value_max!r}")
+        self.value_test = _check_number("value_test", value_test)
+        self.nb_steps = check_positive_int("nb_steps", nb_steps)
+
+    def get_current_value(self):
+        """The value for the agent's current step (or ``value_test`` when it is not training)."""
+        if self.agent is None:
+            raise RuntimeError("LinearAnnealedPolicy anneals over an agent's steps: give it to "
+                               "a DQNAgent (policy=...) before it selects an action")
+        if self.agent.training:
+            slope = -float(self.value_max - self.value_min) / float(self.nb_steps)
+            return max(self.value_min, slope * float(self.agent.step) + float(self.value_max))
+        return self.value_test
+
+    def select_action(self, **kwargs):
+        """Set the inner policy's attribute to :meth:`get_current_value`, then return the inner
+        policy's action for ``kwargs`` (``q_values=...``)."""
+        setattr(self.inner_policy, self.attr, self.get_current_value())
+        return self.inner_policy.select_action(**kwargs)
+
+    @property
+    def metrics_names(self):
+        return [f"mean_{self.attr}"]
+
+    @property
+    def metrics(self):
+        return [getattr(self.inner_policy, self.attr)]
+
+    def get_config(self):
+        return {"attr": self.attr, "value_max": self.value_max, "value_min": self.value_min,
+                "value_test": self.value_test, "nb_steps": self.nb_steps,
+                "inner_policy": {"class_name": type(self.inner_policy).__name__,
+                                 "config": self.inner_policy.get_config()}}
 
 
 # --- the memory -------------------------------------------------------------------------------
@@ -230,7 +425,9 @@ class DQNAgent:
     def __init__(self, model, nb_actions, memory, policy=None, test_policy=None,
                  enable_double_dqn=False, enable_dueling_network=False, dueling_type="avg",
                  gamma=.99, batch_size=32, nb_steps_warmup=1000, train_interval=1,
-                 memory_interval=1, target_model_update=10000, delta_clip=np.inf):
+                 memory_interval=1, target_model_update=10000, delta_clip=np.inf, processor=None):
+        if processor is not None:
+            raise ValueError("processors are not supported")
         self.nb_actions = check_positive_int("nb_actions", nb_actions)
         if list(model.output.shape) != [None, self.nb_actions]:
             raise ValueError(f"the model's output has shape {tuple(model.output.shape)}: DQN "
@@ -259,13 +456,67 @@ class DQNAgent:
         self.compiled = False
         self.training = False
         self.step = 0
-        self.metrics_names = []
+        self._model_metrics_names = []
         self.reset_states()
+
+    @property
+    def policy(self):
+        """The policy ``fit`` acts with (it is given this agent, as in keras-rl2)."""
+        return self._policy
+
+    @policy.setter
+    def policy(self, policy):
+        self._policy = _give_agent(policy, self)
+
+    @property
+    def test_policy(self):
+        """The policy ``test`` acts with (it is given this agent, as in keras-rl2)."""
+        return self._test_policy
+
+    @test_policy.setter
+    def test_policy(self, policy):
+        self._test_policy = _give_agent(policy, self)
+
+    @property
+    def metrics_names(self):
+        """The names of the metrics ``backward`` returns: ``loss``, ``compile``'s metrics,
+        ``mean_q``, then the policy's (``mean_eps`` for an annealed ``eps``)."""
+        return [*self._model_metrics_names, *getattr(self.policy, "metrics_names", [])]
+
+    @property
+    def layers(self):
+        """The online model's layers."""
+        return self.model.layers[:]
 
     @property
     def target_model(self):
         """The target network (after :meth:`compile`)."""
+        self._check_compiled("the target model")
         return self.core.target
+
+    def _check_compiled(self, what):
+        if not self.compiled:
+            raise RuntimeError(f"compile() the agent before using {what}")
+
+    def save_weights(self, filepath, overwrite=False):
+        """Save the online model's weights, as keras-rl2 does: Keras' ``Model.save_weights``
+        (HDF5 for a path ending in ``.h5`` or ``.keras``; otherwise TensorFlow's checkpoint
+        format: ``filepath.index`` and ``filepath.data-*`` beside a ``checkpoint`` file). If
+        the file exists and ``overwrite`` is False, Keras asks on the terminal whether to
+        overwrite (``[y/n]``; ``n`` keeps the old file, no terminal is an ``EOFError``)."""
+        self.model.save_weights(filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath):
+        """Load the online model's weights saved by :meth:`save_weights`, and copy them to the
+        target network (before :meth:`compile`, ``compile`` copies them)."""
+        self.model.load_weights(filepath)
+        if self.compiled:
+            self.update_target_model_hard()
+
+    def update_target_model_hard(self):
+        """Copy the online weights to the target network."""
+        self._check_compiled("the target model")
+        self.core.update_target()
 
     def compile(self, optimizer, metrics=()):
         """Set the optimizer (a Keras optimizer object) and the metrics (``"mae"``); builds the
@@ -280,7 +531,7 @@ class DQNAgent:
                                   **self.settings)
         self.core = PerStepDQN(config, model=self.model, optimizer=optimizer,
                                replay_buffer=self.memory)
-        self.metrics_names = ["loss", *metrics, "mean_q"]
+        self._model_metrics_names = ["loss", *metrics, "mean_q"]
         self._metric_columns = [0, *(1 for _ in metrics), 2]
         self.compiled = True
 
@@ -295,7 +546,7 @@ class DQNAgent:
         state = self.memory.get_recent_state(observation)
         q_values = self.core.q_values(state[None])[0]
         policy = self.policy if self.training else self.test_policy
-        action = policy.select_action(q_values)
+        action = policy.select_action(q_values=q_values)
         self.recent_observation = observation
         self.recent_action = action
         return action
@@ -312,6 +563,7 @@ class DQNAgent:
         trained = self.core.after_step(self.step)
         if trained is not None:
             metrics = [trained[column] for column in self._metric_columns]
+            metrics += list(getattr(self.policy, "metrics", []))
         return metrics
 
     def _check_run(self, env, action_repetition, callbacks, nb_max_start_steps):
@@ -411,6 +663,16 @@ class DQNAgent:
                 print(f"Episode {episode + 1}: reward: {episode_reward:.3f}, steps: {episode_step}")
             history.on_epoch_end(episode, logs)
         return history
+
+
+def _give_agent(policy, agent):
+    """``policy``, given ``agent`` (a policy that is not a :class:`Policy` may lack
+    ``_set_agent``: it is then used as it is)."""
+    if not callable(getattr(policy, "select_action", None)):
+        raise ValueError(f"a policy must have a select_action method, got {policy!r}")
+    if hasattr(policy, "_set_agent"):
+        policy._set_agent(agent)
+    return policy
 
 
 def _new_history(agent):
