@@ -370,6 +370,10 @@ def _tutorial_options(parser):
 
 
 def _breakout_tf_agents_options(parser):
+    from homl_rl.tf_agents_pipeline.breakout import save_breakout_gif
+
+    steps = default_of(save_breakout_gif, "num_steps")
+    frames = default_of(save_breakout_gif, "n_frames")
     parser.add_argument("action", choices=["train", "play"])
     parser.add_argument("--checkpoint-dir", metavar="DIR", type=writable_dir,
                         default=paths.BREAKOUT_TF_AGENTS_OUT,
@@ -378,10 +382,10 @@ def _breakout_tf_agents_options(parser):
     parser.add_argument("--checkpoint-replay-buffer", action="store_true",
                         help="checkpoint the replay buffer too (GBs); otherwise a resumed "
                              "run refills it with its collect policy")
-    parser.add_argument("--steps", type=positive_int, default=1_000, metavar="N",
-                        help="play: steps to play (default: 1000)")
-    parser.add_argument("--frames", type=positive_int, default=300, metavar="N",
-                        help="play: frames kept in the GIF (default: 300)")
+    parser.add_argument("--steps", type=positive_int, default=steps, metavar="N",
+                        help=f"play: steps to play (default: {steps})")
+    parser.add_argument("--frames", type=positive_int, default=frames, metavar="N",
+                        help=f"play: frames kept in the GIF (default: {frames})")
     parser.add_argument("--out", type=writable_file((".gif",)),
                         default=paths.BREAKOUT_TF_AGENTS_GIF,
                         help=f"play: the GIF's path (default: {paths.BREAKOUT_TF_AGENTS_GIF})")
@@ -547,6 +551,21 @@ def _check_muzero(args):
                           f"{args.final_test_episodes}")
 
 
+def _build_dqn_config(args, values):
+    """``dqn``: the :class:`~homl_rl.dqn.DQNConfig` that ``train_dqn`` trains (built here
+    only): the variant's revision's settings (:func:`homl_rl.dqn.dqn_config`), then the
+    fields given."""
+    from homl_rl.checks import check_revision
+    from homl_rl.dqn import dqn_config, revision_settings
+
+    if check_revision(values.get("revision", "current")) != "current":  # else: --revision's
+        try:
+            revision_settings(args.variant, values["revision"])
+        except ValueError as error:  # about --variant and --revision together
+            args.parser.error(str(error))
+    return dqn_config(args.variant, **values)
+
+
 def _check_figures(args):
     """``figures --only``: ids this stack can make."""
     if args.only and not args.list:
@@ -575,6 +594,10 @@ class Subcommand:
     """whether it runs TF-Agents (the reference stack only)"""
     check: typing.Callable = None
     """``check(args)``: the rules between its options (``args.parser.error`` on a broken one)"""
+    build: typing.Callable = None
+    """``build(args, values) -> config``: its config from the config fields given
+    (``values``) and its other options, where those change the defaults (default: the
+    config class with ``values``)"""
 
 
 SUBCOMMANDS = {
@@ -587,7 +610,7 @@ SUBCOMMANDS = {
     "dqn": Subcommand(
         "train one of the chapter's DQN variants as its cells do (--revision older: the "
         "older revision's cells)", _dqn_options, _run("dqn"),
-        _config("homl_rl.dqn", "DQNConfig", aliases=ALIASES["dqn"])),
+        _config("homl_rl.dqn", "DQNConfig", aliases=ALIASES["dqn"]), build=_build_dqn_config),
     "policy-gradients": Subcommand(
         "train the chapter's REINFORCE on CartPole (--lander: exercise 8's LunarLander; "
         "--revision older: the older revision's cells)", _policy_gradients_options,
@@ -676,16 +699,17 @@ def parse_args(argv=None):
         delattr(args, "config:" + key)
     args.config = None
     args.config_values = values  # the config fields given on the command line
+    command = SUBCOMMANDS[args.command]
     if getattr(args, "config_class", None) is not None:
         try:
-            args.config = build_config(args.config_class, values)
+            args.config = (command.build(args, dict(values)) if command.build is not None
+                           else build_config(args.config_class, values))
         except ValueError as error:
             args.parser.error(_config_error(error, args.config_options))
     if getattr(args, "ray_address", None) is not None and not args.ray:
         args.parser.error("argument --ray-address: needs --ray")
     if getattr(args, "ray", False) and not has_ray():
         args.parser.error(f"argument --ray: {RAY_NEEDED}")
-    command = SUBCOMMANDS[args.command]
     if command.check is not None:
         command.check(args)
     return args

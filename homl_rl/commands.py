@@ -81,19 +81,14 @@ def _save_run(args, name, config, seed, rewards, per):
 
 def dqn(args):
     """``dqn``: train a chapter DQN variant (current or older revision); summary, JSON."""
-    from homl_rl.dqn import dqn_config, train_dqn
+    from homl_rl.dqn import train_dqn
 
-    values = dict(args.config_values)
-    revision = values.pop("revision", "current")
-    try:
-        config = dqn_config(args.variant, revision=revision, **values)
-        hyperparameters = {key: value for key, value in values.items() if key != "n_episodes"}
-        rewards, model = train_dqn(args.variant, config.n_episodes, seed=args.seed,
-                                   engine=args.engine, progress=not args.quiet,
-                                   revision=revision, **hyperparameters)
+    try:  # args.config: built once, by the command line (cli._build_dqn_config)
+        rewards, model = train_dqn(args.variant, config=args.config, seed=args.seed,
+                                   engine=args.engine, progress=not args.quiet)
     except ValueError as error:
         return _error("dqn", error)
-    _save_run(args, args.variant, config, args.seed, rewards, "episode")
+    _save_run(args, args.variant, args.config, args.seed, rewards, "episode")
     return 0
 
 

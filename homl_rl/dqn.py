@@ -499,8 +499,8 @@ def make_agent(variant, env, config=DQNConfig(), engine=None, seed=42):
                            five_field_experiences=older)
 
 
-def train_dqn(variant="dqn", n_episodes=600, *, seed=42, engine=None, progress=True,
-              env=None, return_agent=False, revision="current", **hyperparameters):
+def train_dqn(variant="dqn", n_episodes=None, *, seed=42, engine=None, progress=True,
+              env=None, return_agent=False, revision="current", config=None, **hyperparameters):
     """Train one of the chapter's DQN variants as its notebook cells do.
 
     ``variant``: ``"dqn"``, ``"fixed_q_targets"``, ``"double_dqn"`` or
@@ -513,7 +513,10 @@ def train_dqn(variant="dqn", n_episodes=600, *, seed=42, engine=None, progress=T
     ``engine``: ``"notebook"`` (``model.predict`` per step, as the cells), ``"fast"``, or
     ``None`` (the default, ``"fast"``: same numbers). ``env``: CartPole-v1 by default.
     ``revision="older"`` runs the older revision's cells instead (:data:`OLDER_REVISION`
-    lists what that changes; ``hyperparameters`` still override its settings)::
+    lists what that changes; ``hyperparameters`` still override its settings). ``n_episodes``:
+    the config's (600) by default. ``config``: a chapter variant's :class:`DQNConfig` built
+    already (:func:`dqn_config`, as the command line does), trained as it is; ``n_episodes``,
+    ``revision`` and ``hyperparameters`` are then not given::
 
         rewards, model = train_dqn("double_dqn", revision="older")   # Adam 6e-3, Huber, ...
 
@@ -528,12 +531,19 @@ def train_dqn(variant="dqn", n_episodes=600, *, seed=42, engine=None, progress=T
     """
     spec = variant_named(variant)
     if spec.per_step:
-        if revision != "current":
-            raise ValueError(f"revision={revision!r} is for the chapter's variants, "
-                             f"not {variant!r}")
-        return _train_per_step_variant(spec, n_episodes, seed=seed, progress=progress, env=env,
-                                       return_agent=return_agent, **hyperparameters)
-    config = dqn_config(variant, n_episodes, revision, **hyperparameters)
+        if revision != "current" or config is not None:
+            raise ValueError(f"revision and config are for the chapter's variants, not {variant!r}")
+        return _train_per_step_variant(
+            spec, DQNConfig.n_episodes if n_episodes is None else n_episodes, seed=seed,
+            progress=progress, env=env, return_agent=return_agent, **hyperparameters)
+    if config is None:
+        config = dqn_config(variant, DQNConfig.n_episodes if n_episodes is None else n_episodes,
+                            revision, **hyperparameters)
+    elif n_episodes is not None or revision != "current" or hyperparameters:
+        raise TypeError("train_dqn takes either a config or n_episodes, revision and "
+                        "hyper-parameters, not both")
+    elif not isinstance(config, DQNConfig):
+        raise TypeError(f"config must be a DQNConfig, got {type(config).__name__}")
     if not spec.target_network and config.soft_target_update is not None:
         with_target = [repr(name) for name, row in CHAPTER_VARIANTS.items() if row.target_network]
         raise ValueError(f"soft_target_update needs a target network: use it with "
@@ -551,7 +561,8 @@ def train_dqn(variant="dqn", n_episodes=600, *, seed=42, engine=None, progress=T
     return (rewards, agent) if return_agent else (rewards, agent.model)
 
 
-def dqn_config(variant="dqn", n_episodes=600, revision="current", **hyperparameters):
+def dqn_config(variant="dqn", n_episodes=DQNConfig.n_episodes, revision="current",
+               **hyperparameters):
     """The :class:`DQNConfig` :func:`train_dqn` runs ``variant`` with: ``revision``'s settings
     (:data:`OLDER_REVISION` for ``"older"``), then ``hyperparameters`` (any field but
     ``revision``; a ``TypeError`` names the unknown ones)."""

@@ -375,3 +375,37 @@ def test_the_top_level_help_loads_no_tensorflow():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "breakout-tf-agents" in result.stdout and "crosscheck" in result.stdout
+
+
+def test_the_dqn_config_is_built_once_from_the_parser_to_the_training_loop(monkeypatch, capsys):
+    """``homl-rl dqn``: the command line builds the :class:`DQNConfig` (the revision's settings,
+    then the options given), and that very object reaches the training loop; no other
+    ``DQNConfig`` is made on the way."""
+    from homl_rl import dqn
+
+    made, built, trained = [], [], []
+    post_init = dqn.DQNConfig.__post_init__
+
+    def counted_post_init(self):
+        made.append(self)
+        post_init(self)
+
+    def recorded_build(args, values):
+        built.append(cli._build_dqn_config(args, values))
+        return built[-1]
+
+    def recorded_train(agent, env, config, **kwargs):
+        trained.append(config)
+        return [9, 199]
+
+    monkeypatch.setattr(dqn.DQNConfig, "__post_init__", counted_post_init)
+    monkeypatch.setitem(cli.SUBCOMMANDS, "dqn",
+                        dataclasses.replace(cli.SUBCOMMANDS["dqn"], build=recorded_build))
+    monkeypatch.setattr(dqn, "train", recorded_train)
+    assert cli.main(["dqn", "--variant", "double_dqn", "--revision", "older", "--episodes", "2",
+                     "--batch-size", "16", "--quiet"]) == 0
+    assert len(made) == 1 and built == made and trained[0] is made[0]
+    config = made[0]
+    assert (config.revision, config.optimizer, config.learning_rate) == ("older", "adam", 6e-3)
+    assert (config.n_episodes, config.batch_size) == (2, 16)
+    assert "double_dqn, older revision, seed 42: 2 episodes" in capsys.readouterr().out
