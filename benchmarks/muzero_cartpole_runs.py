@@ -25,7 +25,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from results_file import write_results  # noqa: E402
 from homl_rl.checkpoints import read_checkpoint  # noqa: E402
-from homl_rl.muzero.training import CHECKPOINT_NAME  # noqa: E402
+from homl_rl.muzero.training import MUZERO_CHECKPOINT_NAME  # noqa: E402
 from homl_rl.paths import MUZERO_RUNS  # noqa: E402
 from homl_rl.stack import stack_line  # noqa: E402
 
@@ -35,7 +35,7 @@ LECTURE_TEST_REWARD = 386
 
 def run_row(seed, run_dir):
     """One seed's numbers from its checkpoint (a finished run's)."""
-    meta, arrays = read_checkpoint(Path(run_dir) / CHECKPOINT_NAME)
+    meta, arrays = read_checkpoint(Path(run_dir) / MUZERO_CHECKPOINT_NAME)
     if meta["trained_steps"] < meta["training_steps"]:
         raise SystemExit(f"the run of seed {seed} stopped at {meta['trained_steps']} of "
                          f"{meta['training_steps']} training steps: resume it first")

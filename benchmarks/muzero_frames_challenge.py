@@ -26,7 +26,7 @@ from results_file import write_results  # noqa: E402
 from homl_rl.checkpoints import read_checkpoint  # noqa: E402
 from homl_rl.muzero.config import FRAMES_CARTPOLE  # noqa: E402
 from homl_rl.muzero.self_play import SelfPlay  # noqa: E402
-from homl_rl.muzero.training import CHECKPOINT_NAME, train  # noqa: E402
+from homl_rl.muzero.training import MUZERO_CHECKPOINT_NAME, train  # noqa: E402
 from homl_rl.paths import MUZERO_RUNS  # noqa: E402
 from homl_rl.stack import stack_line  # noqa: E402
 
@@ -59,7 +59,7 @@ def main(argv=None):
                     time_limit=args.minutes * 60)
     if history["interrupted"]:
         raise SystemExit(f"interrupted: run again to resume the run in {run_dir}")
-    meta, _ = read_checkpoint(run_dir / CHECKPOINT_NAME)
+    meta, _ = read_checkpoint(run_dir / MUZERO_CHECKPOINT_NAME)
     final = final_games(config, history["weights"], args.seed + FINAL_GAMES_SEED,
                         args.final_games)
     tests = list(zip(history["test_steps"], history["test_rewards"]))

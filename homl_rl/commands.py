@@ -260,9 +260,9 @@ def muzero(args):
             return _muzero_on_ray(args)
         import numpy as np
 
-        from homl_rl.muzero.training import CHECKPOINT_NAME, train
+        from homl_rl.muzero.training import MUZERO_CHECKPOINT_NAME, train
 
-        checkpoint = Path(args.checkpoint_dir) / CHECKPOINT_NAME
+        checkpoint = Path(args.checkpoint_dir) / MUZERO_CHECKPOINT_NAME
         if checkpoint.exists():
             print(f"resuming the run in {checkpoint}")
         history = train(args.config, args.seed, progress=not args.quiet, logdir=args.logdir,

@@ -160,7 +160,7 @@ def load_dqn(data, arrays, config):
     return data["rewards"], agent
 
 
-def dqn_config(variant, **hyperparameters):
+def dqn_run_config(variant, **hyperparameters):
     """The config of ``train_dqn(variant)`` with its defaults (the variant's learning rate)."""
     config = asdict(DQNConfig(**hyperparameters))
     if config["learning_rate"] is None:
@@ -286,7 +286,7 @@ def _tf_agents_config(name):
 
 
 RUNS = {spec.name: spec for spec in [
-    *(RunSpec(variant, train_dqn_run, dqn_config(variant), (dqn,), dump_dqn, load_dqn)
+    *(RunSpec(variant, train_dqn_run, dqn_run_config(variant), (dqn,), dump_dqn, load_dqn)
       for variant in CHAPTER_VARIANTS),
     RunSpec("policy_gradients", train_policy_gradients_run, pg_config(), (policy_gradients,),
             dump_policy, load_policy),

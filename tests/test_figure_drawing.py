@@ -16,13 +16,13 @@ from homl_rl import runs
 from homl_rl.figures import all_figures, make_figures
 from homl_rl.kernels import kernels_record
 from homl_rl.run_cache import jsonable_config
-from homl_rl.runs import RUNS, dqn_config, pg_config
+from homl_rl.runs import RUNS, dqn_run_config, pg_config
 
 HAS_TF_AGENTS = importlib.util.find_spec("tf_agents") is not None
 
 
 def tiny_configs():
-    configs = {variant: dqn_config(variant, n_episodes=3)
+    configs = {variant: dqn_run_config(variant, n_episodes=3)
                for variant in ("dqn", "fixed_q_targets", "double_dqn", "dueling_double_dqn")}
     configs["policy_gradients"] = dict(pg_config(), n_iterations=2, n_episodes_per_update=2,
                                        n_max_steps=30)

@@ -17,7 +17,7 @@ from homl_rl.checkpoints import CheckpointError, read_checkpoint
 from homl_rl.cli import main
 from homl_rl.muzero import training
 from homl_rl.muzero.trainer import scale_gradient
-from homl_rl.muzero.training import CHECKPOINT_NAME
+from homl_rl.muzero.training import MUZERO_CHECKPOINT_NAME
 from homl_rl.summaries import read_scalars
 from homl_rl.tf_setup import tf
 
@@ -409,18 +409,18 @@ def test_a_run_killed_between_checkpoints_resumes_exactly(tmp_path, monkeypatch,
         train(TINY, seed=5, training_steps=30, progress=False, final_test_episodes=3,
               checkpoint_dir=tmp_path, save_interval=10)
     monkeypatch.setattr(Trainer, "update_weights", update_weights)
-    meta, _ = read_checkpoint(tmp_path / CHECKPOINT_NAME)
+    meta, _ = read_checkpoint(tmp_path / MUZERO_CHECKPOINT_NAME)
     assert meta["trained_steps"] == 10  # the last checkpoint before the crash
     resumed = train(TINY, seed=5, training_steps=30, progress=False, final_test_episodes=3,
                     checkpoint_dir=tmp_path, save_interval=10)
     assert_same_run(resumed, straight_run)
     assert len(resumed["final_test_rewards"]) == 3 and not resumed["interrupted"]
-    saved = (tmp_path / CHECKPOINT_NAME).read_bytes()
+    saved = (tmp_path / MUZERO_CHECKPOINT_NAME).read_bytes()
     again = train(TINY, seed=5, training_steps=30, progress=False, final_test_episodes=3,
                   checkpoint_dir=tmp_path)  # a finished run is read back, its file untouched
     assert_same_run(again, straight_run)
-    assert again["seconds"] == read_checkpoint(tmp_path / CHECKPOINT_NAME)[0]["seconds"]
-    assert (tmp_path / CHECKPOINT_NAME).read_bytes() == saved
+    assert again["seconds"] == read_checkpoint(tmp_path / MUZERO_CHECKPOINT_NAME)[0]["seconds"]
+    assert (tmp_path / MUZERO_CHECKPOINT_NAME).read_bytes() == saved
 
 
 def test_ctrl_c_saves_and_the_run_resumes_exactly(tmp_path, monkeypatch, straight_run):
@@ -452,7 +452,7 @@ def test_a_time_limit_stops_saves_and_the_run_resumes_exactly(tmp_path, monkeypa
                     checkpoint_dir=tmp_path, save_interval=100, time_limit=8)
     assert stopped["timed_out"] and not stopped["interrupted"]
     assert 0 < stopped["training_steps"] < 30 and stopped["final_test_rewards"] == []
-    meta, _ = read_checkpoint(tmp_path / CHECKPOINT_NAME)
+    meta, _ = read_checkpoint(tmp_path / MUZERO_CHECKPOINT_NAME)
     assert meta["trained_steps"] == stopped["training_steps"] and meta["seconds"] >= 8
     more = train(TINY, seed=5, training_steps=30, progress=False, final_test_episodes=3,
                  checkpoint_dir=tmp_path, save_interval=100, time_limit=meta["seconds"] + 3)
@@ -474,7 +474,7 @@ def test_a_checkpoint_of_another_run_is_refused(tmp_path):
     with pytest.raises(CheckpointError, match="its training_steps is 2, not 3"):
         train(TINY, seed=5, training_steps=3, progress=False, final_test_episodes=0,
               checkpoint_dir=tmp_path)
-    (tmp_path / CHECKPOINT_NAME).write_bytes(b"not a checkpoint")
+    (tmp_path / MUZERO_CHECKPOINT_NAME).write_bytes(b"not a checkpoint")
     with pytest.raises(CheckpointError, match="corrupt"):
         train(TINY, seed=5, training_steps=2, progress=False, final_test_episodes=0,
               checkpoint_dir=tmp_path)

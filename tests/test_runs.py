@@ -88,7 +88,7 @@ def test_an_unknown_run_lists_the_valid_ones():
 
 
 def test_a_dqn_run_comes_back_from_disk_with_the_same_policy(fresh):
-    spec = dataclasses.replace(runs.RUNS["dqn"], config=runs.dqn_config("dqn", n_episodes=2))
+    spec = dataclasses.replace(runs.RUNS["dqn"], config=runs.dqn_run_config("dqn", n_episodes=2))
     made = execute(spec, cache_dir=fresh)
     runs.clear_memo()
     loaded = execute(spec, cache_dir=fresh)

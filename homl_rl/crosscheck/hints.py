@@ -162,14 +162,14 @@ class TrainingStepMistake(NamedTuple):
     """``(old expression, new expression)`` in that method's source"""
 
 
-RUNS = "1.0 - (dones | truncateds)"
+BOOTSTRAP_MASK = "1.0 - (dones | truncateds)"
 _RUNS_MISTAKES = [
     TrainingStepMistake("missing (dones | truncateds) mask: the target Q-value of a final step "
                         "must be the reward alone (runs = 1.0 - (dones | truncateds))",
-                        method="training_step", mutation=(RUNS, "1.0")),
+                        method="training_step", mutation=(BOOTSTRAP_MASK, "1.0")),
     TrainingStepMistake("truncated episodes must stop the bootstrap too: "
                         "runs = 1.0 - (dones | truncateds), not 1.0 - dones",
-                        method="training_step", mutation=(RUNS, "1.0 - dones")),
+                        method="training_step", mutation=(BOOTSTRAP_MASK, "1.0 - dones")),
 ]
 _SHARED_MISTAKES = [
     TrainingStepMistake(COLUMN_SHAPES.hint, method="training_step", mutation=COLUMN_SHAPES.mutation),

@@ -101,7 +101,7 @@ def epsilon_action_counts(policy, state, epsilons=(0.0, 0.5, 1.0), n_draws=100, 
 
 # --- the lecture's studies with our DQN ---------------------------------------------------
 
-N_EPISODES = DQNConfig.n_episodes
+CHAPTER_N_EPISODES = DQNConfig.n_episodes
 """Episodes a run of the chapter DQN's studies: the notebook's 600."""
 
 STUDY_VARIANT = "fixed_q_targets"
@@ -125,7 +125,7 @@ def episodes_to_convergence(sums_of_rewards, window=CONVERGENCE_WINDOW,
     return int(reached[0] + window - 1) if len(reached) else None
 
 
-def dqn_study_run(seed, n_episodes=N_EPISODES, variant=STUDY_VARIANT, **hyperparameters):
+def dqn_study_run(seed, n_episodes=CHAPTER_N_EPISODES, variant=STUDY_VARIANT, **hyperparameters):
     """One run of a study: train our DQN (fast engine) and summarise it. A function of its
     parameters alone: it seeds the process's generators itself (``set_seeds``)."""
     steps, model = train_dqn(variant, n_episodes, seed=seed, progress=False, **hyperparameters)
@@ -155,7 +155,7 @@ def log_study_run(logdir, result):
                                           result["episodes_to_convergence"]})
 
 
-def run_dqn_study(parameter, values=None, seeds=None, n_episodes=N_EPISODES, jobs=None,
+def run_dqn_study(parameter, values=None, seeds=None, n_episodes=CHAPTER_N_EPISODES, jobs=None,
                   cache_dir=STUDIES_CACHE, progress=True, logdir=None, use_ray=False,
                   ray_address=None):
     """Run the chapter DQN's study of ``parameter`` (a study of
@@ -216,13 +216,13 @@ def run_lecture_study(grid, seeds=(0, 1, 2), n_episodes=STUDIES_N_EPISODES, jobs
 def study_config(study, full=False, n_episodes=None):
     """The config of ``study``'s run (a row of :data:`homl_rl.experiments.STUDIES`): its
     quick grid and seeds (what ``make figures`` runs), or with ``full`` its full ones;
-    ``n_episodes`` per run (default: the agent's, :data:`N_EPISODES` for the chapter's DQN and
+    ``n_episodes`` per run (default: the agent's, :data:`CHAPTER_N_EPISODES` for the chapter's DQN and
     :data:`homl_rl.lecture_dqn.STUDIES_N_EPISODES` for the lecture's)."""
     grid = study.grid if full else study.quick_grid
     seeds = list(study.seeds if full else study.quick_seeds)
     if study.agent == CHAPTER_AGENT:
         return {"parameter": study.parameter, "values": grid[study.parameter], "seeds": seeds,
-                "n_episodes": N_EPISODES if n_episodes is None else n_episodes, "seed": None}
+                "n_episodes": CHAPTER_N_EPISODES if n_episodes is None else n_episodes, "seed": None}
     return {"parameter": study.parameter, "grid": grid, "seeds": seeds,
             "n_episodes": STUDIES_N_EPISODES if n_episodes is None else n_episodes,
             "seed": None}

@@ -65,7 +65,7 @@ from homl_rl.seeding import set_seeds
 from homl_rl.summaries import summaries
 from homl_rl.tf_setup import tf
 
-LOSSES = ("total_loss", "value_loss", "reward_loss", "policy_loss")
+TRAINING_LOSSES = ("total_loss", "value_loss", "reward_loss", "policy_loss")
 """the losses of a training step, as :meth:`Trainer.update_weights` names them"""
 
 WAIT_SECONDS = 0.05
@@ -375,7 +375,7 @@ class _Driver:
         log = self.log
         for row in new["steps"]:
             log.scalars(row["training_step"],
-                        **{f"loss/{name}": row[name] for name in LOSSES},
+                        **{f"loss/{name}": row[name] for name in TRAINING_LOSSES},
                         **{"train/lr": row["lr"]})
         for row in new["games"]:
             log.scalars(row["training_step"], **{"self_play/total_reward": row["total_reward"],
@@ -405,5 +405,5 @@ class _Driver:
                 "game_rewards": [row["total_reward"] for row in games],
                 "game_lengths": [row["length"] for row in games],
                 "game_steps": [row["training_step"] for row in games],
-                **{name: [row[name] for row in steps] for name in LOSSES},
+                **{name: [row[name] for row in steps] for name in TRAINING_LOSSES},
                 "lr": [row["lr"] for row in steps]}

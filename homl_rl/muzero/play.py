@@ -15,7 +15,7 @@ from homl_rl.checkpoints import CheckpointError, read_checkpoint
 from homl_rl.muzero.checkpoint import unpack_network_weights
 from homl_rl.muzero.config import MuZeroConfig
 from homl_rl.muzero.self_play import SelfPlay
-from homl_rl.muzero.training import CHECKPOINT_NAME, RAY_CHECKPOINT_NAME
+from homl_rl.muzero.training import MUZERO_CHECKPOINT_NAME, RAY_CHECKPOINT_NAME
 
 
 def load_trained(checkpoint_dir):
@@ -25,7 +25,7 @@ def load_trained(checkpoint_dir):
     path = Path(checkpoint_dir)
     if path.is_dir():
         path = (path / RAY_CHECKPOINT_NAME if (path / RAY_CHECKPOINT_NAME).exists()
-                and not (path / CHECKPOINT_NAME).exists() else path / CHECKPOINT_NAME)
+                and not (path / MUZERO_CHECKPOINT_NAME).exists() else path / MUZERO_CHECKPOINT_NAME)
     meta, arrays = read_checkpoint(path, meta_keys=("config", "seed", "trained_steps"))
     try:
         return MuZeroConfig(**meta["config"]), unpack_network_weights(arrays, "network"), meta

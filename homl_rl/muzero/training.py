@@ -49,7 +49,7 @@ class SharedStorage:
         self.info.update(values)
 
 
-CHECKPOINT_NAME = "muzero.npz"
+MUZERO_CHECKPOINT_NAME = "muzero.npz"
 
 RAY_CHECKPOINT_NAME = "muzero_ray.npz"
 """a Ray run's final weights and history (``muzero train --ray``; not resumable)"""
@@ -96,7 +96,7 @@ def train(config=MuZeroConfig(), seed=0, training_steps=None, progress=True, log
     history = {key: [] for key in HISTORY_ARRAYS}
     settings = {"config": to_jsonable(asdict(config)), "seed": seed,
                 "training_steps": training_steps, "final_test_episodes": final_test_episodes}
-    path = None if checkpoint_dir is None else Path(checkpoint_dir) / CHECKPOINT_NAME
+    path = None if checkpoint_dir is None else Path(checkpoint_dir) / MUZERO_CHECKPOINT_NAME
     seconds_before, load_averages = 0.0, []
     if path is not None and (path.parent / RAY_CHECKPOINT_NAME).exists():
         raise CheckpointError(f"{path.parent} holds a Ray run ({RAY_CHECKPOINT_NAME}), which "
