@@ -435,11 +435,9 @@ def _dqn_options(parser):
     from homl_rl.dqn import train_dqn
     from homl_rl.variants import CHAPTER_VARIANTS
 
-    variant, default_seed = default_of(train_dqn, "variant"), default_of(train_dqn, "seed")
+    variant = default_of(train_dqn, "variant")
     parser.add_argument("--variant", choices=list(CHAPTER_VARIANTS), default=variant,
                         help=f"the chapter's DQN variant (default: {variant})")
-    parser.add_argument("--seed", type=seed, default=default_seed,
-                        help=f"the cells' seed (default: {default_seed})")
     _training_options(parser, ["notebook", "fast"])
 
 

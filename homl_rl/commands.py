@@ -84,11 +84,11 @@ def dqn(args):
     from homl_rl.dqn import train_dqn
 
     try:  # args.config: built once, by the command line (cli._build_dqn_config)
-        rewards, model = train_dqn(args.variant, config=args.config, seed=args.seed,
-                                   engine=args.engine, progress=not args.quiet)
+        rewards, model = train_dqn(args.variant, config=args.config, engine=args.engine,
+                                   progress=not args.quiet)
     except ValueError as error:
         return _error("dqn", error)
-    _save_run(args, args.variant, args.config, args.seed, rewards, "episode")
+    _save_run(args, args.variant, args.config, args.config.seed, rewards, "episode")
     return 0
 
 

@@ -85,12 +85,16 @@ class DQNConfig:
     revision: str = "current"
     """whose cells the run follows: ``"current"`` (the notebook's) or ``"older"`` (the older
     revision's set-up and experiences: see :data:`OLDER_REVISION`)"""
+    seed: int = 42
+    """the cells' seed: their ``tf.random.set_seed(42)`` and ``np.random.seed(42)`` (read as
+    ``set_seeds``) and ``env.reset(seed=42)``"""
 
     def __post_init__(self):
         for name in ("n_episodes", "n_max_steps", "batch_size", "replay_buffer_size",
                      "epsilon_decay_episodes", "target_update_period"):
             check_positive_int(name, getattr(self, name))
         check_non_negative_int("training_starts_after", self.training_starts_after)
+        check_non_negative_int("seed", self.seed)
         check_unit_interval("discount_factor", self.discount_factor)
         check_unit_interval("min_epsilon", self.min_epsilon)
         if self.learning_rate is not None:
@@ -453,8 +457,9 @@ def _check_env(env):
     return shape, n_outputs
 
 
-def make_agent(variant, env, config=DQNConfig(), engine=None, seed=42):
-    """The notebook's set-up cells for ``variant``: seed, model, target, then reseed.
+def make_agent(variant, env, config=DQNConfig(), engine=None):
+    """The notebook's set-up cells for ``variant``: seed, model, target, then reseed, with
+    ``seed = config.seed``.
 
     Order: ``set_seeds(seed)``, build the model, clone the target; ``env.reset(seed=seed)``,
     ``np.random.seed(seed)``, ``set_seeds(seed)``; then the optimizer and an empty replay
@@ -475,6 +480,7 @@ def make_agent(variant, env, config=DQNConfig(), engine=None, seed=42):
                          "env.seed(): pass SeedNextReset(env)")
     if older:
         tf.keras.backend.clear_session()
+    seed = config.seed
     set_seeds(seed)  # the notebook's tf.random.set_seed(42), read as set_random_seed
     model = q_network_builder(spec)(input_shape, n_outputs)
     target = clone_target(model) if spec.target_network else None
@@ -499,8 +505,8 @@ def make_agent(variant, env, config=DQNConfig(), engine=None, seed=42):
                            five_field_experiences=older)
 
 
-def train_dqn(variant="dqn", n_episodes=None, *, seed=42, engine=None, progress=True,
-              env=None, return_agent=False, revision="current", config=None, **hyperparameters):
+def train_dqn(variant="dqn", n_episodes=None, *, engine=None, progress=True, env=None,
+              return_agent=False, revision="current", config=None, **hyperparameters):
     """Train one of the chapter's DQN variants as its notebook cells do.
 
     ``variant``: ``"dqn"``, ``"fixed_q_targets"``, ``"double_dqn"`` or
@@ -509,7 +515,8 @@ def train_dqn(variant="dqn", n_episodes=None, *, seed=42, engine=None, progress=
     ``n_episodes`` episodes and ``n_steps`` steps (a hyper-parameter; default: the row's), its
     ``hyperparameters`` being :class:`PerStepDQNConfig` fields; it returns the episodes' sums
     of rewards (not the chapter's ``step``). ``hyperparameters``: any :class:`DQNConfig` field
-    (``n_max_steps``, ``batch_size``, ``learning_rate``, ``soft_target_update``, ...).
+    (``n_max_steps``, ``batch_size``, ``learning_rate``, ``soft_target_update``, ``seed``:
+    the config's, 42 by default, ...).
     ``engine``: ``"notebook"`` (``model.predict`` per step, as the cells), ``"fast"``, or
     ``None`` (the default, ``"fast"``: same numbers). ``env``: CartPole-v1 by default.
     ``revision="older"`` runs the older revision's cells instead (:data:`OLDER_REVISION`
@@ -531,11 +538,16 @@ def train_dqn(variant="dqn", n_episodes=None, *, seed=42, engine=None, progress=
     """
     spec = variant_named(variant)
     if spec.per_step:
-        if revision != "current" or config is not None:
-            raise ValueError(f"revision and config are for the chapter's variants, not {variant!r}")
+        if revision != "current":
+            raise ValueError(f"revision={revision!r} is for the chapter's variants, "
+                             f"not {variant!r}")
+        if config is not None:
+            raise ValueError(f"a DQNConfig is for the chapter's variants, not {variant!r} "
+                             f"(its hyper-parameters are PerStepDQNConfig fields)")
         return _train_per_step_variant(
-            spec, DQNConfig.n_episodes if n_episodes is None else n_episodes, seed=seed,
-            progress=progress, env=env, return_agent=return_agent, **hyperparameters)
+            spec, DQNConfig.n_episodes if n_episodes is None else n_episodes,
+            seed=hyperparameters.pop("seed", DQNConfig.seed), progress=progress, env=env,
+            return_agent=return_agent, **hyperparameters)
     if config is None:
         config = dqn_config(variant, DQNConfig.n_episodes if n_episodes is None else n_episodes,
                             revision, **hyperparameters)
@@ -553,7 +565,7 @@ def train_dqn(variant="dqn", n_episodes=None, *, seed=42, engine=None, progress=
     if config.revision == "older" and not isinstance(env, SeedNextReset):
         env = SeedNextReset(env)
     try:
-        agent = make_agent(variant, env, config, engine=engine, seed=seed)
+        agent = make_agent(variant, env, config, engine=engine)
         rewards = train(agent, env, config, progress=progress, desc=variant)
     finally:
         if own_env:

@@ -139,9 +139,9 @@ def _set_weights(model, arrays):
 
 def train_dqn_run(config, progress):
     """``train_dqn(variant, return_agent=True)`` with ``config``'s hyper-parameters."""
-    hyper = {key: value for key, value in config.items() if key not in ("variant", "seed", "engine")}
-    return train_dqn(config["variant"], seed=config["seed"], engine=config["engine"],
-                     progress=progress, return_agent=True, **hyper)
+    hyper = {key: value for key, value in config.items() if key not in ("variant", "engine")}
+    return train_dqn(config["variant"], engine=config["engine"], progress=progress,
+                     return_agent=True, **hyper)
 
 
 def dump_dqn(result):
@@ -151,21 +151,21 @@ def dump_dqn(result):
 
 def load_dqn(data, arrays, config):
     """A fresh agent of the run's variant (:func:`homl_rl.dqn.make_agent`) with its weights."""
-    hyper = {key: value for key, value in config.items() if key not in ("variant", "seed", "engine")}
+    hyper = {key: value for key, value in config.items() if key not in ("variant", "engine")}
     env = make_env("CartPole-v1", render_mode=None)
-    agent = make_agent(config["variant"], env, DQNConfig(**hyper), engine=config["engine"],
-                       seed=config["seed"])
+    agent = make_agent(config["variant"], env, DQNConfig(**hyper), engine=config["engine"])
     env.close()
     agent.set_weights([arrays[f"w{index}"] for index in range(len(arrays))])
     return data["rewards"], agent
 
 
 def dqn_run_config(variant, **hyperparameters):
-    """The config of ``train_dqn(variant)`` with its defaults (the variant's learning rate)."""
+    """The config of ``train_dqn(variant)`` with its defaults (the variant's learning rate,
+    the config's seed)."""
     config = asdict(DQNConfig(**hyperparameters))
     if config["learning_rate"] is None:
         config["learning_rate"] = CHAPTER_VARIANTS[variant].learning_rate
-    return dict(config, variant=variant, seed=42, engine="fast")
+    return dict(config, variant=variant, engine="fast")
 
 
 def train_policy_gradients_run(config, progress):

@@ -214,10 +214,11 @@ def run_keras_dqn(variant, seed, config):
     evaluated with the weights it has then (as for TF-Agents), not the best ones that
     ``train`` restores at the end.
     """
-    dqn_config = replace(DQNConfig(), n_episodes=config.env_steps)  # the budget ends the run
+    # the budget ends the run, not the episodes
+    dqn_config = replace(DQNConfig(), n_episodes=config.env_steps, seed=seed)
     start = time.perf_counter()
     env = make_env(ENV_ID, render_mode=None)
-    agent = make_agent(variant, env, dqn_config, engine="fast", seed=seed)
+    agent = make_agent(variant, env, dqn_config, engine="fast")
     evaluate = TimedEvaluations(config, _compiled_q_values(agent.model), start)
     next_eval, n_episodes = config.eval_interval, 0
 
