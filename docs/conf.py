@@ -92,7 +92,8 @@ nb_merge_streams = True
 # --- HTML ---------------------------------------------------------------------------------
 html_theme = "furo"
 html_title = f"homl_rl {release}"
-html_static_path = []
+html_static_path = ["_static"]
+html_favicon = "_static/favicon.svg"  # without one the browser asks for /favicon.ico: a 404 in its console
 html_last_updated_fmt = None
 html_copy_source = False
 html_show_sourcelink = False
