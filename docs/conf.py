@@ -88,6 +88,8 @@ myst_enable_extensions = ["colon_fence", "deflist", "attrs_inline"]
 myst_heading_anchors = 3
 nb_execution_mode = "off"  # never executed here: CI's execution is reused (notebook_page)
 nb_merge_streams = True
+# stderr is the machine's (library warnings naming the venv's paths), not the chapter's
+nb_output_stderr = "remove"
 
 # --- HTML ---------------------------------------------------------------------------------
 html_theme = "furo"
