@@ -112,7 +112,8 @@ bench-sb3: stack
 # (a broken internal link, a missing image, a docstring reference that does not resolve)
 # fails it. Its tools are pinned in requirements-docs.txt, in a venv of their own
 # (.venv-docs); homl_rl's dependencies (TensorFlow, NumPy...) come from the current stack's
-# venv, made first when missing, through a .pth file: the API reference imports homl_rl.
+# venv, made first when missing, through a .pth file: the API reference imports homl_rl,
+# and the browser test runs with that stack's pytest.
 # Use another stack venv with DOCS_STACK_VENV=path/to/venv.
 DOCS_PYTHON ?= 3.12
 DOCS_STACK_VENV ?= .venv-$(DOCS_PYTHON)
