@@ -57,3 +57,46 @@ def test_the_readme_is_short_and_its_links_resolve():
     assert [link for link in links if not (ROOT / link).exists()] == []
     # .ci/run runs the README's test command on both stacks
     assert "make test" in readme and "make PYTHON=3.12 test" in readme
+
+
+def test_make_docs_is_strict_and_offline():
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^\t.*-m sphinx -b html -W --keep-going -n ", makefile, re.MULTILINE)
+    conf = (DOCS / "conf.py").read_text()
+    assert re.search(r"^nitpicky = True$", conf, re.MULTILINE)
+    assert "sphinx.ext.intersphinx" not in conf  # its inventories come from the network
+
+
+def notebook_page(monkeypatch, tmp_path, executed):
+    """What the notebook's page shows, given an executed copy (None: no copy)."""
+    import importlib.util
+    import json
+
+    spec = importlib.util.spec_from_file_location("notebook_page", DOCS / "_ext" / "notebook_page.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    path = tmp_path / "executed.ipynb"
+    if executed is None:
+        path.unlink(missing_ok=True)
+    else:
+        path.write_text(json.dumps(executed))
+    monkeypatch.setenv("HOML_RL_EXECUTED_NOTEBOOK", str(path))
+    return module.page_notebook()
+
+
+def test_the_notebook_page_shows_ci_s_outputs_only_for_the_committed_code(monkeypatch, tmp_path):
+    import json
+
+    committed = json.loads((ROOT / "notebooks" / "18_reinforcement_learning.ipynb").read_text())
+    executed = json.loads(json.dumps(committed))
+    code = [cell for cell in executed["cells"] if cell["cell_type"] == "code"]
+    code[0]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "ran\n"}]
+    page = notebook_page(monkeypatch, tmp_path, executed)
+    assert "outputs below are those of CI's execution" in page["cells"][0]["source"]
+    assert page["cells"][1:] == executed["cells"]
+    # another notebook's outputs (its code changed since) are never shown, nor no copy at all
+    code[0]["source"] = "print('other code')"
+    for copy in (executed, None):
+        page = notebook_page(monkeypatch, tmp_path, copy)
+        assert "without its outputs" in page["cells"][0]["source"]
+        assert page["cells"][1:] == committed["cells"]
