@@ -126,13 +126,13 @@ docs-venv:
 	@if [ "$(DOCS_STACK_VENV)" = ".venv-$(DOCS_PYTHON)" ]; then $(MAKE) --no-print-directory PYTHON=$(DOCS_PYTHON) venv; fi
 	@test -x $(DOCS_STACK_VENV)/bin/python || { echo "error: no stack venv at $(DOCS_STACK_VENV)" >&2; exit 1; }
 	@$(MAKE) --no-print-directory $(DOCS_STAMP) DOCS_STACK_VENV=$(DOCS_STACK_VENV)
+	@$(DOCS_STACK_VENV)/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])' \
+	  > $$($(DOCS_VENV)/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/homl_rl_stack.pth
 
 $(DOCS_STAMP): requirements-docs.txt
 	rm -rf $(DOCS_VENV)
 	$$($(DOCS_STACK_VENV)/bin/python -c 'import sys; print(sys._base_executable)') -m venv $(DOCS_VENV)
 	$(DOCS_VENV)/bin/python -m pip install --quiet -r requirements-docs.txt
-	$(DOCS_STACK_VENV)/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])' \
-	  > $$($(DOCS_VENV)/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/homl_rl_stack.pth
 	@touch $(DOCS_STAMP)
 
 docs: docs-venv
