@@ -3,7 +3,9 @@
 #   make test      run the test suite
 # and, by hand: make figures-long (hours of training, resumable), make test-slow,
 # make pins (a new CPU class's kernel-dependent numbers),
-# make benchmarks, make test-latest (the maintainers' canary, see README).
+# make benchmarks, make test-latest (the maintainers' canary, docs/maintainers.md),
+# make docs (the documentation site, strict), make docs-serve (its local preview),
+# make docs-test (the site in headless Chromium, after make docs).
 #
 # The stack follows the Python (scripts/stack.py finds it on PATH, then under pyenv):
 #   Python 3.11       -> reference stack, requirements.txt (TF 2.15.1, TF-Agents, NumPy 1.26):
@@ -32,7 +34,7 @@ LATEST_VENV := .venv-latest-$(PY_VERSION)
 # both write homl_rl.egg-info here, so they take turns where flock exists.
 EDITABLE_LOCK := $(if $(shell command -v flock 2>/dev/null),flock .editable-install.lock,)
 
-.PHONY: figures figures-long test test-slow pins test-smoke print-smoke-tests test-latest benchmarks bench-sb3 venv stack clean
+.PHONY: docs docs-venv docs-serve docs-test figures figures-long test test-slow pins test-smoke print-smoke-tests test-latest benchmarks bench-sb3 venv stack clean
 
 # The one line saying which Python, which stack, which venv (or why none).
 stack:
@@ -106,5 +108,48 @@ bench-sb3: stack
 	$(EDITABLE_LOCK) $(BENCH_VENV)/bin/python -m pip install --quiet -e ".[bench]"
 	nice -n 5 $(BENCH_VENV)/bin/python $(BENCH_SB3) $(BENCH_ARGS)
 
+# The documentation site (docs/, Sphinx + MyST, docs/conf.py), built strictly: any warning
+# (a broken internal link, a missing image, a docstring reference that does not resolve)
+# fails it. Its tools are pinned in requirements-docs.txt, in a venv of their own
+# (.venv-docs); homl_rl's dependencies (TensorFlow, NumPy...) come from the current stack's
+# venv, made first when missing, through a .pth file: the API reference imports homl_rl,
+# and the browser test runs with that stack's pytest.
+# Use another stack venv with DOCS_STACK_VENV=path/to/venv.
+DOCS_PYTHON ?= 3.12
+DOCS_STACK_VENV ?= .venv-$(DOCS_PYTHON)
+DOCS_VENV := .venv-docs
+DOCS_STAMP := $(DOCS_VENV)/.installed
+DOCS_BUILD := docs/_build
+DOCS_PORT ?= 8000
+
+docs-venv:
+	@if [ "$(DOCS_STACK_VENV)" = ".venv-$(DOCS_PYTHON)" ]; then $(MAKE) --no-print-directory PYTHON=$(DOCS_PYTHON) venv; fi
+	@test -x $(DOCS_STACK_VENV)/bin/python || { echo "error: no stack venv at $(DOCS_STACK_VENV)" >&2; exit 1; }
+	@$(MAKE) --no-print-directory $(DOCS_STAMP) DOCS_STACK_VENV=$(DOCS_STACK_VENV)
+	@$(DOCS_STACK_VENV)/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])' \
+	  > $$($(DOCS_VENV)/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/homl_rl_stack.pth
+
+$(DOCS_STAMP): requirements-docs.txt
+	rm -rf $(DOCS_VENV)
+	$$($(DOCS_STACK_VENV)/bin/python -c 'import sys; print(sys._base_executable)') -m venv $(DOCS_VENV)
+	$(DOCS_VENV)/bin/python -m pip install --quiet -r requirements-docs.txt
+	@touch $(DOCS_STAMP)
+
+docs: docs-venv
+	rm -rf $(DOCS_BUILD)/html $(DOCS_BUILD)/doctrees
+	$(DOCS_VENV)/bin/python -m sphinx -b html -W --keep-going -n -q -d $(DOCS_BUILD)/doctrees docs $(DOCS_BUILD)/html
+	@echo "homl_rl: the site is in $(DOCS_BUILD)/html (make docs-serve to preview it)"
+
+docs-serve:
+	@test -f $(DOCS_BUILD)/html/index.html || { echo "error: no site yet: make docs" >&2; exit 1; }
+	@echo "homl_rl: serving $(DOCS_BUILD)/html on http://127.0.0.1:$(DOCS_PORT)/ (Ctrl-C stops)"
+	python3 -m http.server --bind 127.0.0.1 --directory $(DOCS_BUILD)/html $(DOCS_PORT)
+
+# The built site in headless Chromium (Debian's chromium and chromium-driver; .ci/run
+# installs them): every page, image, video, the search and the navigation. Screenshots go
+# to docs/_build/screenshots/.
+docs-test: docs-venv
+	SE_OFFLINE=true $(DOCS_VENV)/bin/python -m pytest -p no:xdist -m browser tests/test_docs_browser.py
+
 clean:
-	rm -rf .venv-* build dist *.egg-info .editable-install.lock
+	rm -rf .venv-* build dist *.egg-info .editable-install.lock docs/_build

@@ -13,7 +13,7 @@ rewards. The notebook engine runs ``--notebook-episodes`` episodes of each of
 ``--notebook-variants`` (default: the full 600 of "dqn", Figure 18-10's run); its rewards are
 compared with the fast engine's over those episodes. Each row records the 1-minute load
 average before it ran (the machine is shared: wall times grow with it). Writes
-benchmarks/results_dqn.md (quoted in the README).
+benchmarks/results_dqn.md (included on the documentation site's pages, docs/).
 """
 
 import argparse

@@ -6,7 +6,7 @@ the 4 x 4 grid search (32 runs), in parallel processes, each in a fresh cache (n
 
 Each row records the CPU model, the jobs, the 1-minute load average before and after (the
 machine is shared: wall times grow with it), the runs, their environment steps and how many
-reached the 199 evaluation. Writes benchmarks/results_lecture_studies.md (quoted in the README).
+reached the 199 evaluation. Writes benchmarks/results_lecture_studies.md (included on the documentation site's pages, docs/).
 """
 
 import argparse

@@ -16,7 +16,7 @@ one environment step and one training step on a batch of 64 each), no evaluation
 One run at a time, in this process, the agents in turn for ``--rounds`` rounds (so a change in
 the machine's load touches every agent alike); each row records the 1-minute load average
 before it. Wall seconds include building the agent and tracing its functions. Writes
-benchmarks/results_per_step_dqn.md (quoted in the README).
+benchmarks/results_per_step_dqn.md (included on the documentation site's pages, docs/).
 """
 
 import argparse

@@ -4,7 +4,7 @@ a step) and the fast one (NumPy replica), and check they give the same numbers.
     .venv/bin/python benchmarks/bench_policy_gradients.py            # ~15 min
     .venv/bin/python benchmarks/bench_policy_gradients.py --quick    # ~1 min, shorter runs
 
-Writes the table to benchmarks/results_policy_gradients.md (quoted in the README).
+Writes the table to benchmarks/results_policy_gradients.md (included on the documentation site's pages, docs/).
 
 The lander's notebook engine would take hours for the full 200 iterations: it is
 timed on the first ``--lander-exact-iterations`` iterations, and its full-run time

@@ -4,7 +4,7 @@
 
 At 1,000,000 experiences: ``append`` (evicting the oldest), the extra material's random
 access of 5 items, and the DQN's ``sample_experiences(32)`` (six arrays). Then the same
-at the DQN's 2,000. Writes benchmarks/results_replay_buffers.md (quoted in the README).
+at the DQN's 2,000. Writes benchmarks/results_replay_buffers.md (included on the documentation site's pages, docs/).
 
 The deque's ``append`` is O(1), but ``deque[i]`` walks its blocks from the nearer end:
 O(n) random access. The notebook's circular ``ReplayBuffer`` (an object array) and the

@@ -29,7 +29,7 @@ argmax, checked against ``model.predict(deterministic=True)`` at every evaluatio
 ``train_per_step``'s ``step_callback``. Wall seconds include building the agent and leave the
 evaluations out, and so do CPU seconds (the run's process, the steadier measure on a shared
 machine). Runs are cached in ``.cache/bench_sb3`` (``--fresh``: a new cache). Writes
-benchmarks/results_sb3.md (quoted in the README).
+benchmarks/results_sb3.md (included on the documentation site's pages, docs/).
 """
 
 import argparse

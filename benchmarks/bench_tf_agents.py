@@ -12,7 +12,7 @@
   training (4 collect steps + one training step of the convolutional DQN per
   iteration, batch 64).
 
-Writes benchmarks/results_tf_agents.md (quoted in the README).
+Writes benchmarks/results_tf_agents.md (included on the documentation site's pages, docs/).
 """
 
 import argparse

@@ -120,7 +120,7 @@ class PerStepDQNConfig:
     episode (lecture 003's ``ep += 1`` then ``ep % N == 0``); else after the episodes of
     0-based index 0, N, 2N... (the chapter's ``episode % N == 0``)"""
     independent_target: bool = False
-    """the target network starts with its own random weights (lecture 003 builds two ``Net``s),
+    """the target network starts with its own random weights (lecture 003 builds two ``Net`` objects),
     not a copy of the online network's"""
     weight_init: str = "keras"
     """``"keras"`` (Glorot-uniform kernels, zero biases), ``"torch"`` (PyTorch's

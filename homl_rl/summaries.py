@@ -10,7 +10,7 @@ The events are TensorBoard's own scalar summaries (a float32 tensor tagged with 
 ``scalars`` plugin, as ``tf.summary.scalar`` writes them), written with TensorFlow's
 ``tf.summary.write``: that works without the ``tensorboard`` package too (TensorFlow >= 2.16
 no longer installs it; ``tf.summary.scalar`` then refuses). :func:`read_scalars` reads a
-folder's events back with TensorFlow's event-file reader.
+folder's events back with TensorFlow's event-file reader::
 
     with summaries("runs/tb/breakout") as log:
         log.scalars(step, **{"train/episode_return": 3.0, "train/epsilon": 0.42})

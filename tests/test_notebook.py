@@ -5,6 +5,11 @@ Executing it takes a few minutes, so it runs only when ``HOML_RL_NOTEBOOK=1`` is
 
     HOML_RL_NOTEBOOK=1 python -m pytest tests/test_notebook.py
 
+With ``HOML_RL_NOTEBOOK_OUT=PATH`` the executed notebook is also written to ``PATH``
+(atomically, once every check passed): ``.ci/run`` points it at
+``docs/_build/executed/18_reinforcement_learning.ipynb``, which the documentation site
+renders (``docs/_ext/notebook_page.py``), so CI executes the notebook once for both.
+
 The kernel is the Python running the tests (a kernelspec written to a temporary folder,
 so no installed Jupyter kernel is used), importing this checkout's ``homl_rl``. The
 tests read what the notebook's tagged cells print and compare it with the numbers the
@@ -33,6 +38,8 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "18_reinforcement_learning.ipynb"
 GENERATOR = ROOT / "scripts" / "make_notebook.py"
 ENABLED = os.environ.get("HOML_RL_NOTEBOOK") == "1"
+OUT = os.environ.get("HOML_RL_NOTEBOOK_OUT")
+"""where the executed notebook goes too, for the documentation site (unset: nowhere)"""
 TIMEOUT = 1800
 """seconds a cell may take (the longest, DQN's 600 episodes, takes under a minute)"""
 
@@ -251,3 +258,9 @@ def test_the_chapter_notebook_runs_and_prints_the_pinned_numbers(tmp_path):
         except AssertionError as error:
             failures.append(f"{check.__name__}: {error}")
     assert not failures, "\n\n".join(failures)
+    if OUT:  # the site renders it: only a notebook whose numbers passed, written atomically
+        out = Path(OUT)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        temporary = out.with_name(f".{out.name}.tmp")
+        nbformat.write(notebook, temporary)
+        os.replace(temporary, out)

@@ -1,6 +1,7 @@
 """Every cross-reference in homl_rl's docstrings (``:func:``, ``:class:``, ``:data:``,
-``:mod:``, ``:meth:``, ``:attr:``…) and every ``homl_rl.…`` name the README and
-docs/architecture.md cite resolves to something that exists."""
+``:mod:``, ``:meth:``, ``:attr:``…) and every ``homl_rl.…`` name the README and the
+documentation site's pages (``docs/**/*.md``, docs/architecture.md among them) cite resolves
+to something that exists."""
 
 import ast
 import builtins
@@ -12,7 +13,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 ROLE = re.compile(r":(?:func|class|data|mod|meth|attr|obj|exc):`~?([^`<>]+?)`")
-CITED = re.compile(r"`(homl_rl(?:\.[A-Za-z_][A-Za-z_0-9]*)+)")
+CITED = re.compile(r"`~?(homl_rl(?:\.[A-Za-z_][A-Za-z_0-9]*)+)")
+"""a name in backquotes, or in a MyST role ({func} then the name in backquotes, ~ first)"""
+PAGES = sorted(path for path in (ROOT / "docs").rglob("*.md") if "_build" not in path.parts)
 NEEDS_TF_AGENTS = ("homl_rl.tf_agents_pipeline", "homl_rl.figures.tf_agents")
 
 
@@ -87,11 +90,13 @@ def test_every_docstring_reference_resolves():
     assert unresolved == []
 
 
-def test_every_homl_rl_name_the_readme_cites_exists():
-    cited = sorted(set(CITED.findall((ROOT / "README.md").read_text())))
-    assert len(cited) > 10
-    missing = [name for name in cited if available(name) and not exists(name)]
-    assert missing == []
+def test_every_homl_rl_name_the_readme_and_the_pages_cite_exists():
+    cited = {path.relative_to(ROOT).as_posix(): sorted(set(CITED.findall(path.read_text())))
+             for path in [ROOT / "README.md", *PAGES]}
+    assert len(PAGES) > 20 and sum(map(len, cited.values())) > 100
+    missing = {page: [name for name in names if available(name) and not exists(name)]
+               for page, names in cited.items()}
+    assert {page: names for page, names in missing.items() if names} == {}
 
 
 def test_every_file_the_architecture_cites_exists():

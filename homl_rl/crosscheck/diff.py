@@ -11,7 +11,7 @@ float32 TensorFlow code run eagerly on both sides agrees exactly on the same bui
 
 @dataclass
 class Difference:
-    """The first place two outputs differ (``ok``: they do not), and the largest |difference|."""
+    """The first place two outputs differ (``ok``: they do not), and the largest ``|difference|``."""
     ok: bool
     max_abs_diff: float = 0.0
     where: str = ""

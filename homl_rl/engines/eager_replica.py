@@ -386,7 +386,7 @@ class NadamReplica:
         v_hat = v / (1 - beta_2_power)
         variable -= (m_hat * lr) / (sqrt(v_hat) + epsilon)
 
-    Each TF operation rounds to float32 once (IEEE: +, -, *, /, sqrt), and its result is
+    Each TF operation rounds to float32 once (IEEE: ``+``, ``-``, ``*``, ``/``, ``sqrt``), and its result is
     flushed to zero where subnormal, as TF's kernels do; the scalar powers come from TF's
     own ``Pow`` (:func:`scalar_pow`). The state (``m``, ``v``, ``u_product``, the step
     count) is read from the optimizer when the replica's step count is not the optimizer's

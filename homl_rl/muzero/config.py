@@ -140,7 +140,7 @@ class MuZeroConfig:
     per: bool = True
     """prioritised replay of games and positions (muzero-general's ``PER``)"""
     per_alpha: float = 0.5
-    """priority = |predicted value - target value| ** per_alpha (0: uniform)"""
+    """priority = ``|predicted value - target value| ** per_alpha`` (0: uniform)"""
     use_last_model_value: bool = True
     """bootstrap the value targets with the latest network's value (Reanalyse) instead of the stored root values"""
     ratio: float = 1.5
