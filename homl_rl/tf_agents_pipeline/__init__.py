@@ -3,9 +3,10 @@
 - :mod:`.environments`: the Gymnasium → TF-Agents adapter (:class:`GymnasiumEnvironment`,
   :func:`load`) and the 2nd edition's custom environment (:class:`MyEnvironment`);
 - :mod:`.cartpole`: the TF-Agents DQN tutorial on CartPole, all of it;
-- :mod:`.breakout`: the 2nd edition's "Using TF-Agents to Beat Breakout";
-and the comparison of TF-Agents' DQN with our Keras DQNs is an experiment over this section
-and the chapter's: :mod:`homl_rl.experiments.compare`.
+- :mod:`.breakout`: the 2nd edition's "Using TF-Agents to Beat Breakout".
+
+The comparison of TF-Agents' DQN with our Keras DQNs is an experiment over this section and
+the chapter's: :mod:`homl_rl.experiments.compare`.
 
 TF-Agents itself is imported by these modules (TensorFlow first, through
 :mod:`homl_rl.tf_setup`). Its ``tf_agents.environments`` package imports the old
