@@ -605,6 +605,23 @@ class PerStepDQN:
         metrics = self.train_after_step(step)
         return metrics[-1] if metrics else None
 
+    # the training loop's hooks (:func:`train_per_step` calls them; keras-rl2's
+    # :class:`homl_rl.keras_rl.DQNAgent` gives its own)
+    def choose_action(self, state, step, episode):
+        """The action for ``state`` at the step of 0-based index ``step`` in the episode of
+        0-based index ``episode``: uniformly random for the first ``random_steps`` steps
+        (:meth:`random_action`), then epsilon-greedy (:meth:`act`) with the config's
+        schedule."""
+        if step < self.config.random_steps:
+            return self.random_action()
+        return self.act(state, self.config.epsilon(step, episode))
+
+    def at_episode_end(self, episode, state, steps, finished):
+        """What happens at the end of the episode of 0-based index ``episode`` (``state``: its
+        last observation, ``steps``: the steps played so far, ``finished``: whether it ended,
+        not cut by the step budget): :meth:`after_episode`, the hard copy by episodes."""
+        self.after_episode(episode)
+
     def after_episode(self, episode):
         """After the episode of 0-based index ``episode``: the hard copy by episodes if due
         (counted from 0, or from 1 with ``count_episodes_from_one``)."""
@@ -658,14 +675,19 @@ def train_per_step(agent, env, n_steps=None, n_episodes=None, *, seed=None, call
     """Train ``agent`` on Gymnasium ``env`` for ``n_steps`` steps or ``n_episodes`` episodes
     (whichever ends first; at least one must be given); returns a :class:`PerStepHistory`.
 
-    Each step: act (at random for the first ``random_steps``, then epsilon-greedily by the
-    config's schedule), step the environment, store the experience,
-    :meth:`PerStepDQN.train_after_step`, then ``step_callback(agent, steps_so_far, history)`` if
-    given (it may return ``True`` to stop at once). Each episode's end:
-    :meth:`PerStepDQN.after_episode`; the greedy evaluation if due (``eval_every``: its mean
-    return goes to ``history.eval_returns``, and reaching ``eval_stop_at`` stops the run);
-    then ``callback(agent, episode, history)`` — which may return ``True`` to stop. The first
-    reset gets ``seed`` (``None``: not reseeded).
+    ``agent`` is a :class:`PerStepDQN`, or anything with its ``config`` and the loop's hooks
+    (keras-rl2's :class:`homl_rl.keras_rl.DQNAgent` gives its own). Each step:
+    ``agent.choose_action(state, step, episode)`` (:meth:`PerStepDQN.choose_action`: at random
+    for the first ``random_steps``, then epsilon-greedily by the config's schedule), step the
+    environment, ``agent.observe(...)`` (store the experience), ``agent.train_after_step(step)``
+    (train and update the target as due: :meth:`PerStepDQN.train_after_step`), then
+    ``step_callback(agent, steps_so_far, history)`` if given (it may return ``True`` to stop
+    at once). Each episode's end: ``agent.at_episode_end(episode, state, steps_so_far,
+    finished)`` (:meth:`PerStepDQN.at_episode_end`; ``finished``: the episode ended, not cut by
+    ``n_steps``); the greedy evaluation if due (``eval_every``: its mean return goes to
+    ``history.eval_returns``, and reaching ``eval_stop_at`` stops the run); then
+    ``callback(agent, episode, history)`` — which may return ``True`` to stop. The first reset
+    gets ``seed`` (``None``: not reseeded).
     """
     if n_steps is None and n_episodes is None:
         raise ValueError("give n_steps or n_episodes (or both)")
@@ -686,10 +708,7 @@ def train_per_step(agent, env, n_steps=None, n_episodes=None, *, seed=None, call
             state, _ = env.reset(seed=seed if episode == 0 else None)
             episode_return, length = 0.0, 0
             while True:
-                if step < config.random_steps:
-                    action = agent.random_action()
-                else:
-                    action = agent.act(state, config.epsilon(step, episode))
+                action = agent.choose_action(state, step, episode)
                 next_state, reward, terminated, truncated, _ = env.step(action)
                 agent.observe(state, action, reward, next_state, terminated, truncated)
                 history.losses.extend(metrics[0] for metrics in agent.train_after_step(step))
@@ -703,7 +722,7 @@ def train_per_step(agent, env, n_steps=None, n_episodes=None, *, seed=None, call
                     history.stopped_early = stopped = True
                 if stopped or terminated or truncated or step == n_steps:
                     break
-            agent.after_episode(episode)
+            agent.at_episode_end(episode, state, step, terminated or truncated)
             history.episode_returns.append(float(episode_return))
             history.episode_lengths.append(length)
             history.n_steps = step
