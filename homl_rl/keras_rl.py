@@ -650,7 +650,7 @@ class DQNAgent:
 
     def choose_action(self, state, step, episode):
         """:meth:`forward` at the step of 0-based index ``step`` (the policy reads it as
-        :attr:`step`)."""
+        ``step``)."""
         self.step = step
         return self.forward(state)
 
