@@ -731,8 +731,9 @@ def train_per_step(agent, env, n_steps=None, n_episodes=None, *, seed=None, call
     """Train ``agent`` on Gymnasium ``env`` for ``n_steps`` steps or ``n_episodes`` episodes
     (whichever ends first; at least one must be given); returns a :class:`PerStepHistory`.
 
-    ``agent`` is a :class:`PerStepDQN`, or anything with its ``config`` and the loop's hooks
-    (keras-rl2's :class:`homl_rl.keras_rl.DQNAgent` gives its own). Each step:
+    ``agent`` is a :class:`PerStepDQN`, or anything with a ``config`` and the loop's hooks
+    (keras-rl2's :class:`homl_rl.keras_rl.DQNAgent` and Breakout's
+    :class:`homl_rl.breakout.BreakoutSteps` give their own). Each step:
     ``agent.choose_action(state, step, episode)`` (:meth:`PerStepDQN.choose_action`: at random
     for the first ``random_steps``, then epsilon-greedily by the config's schedule), step the
     environment, ``agent.observe(...)`` (store the experience), ``agent.train_after_step(step)``
@@ -753,6 +754,7 @@ def train_per_step(agent, env, n_steps=None, n_episodes=None, *, seed=None, call
         check_positive_int("n_episodes", n_episodes)
     history = PerStepHistory()
     config = agent.config
+    eval_every = getattr(config, "eval_every", 0)  # a config without it: no evaluation
     step = episode = 0
     stopped = False
     total = n_steps if n_steps is not None else n_episodes
@@ -788,7 +790,7 @@ def train_per_step(agent, env, n_steps=None, n_episodes=None, *, seed=None, call
             episode += 1
             if stopped:
                 break
-            if config.eval_every and (episode + 1) % config.eval_every == 0:
+            if eval_every and (episode + 1) % eval_every == 0:
                 history.eval_returns.append(float(np.mean(
                     evaluate_greedy(agent, env, config.eval_episodes))))
                 history.eval_after.append(episode)
