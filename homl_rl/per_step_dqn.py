@@ -22,10 +22,12 @@ trains; it also runs ``gradient_steps`` training steps at each training point an
 gradients' global norm (``max_grad_norm``). Lecture 003's (``"lecture_003"``) trains once
 the buffer holds a batch and counts the episodes of its copies from 1. What the loop does
 with each step and at each episode's end are the agent's hooks (:func:`train_per_step`):
-keras-rl2's :class:`homl_rl.keras_rl.DQNAgent` gives its own to run its ``fit`` here. A soft update runs
-inside the compiled training step, after the optimizer's update; it blends in the online
-weights of after that update (``soft_update_weights="updated"``, as TF-Agents orders it) or of
-before it (``"previous"``, keras-rl2's: see :data:`SOFT_UPDATE_WEIGHTS`).
+keras-rl2's :class:`homl_rl.keras_rl.DQNAgent` gives its own to run its ``fit`` here, and
+Breakout's :class:`homl_rl.breakout.BreakoutSteps` its own for Breakout's training.
+
+A soft update runs inside the compiled training step, after the optimizer's update; it blends
+in the online weights of after that update (``soft_update_weights="updated"``, as TF-Agents
+orders it) or of before it (``"previous"``, keras-rl2's: see :data:`SOFT_UPDATE_WEIGHTS`).
 """
 
 import copy

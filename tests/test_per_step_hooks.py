@@ -204,3 +204,91 @@ def test_keras_rl2s_stepping_repeats_actions_and_ends_after_nb_max_episode_steps
     steps = [env.step(0) for _ in range(3)]
     assert [(float(o[0]), r, terminated) for o, r, terminated, _, _ in steps] == [
         (2.0, 2.0, False), (4.0, 2.0, False), (6.0, 2.0, True)]
+
+
+# --- Breakout: its training is the loop with BreakoutSteps' hooks ---------------------------------
+
+class _Calls:
+    """Records the calls made to it, in order, into a shared list."""
+
+    def __init__(self, calls, name, **returns):
+        self._calls, self._name, self._returns = calls, name, returns
+
+    def __getattr__(self, method):
+        def call(*args, **kwargs):
+            self._calls.append(f"{self._name}.{method}")
+            return self._returns.get(method)
+        return call
+
+
+def breakout_steps(calls, **changes):
+    from homl_rl.breakout import BreakoutConfig, BreakoutSteps, TrainingState
+    config = replace(BreakoutConfig(training_starts=0, train_period=1, target_update_period=2,
+                                    eval_interval=1000, checkpoint_interval=1000, n_steps=100,
+                                    seed=7), **changes)
+    batch = SimpleNamespace(states=0, actions=0, rewards=0, next_states=0, dones=0)
+    obs = np.zeros((84, 84, 4), np.uint8)
+    run = BreakoutSteps(config, _Calls(calls, "agent", training_step=0.5),
+                        _Calls(calls, "env", reset=(obs + 1, {})), None,
+                        _Calls(calls, "buffer", sample=batch), np.random.default_rng(0),
+                        TrainingState(episode=1), obs, None, _Calls(calls, "log"), None,
+                        _Calls(calls, "bar"))
+    return run, obs
+
+
+def test_breakout_starts_the_next_episode_before_the_training_step_of_an_ended_one():
+    calls = []
+    run, obs = breakout_steps(calls)
+    run.observe(obs, 1, 3.0, obs, terminated=True)
+    assert calls == ["buffer.add"] and run.state.step == 1
+    calls.clear()
+    assert run.train_after_step(0) == [(0.5,)]
+    # the record and the seeded reset of the next episode, its frames, then the training step
+    assert calls == ["bar.set_postfix", "log.scalars", "log.rate", "env.reset",
+                     "buffer.start_episode", "buffer.sample", "agent.training_step"]
+    assert run.state.episode_returns == [[1, 3.0]] and run.state.episode == 2
+    assert (run.obs == 1).all() and (run.environment().reset()[0] == 1).all()
+    run.at_episode_end(0, obs, 1, True)  # nothing more
+    assert len(calls) == 7
+
+
+def test_breakout_trains_and_copies_the_target_at_the_runs_step():
+    calls = []
+    run, obs = breakout_steps(calls, training_starts=4, train_period=2, target_update_period=3)
+    trained, copied = [], []
+    for _ in range(8):
+        run.observe(obs, 0, 0.0, obs, terminated=False)
+        calls.clear()
+        trained.append(bool(run.train_after_step(None)))
+        copied.append("agent.sync_target" in calls)
+    # the run's step counts from 1 after the first step: trains at 4, 6, 8; copies at 3, 6
+    assert [n for n, t in zip(range(1, 9), trained) if t] == [4, 6, 8]
+    assert [n for n, c in zip(range(1, 9), copied) if c] == [3, 6]
+
+
+def test_breakout_stops_the_loop_and_checkpoints_at_stop_at_step():
+    calls = []
+    run, obs = breakout_steps(calls)
+    run.stop_at_step, run.ctrl_c = 2, SimpleNamespace(pressed=False)
+    run.checkpoint = lambda: calls.append("checkpoint")
+    run.state.step = 1
+    assert run.after_step(run, 1, None) is False and "checkpoint" not in calls
+    run.state.step = 2
+    assert run.after_step(run, 2, None) is True and "checkpoint" in calls
+    assert run.state.interrupted
+
+
+def test_train_breakout_runs_through_train_per_step(monkeypatch, tmp_path):
+    from homl_rl import breakout
+    runs = []
+
+    def spy(agent, env, **kwargs):
+        runs.append((type(agent).__name__, kwargs["n_steps"]))
+        return per_step_dqn.train_per_step(agent, env, **kwargs)
+
+    monkeypatch.setattr(breakout, "train_per_step", spy)
+    config = breakout.BreakoutConfig(n_steps=12, replay_capacity=50, batch_size=4,
+                                     training_starts=8, eval_interval=1000, seed=7)
+    state, agent, best = breakout.train_breakout(config, tmp_path, progress=False)
+    assert runs == [("BreakoutSteps", 12)] and state.step == 12
+    assert int(agent.optimizer.iterations.numpy()) == 2  # steps 8 and 12
