@@ -61,7 +61,6 @@ the online weights after Adam's writes: those reads wait for nothing, so the gra
 them first and the target blends in the weights of before the step."""
 
 
-
 class KerasRL2StepOrder:
     """keras-rl2's step order (``DQNAgent.backward``), the default: after the step of 0-based
     index ``t`` was stored, train when ``t > warmup_steps`` and ``t % train_interval == 0``,
