@@ -10,10 +10,12 @@ stacked frames, FIRE to start and after a lost life); the replay buffer is
 - :func:`build_dueling_conv_q_network`: ``/255``, conv 32 8x8/4, 64 4x4/2, 64 3x3/1,
   dense 512, dueling head ``V + A - max A`` (Keras functional API);
 - :func:`double_dqn_targets`: the notebook's Double-DQN target, as tensors;
-- :func:`train_breakout`: the step-based loop (compiled acting and training, Huber loss,
-  clipped rewards, linear epsilon, a training step every 4 env steps, hard or soft target
-  updates, fixed-seed evaluations keeping the best weights) with atomic one-file
-  checkpoints (:func:`save_checkpoint`) that a resumed run continues exactly;
+- :func:`train_breakout`: the step-based training (compiled acting and training, Huber
+  loss, clipped rewards, linear epsilon, a training step every 4 env steps, hard or soft
+  target updates, fixed-seed evaluations keeping the best weights) with atomic one-file
+  checkpoints (:func:`save_checkpoint`) that a resumed run continues exactly; its loop is
+  the per-step DQN's, :func:`homl_rl.per_step_dqn.train_per_step`, with Breakout's hooks
+  (:class:`BreakoutSteps`);
 - :func:`load_agent` and :func:`record_breakout_episode` (``breakout play``), and the figures
   ``breakout_training_plot`` and ``breakout`` (a 5,000-step run, ``breakout_short`` in :data:`homl_rl.runs.RUNS`).
 
@@ -32,6 +34,7 @@ from homl_rl.checkpoints import (
 from homl_rl.checks import (
     check_non_negative_int, check_positive_int, check_positive_number, check_unit_interval)
 from homl_rl.dqn import clone_target
+from homl_rl.per_step_dqn import train_per_step
 from homl_rl.progress import progress_bar
 from homl_rl.replay_buffers import FrameReplayBuffer
 from homl_rl.seeding import set_seeds
@@ -301,6 +304,131 @@ def _restore(meta, arrays, path, agent, buffer, rng, env):
 
 # --- the training loop ----------------------------------------------------------------------
 
+class BreakoutSteps:
+    """Breakout's training as the hooks of the one per-step loop,
+    :func:`homl_rl.per_step_dqn.train_per_step` (:func:`train_breakout` builds it): one
+    run's agent, environments, frame ring, random generator (acting and sampling draw from
+    it in turn), counters (:class:`TrainingState`) and best weights.
+
+    - :meth:`choose_action`: epsilon-greedy, epsilon linear in the run's step;
+    - :meth:`observe`: the clipped reward ``sign(r)`` and the next frame into the
+      :class:`FrameReplayBuffer`, the counters;
+    - :meth:`train_after_step`: at an episode's end, the episode's record, then the next
+      episode's seeded reset and its frames in the buffer — *before* the training step, as
+      the notebook-style loop orders it (its frames may evict transitions the batch would
+      be drawn from); every ``train_period`` steps from ``training_starts``, one compiled
+      training step (then the soft update if asked); every ``target_update_period`` steps,
+      the hard copy;
+    - :meth:`after_step` (the loop's step callback): the evaluation, the progress bar and
+      the checkpoint when due; it stops the loop on Ctrl-C or at ``stop_at_step``;
+    - :meth:`at_episode_end`: nothing more (the next episode has started already).
+    """
+
+    def __init__(self, config, agent, env, eval_env, buffer, rng, state, obs, best_weights,
+                 log, path, bar, stop_at_step=None):
+        self.config, self.agent, self.env, self.eval_env = config, agent, env, eval_env
+        self.buffer, self.rng, self.state, self.obs = buffer, rng, state, obs
+        self.best_weights, self.log, self.path, self.bar = best_weights, log, path, bar
+        self.stop_at_step = stop_at_step
+        self.ctrl_c = None
+        """the :class:`homl_rl.checkpoints.CtrlC` flag, set by :func:`train_breakout`"""
+        self.losses = []
+        """the training steps' losses since the last episode's end"""
+        self.episode_ended = False
+
+    def environment(self):
+        """The environment the loop steps: ``reset`` gives the observation the run goes on
+        from (the next episode's, reset already; or a resumed run's)."""
+        return _Continuing(self)
+
+    def choose_action(self, obs, step, episode):
+        """Epsilon-greedy (:meth:`BreakoutDQN.epsilon_greedy_policy`) at the run's step."""
+        return self.agent.epsilon_greedy_policy(obs, self.config.epsilon(self.state.step),
+                                                self.rng)
+
+    def observe(self, obs, action, reward, next_obs, terminated, truncated=False):
+        """Store the step (the clipped reward, the new frame; ``done``: terminations only)."""
+        self.buffer.add(action, np.sign(reward), next_obs, terminated)  # reward clipping
+        self.state.episode_return += float(reward)
+        self.state.episode_actions.append(action)
+        self.state.step += 1
+        self.obs = next_obs
+        self.episode_ended = terminated or truncated
+
+    def _start_next_episode(self, step):
+        state, config = self.state, self.config
+        state.episode_returns.append([step, state.episode_return])
+        self.bar.set_postfix(ret=state.episode_return, eps=f"{config.epsilon(step):.3f}")
+        self.log.scalars(step, **{
+            "train/episode_return": state.episode_return,
+            "train/epsilon": config.epsilon(step),
+            "train/loss": float(np.mean(self.losses)) if self.losses else None})
+        self.log.rate("train/env_steps_per_second", step, step)
+        self.losses = []
+        self.obs, info = self.env.reset(seed=config.seed + state.episode)
+        state.episode += 1
+        state.episode_return, state.episode_actions = 0.0, []
+        self.buffer.start_episode(self.obs)
+
+    def train_after_step(self, step):
+        """The episode's end if it ended (see the class), then the training step and the
+        target update when due, at the run's step; returns ``[(loss,)]`` or ``[]``."""
+        config, agent, step = self.config, self.agent, self.state.step
+        if self.episode_ended:
+            self._start_next_episode(step)
+        metrics = []
+        if step >= config.training_starts and step % config.train_period == 0:
+            batch = self.buffer.sample(config.batch_size)
+            self.losses.append(float(agent.training_step(
+                batch.states, batch.actions, batch.rewards, batch.next_states, batch.dones)))
+            metrics.append((self.losses[-1],))
+            if config.soft_target_update is not None:
+                agent.soft_update()
+        if config.soft_target_update is None and step % config.target_update_period == 0:
+            agent.sync_target()
+        return metrics
+
+    def after_step(self, run, steps, history):
+        """The evaluation (keeping the best weights), the progress bar and the checkpoint
+        when due; ``True`` (stop) on Ctrl-C or at ``stop_at_step``."""
+        config, state, step = self.config, self.state, self.state.step
+        if step % config.eval_interval == 0:
+            score = evaluate(self.agent, self.eval_env, config)
+            state.evaluations.append([step, score])
+            self.log.scalar("eval/score", score, step)
+            if state.best_score is None or score > state.best_score:
+                state.best_score, self.best_weights = score, self.agent.model.get_weights()
+        self.bar.update(1)
+        stop = self.ctrl_c.pressed or step == self.stop_at_step
+        if stop or step % config.checkpoint_interval == 0 or step == config.n_steps:
+            state.interrupted = stop and step < config.n_steps
+            self.checkpoint()
+            self.log.flush()
+        return stop
+
+    def at_episode_end(self, episode, obs, steps, finished):
+        """Nothing: :meth:`train_after_step` has recorded the episode and started the next."""
+
+    def checkpoint(self):
+        """:func:`save_checkpoint` of the run as it is now."""
+        save_checkpoint(self.path, self.config, self.agent, self.buffer, self.rng, self.state,
+                        self.obs, self.best_weights)
+
+
+class _Continuing:
+    """``run.env`` as the loop steps it: ``reset`` returns ``run.obs`` (the episode the
+    run is in), ``step`` is the environment's."""
+
+    def __init__(self, run):
+        self.run = run
+
+    def reset(self, seed=None):
+        return self.run.obs, {}
+
+    def step(self, action):
+        return self.run.env.step(action)
+
+
 def train_breakout(config=BreakoutConfig(), out_dir="runs/breakout", resume=False,
                    progress=True, stop_at_step=None, logdir=None):
     """The notebook's Double Dueling DQN training loop, step-based and scaled to Atari.
@@ -311,7 +439,8 @@ def train_breakout(config=BreakoutConfig(), out_dir="runs/breakout", resume=Fals
     loss, Adam), then the soft target update if asked; every ``target_update_period``
     steps: the hard copy. Every ``eval_interval`` steps: :func:`evaluate`, keeping the
     best weights. Every ``checkpoint_interval`` steps, at the end, on Ctrl-C (and at
-    ``stop_at_step``, which simulates an interruption): :func:`save_checkpoint`.
+    ``stop_at_step``, which simulates an interruption): :func:`save_checkpoint`. The loop is
+    :func:`homl_rl.per_step_dqn.train_per_step` with the hooks of :class:`BreakoutSteps`.
 
     ``resume=True`` continues ``out_dir``'s checkpoint up to ``config.n_steps`` (its other
     hyper-parameters are the checkpoint's); an interrupted and resumed run gives the same
@@ -353,61 +482,19 @@ def train_breakout(config=BreakoutConfig(), out_dir="runs/breakout", resume=Fals
         raise ValueError(f"the checkpoint is at step {state.step}: ask for more steps than "
                          f"that, got {config.n_steps}")
 
-    def checkpoint():
-        save_checkpoint(path, config, agent, buffer, rng, state, obs, best_weights)
-
     bar = progress_bar(total=config.n_steps, initial=state.step, desc="breakout",
                        progress=progress, unit="step")
-    losses = []  # the training steps' losses since the last episode's end
+    run = BreakoutSteps(config, agent, env, eval_env, buffer, rng, state, obs, best_weights,
+                        log, path, bar, stop_at_step)
     log.rate("train/env_steps_per_second", state.step, state.step)  # starts its clock
     with log, CtrlC() as ctrl_c:
-        while state.step < config.n_steps:
-            action = agent.epsilon_greedy_policy(obs, config.epsilon(state.step), rng)
-            obs, reward, terminated, truncated, info = env.step(action)
-            buffer.add(action, np.sign(reward), obs, terminated)  # reward clipping
-            state.episode_return += float(reward)
-            state.episode_actions.append(action)
-            state.step += 1
-            step = state.step
-            if terminated or truncated:
-                state.episode_returns.append([step, state.episode_return])
-                bar.set_postfix(ret=state.episode_return, eps=f"{config.epsilon(step):.3f}")
-                log.scalars(step, **{
-                    "train/episode_return": state.episode_return,
-                    "train/epsilon": config.epsilon(step),
-                    "train/loss": float(np.mean(losses)) if losses else None})
-                log.rate("train/env_steps_per_second", step, step)
-                losses = []
-                obs, info = env.reset(seed=config.seed + state.episode)
-                state.episode += 1
-                state.episode_return, state.episode_actions = 0.0, []
-                buffer.start_episode(obs)
-            if step >= config.training_starts and step % config.train_period == 0:
-                batch = buffer.sample(config.batch_size)
-                losses.append(float(agent.training_step(
-                    batch.states, batch.actions, batch.rewards, batch.next_states, batch.dones)))
-                if config.soft_target_update is not None:
-                    agent.soft_update()
-            if config.soft_target_update is None and step % config.target_update_period == 0:
-                agent.sync_target()
-            if step % config.eval_interval == 0:
-                score = evaluate(agent, eval_env, config)
-                state.evaluations.append([step, score])
-                log.scalar("eval/score", score, step)
-                if state.best_score is None or score > state.best_score:
-                    state.best_score, best_weights = score, agent.model.get_weights()
-            bar.update(1)
-            stop = ctrl_c.pressed or step == stop_at_step
-            if stop or step % config.checkpoint_interval == 0 or step == config.n_steps:
-                state.interrupted = stop and step < config.n_steps
-                checkpoint()
-                log.flush()
-            if stop:
-                break
+        run.ctrl_c = ctrl_c
+        train_per_step(run, run.environment(), n_steps=config.n_steps - state.step,
+                       step_callback=run.after_step, progress=False)
     bar.close()
     env.close()
     eval_env.close()
-    return state, agent, best_weights
+    return state, agent, run.best_weights
 
 
 # --- playing, the command line, figures -------------------------------------------------------

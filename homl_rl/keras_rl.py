@@ -54,7 +54,7 @@ import numpy as np
 from homl_rl.checks import (
     check_non_negative_int, check_positive_int, check_positive_number, check_unit_interval)
 from homl_rl.environments import make_env
-from homl_rl.per_step_dqn import PerStepDQN, PerStepDQNConfig, dueling_head
+from homl_rl.per_step_dqn import PerStepDQN, PerStepDQNConfig, dueling_head, train_per_step
 from homl_rl.progress import progress_bar
 from homl_rl.replay_buffers import Experiences
 from homl_rl.tf_setup import tf
@@ -554,17 +554,25 @@ class DQNAgent:
     def backward(self, reward, terminal):
         """Store the last step; when training, train and update the target as due. Returns the
         metrics of this step (NaN when it did not train)."""
+        self._remember(reward, terminal)
+        if not self.training:
+            return self._metrics_row(None)
+        return self._metrics_row(self.core.after_step(self.step))
+
+    def _remember(self, reward, terminal):
+        """Store the row of the last :meth:`forward`'s observation and action, ``reward`` and
+        ``terminal`` (every ``memory_interval``-th step)."""
         if self.step % self.memory_interval == 0:
             self.memory.append(self.recent_observation, self.recent_action, reward, terminal,
                                training=self.training)
-        metrics = [math.nan] * len(self.metrics_names)
-        if not self.training:
-            return metrics
-        trained = self.core.after_step(self.step)
-        if trained is not None:
-            metrics = [trained[column] for column in self._metric_columns]
-            metrics += list(getattr(self.policy, "metrics", []))
-        return metrics
+
+    def _metrics_row(self, trained):
+        """The metrics of :attr:`metrics_names` from a training step's ``(loss, mae, mean_q)``
+        and the policy's metrics; all NaN for ``None`` (no training step)."""
+        if trained is None:
+            return [math.nan] * len(self.metrics_names)
+        return ([trained[column] for column in self._metric_columns]
+                + list(getattr(self.policy, "metrics", [])))
 
     def _check_run(self, env, action_repetition, callbacks, nb_max_start_steps):
         if not self.compiled:
@@ -593,43 +601,82 @@ class DQNAgent:
     def fit(self, env, nb_steps, action_repetition=1, callbacks=None, verbose=1, visualize=False,
             nb_max_start_steps=0, start_step_policy=None, log_interval=10000,
             nb_max_episode_steps=None):
-        """Train for ``nb_steps`` environment steps; returns a Keras ``History`` of the episodes."""
+        """Train for ``nb_steps`` environment steps; returns a Keras ``History`` of the episodes.
+
+        The loop is the per-step DQN's, :func:`homl_rl.per_step_dqn.train_per_step`, with this
+        agent's hooks: :meth:`choose_action` (:meth:`forward`), :meth:`observe` (the memory's
+        row), :meth:`train_after_step` (the training part of :meth:`backward`) and
+        :meth:`at_episode_end` (keras-rl2's extra step). An episode cut by ``nb_steps`` is not
+        logged, as in keras-rl2."""
         self._check_run(env, action_repetition, callbacks, nb_max_start_steps)
         nb_steps = check_positive_int("nb_steps", nb_steps)
         self.training = True
         logger = _make_train_logger(verbose, nb_steps, self.metrics_names, log_interval)
         history = _new_history(self)
-        episode, self.step = 0, 0
-        observation = None
+        self.step = 0
+        self.reset_states()
+        logger.on_episode_begin()
+
+        def step_end(agent, steps, per_step_history):
+            logger.on_step_end(self._last_reward, self.recent_action, self._last_metrics)
+
+        def episode_end(agent, episode, per_step_history):
+            if not self._episode_finished:  # cut by nb_steps: keras-rl2 logs nothing
+                return
+            logs = {"episode_reward": per_step_history.episode_returns[-1],
+                    "nb_episode_steps": per_step_history.episode_lengths[-1],
+                    "nb_steps": per_step_history.n_steps}
+            logger.on_episode_end(episode, logs)
+            history.on_epoch_end(episode, logs)
+            self.reset_states()
+            logger.on_episode_begin()
+
         try:
-            while self.step < nb_steps:
-                if observation is None:
-                    episode_step, episode_reward = 0, 0.0
-                    self.reset_states()
-                    observation, _ = env.reset()
-                    logger.on_episode_begin()
-                action = self.forward(observation)
-                observation, reward, done = self._act_in(env, action, action_repetition, visualize)
-                if nb_max_episode_steps and episode_step >= nb_max_episode_steps - 1:
-                    done = True
-                metrics = self.backward(reward, terminal=done)
-                episode_reward += reward
-                logger.on_step_end(observation, reward, action, metrics)
-                episode_step += 1
-                self.step += 1
-                if done:
-                    self.forward(observation)
-                    self.backward(0., terminal=False)
-                    logs = {"episode_reward": episode_reward, "nb_episode_steps": episode_step,
-                            "nb_steps": self.step}
-                    logger.on_episode_end(episode, logs)
-                    history.on_epoch_end(episode, logs)
-                    episode += 1
-                    observation = None
+            train_per_step(self, _KerasRL2Stepping(self, env, action_repetition, visualize,
+                                                   nb_max_episode_steps),
+                           n_steps=nb_steps, seed=None, callback=episode_end,
+                           step_callback=step_end, progress=False)
         except KeyboardInterrupt:
             pass
         logger.on_train_end()
         return history
+
+    # the hooks of the per-step loop (homl_rl.per_step_dqn.train_per_step) that fit runs
+    @property
+    def config(self):
+        """The settings of the agent's per-step core (after :meth:`compile`)."""
+        self._check_compiled("the config")
+        return self.core.config
+
+    def choose_action(self, state, step, episode):
+        """:meth:`forward` at the step of 0-based index ``step`` (the policy reads it as
+        ``step``)."""
+        self.step = step
+        return self.forward(state)
+
+    def observe(self, state, action, reward, next_state, terminated, truncated=False):
+        """Store the step's row in the memory (every ``memory_interval``-th step), ending the
+        episode if it was terminated or truncated: the storing part of :meth:`backward`."""
+        self._last_reward = reward
+        self._remember(reward, terminal=terminated or truncated)
+
+    def train_after_step(self, step):
+        """Train and update the target as due after the step of 0-based index ``step``: the
+        learning part of :meth:`backward`; returns the metrics of each training step (as
+        :meth:`homl_rl.per_step_dqn.PerStepDQN.train_after_step`)."""
+        metrics = self.core.train_after_step(step)
+        self._last_metrics = self._metrics_row(metrics[-1] if metrics else None)
+        return metrics
+
+    def at_episode_end(self, episode, state, steps, finished):
+        """keras-rl2's extra step after an episode that ended: :meth:`forward` on its last
+        observation, then ``backward(0., terminal=False)`` (a row stored, a training step if
+        due), at the step count ``steps``. Nothing for an episode cut by the step budget."""
+        self.step = steps
+        self._episode_finished = finished
+        if finished:
+            self.forward(state)
+            self.backward(0., terminal=False)
 
     def test(self, env, nb_episodes=1, action_repetition=1, callbacks=None, visualize=False,
              nb_max_episode_steps=None, nb_max_start_steps=0, start_step_policy=None, verbose=1):
@@ -663,6 +710,31 @@ class DQNAgent:
                 print(f"Episode {episode + 1}: reward: {episode_reward:.3f}, steps: {episode_step}")
             history.on_epoch_end(episode, logs)
         return history
+
+
+class _KerasRL2Stepping:
+    """``env`` stepped as keras-rl2's ``fit`` steps it, for the per-step loop: each action
+    repeated ``action_repetition`` times (the rewards summed, stopping at an end), rendered
+    with ``visualize``, the episode ended after ``nb_max_episode_steps`` steps; an end, or a
+    time-limit cut, is returned as ``terminated`` (keras-rl2's ``done``)."""
+
+    def __init__(self, agent, env, action_repetition, visualize, nb_max_episode_steps):
+        self.agent, self.env = agent, env
+        self.action_repetition, self.visualize = action_repetition, visualize
+        self.nb_max_episode_steps = nb_max_episode_steps
+        self.episode_step = 0
+
+    def reset(self, seed=None):
+        self.episode_step = 0
+        return self.env.reset(seed=seed)
+
+    def step(self, action):
+        observation, reward, done = self.agent._act_in(self.env, action, self.action_repetition,
+                                                       self.visualize)
+        if self.nb_max_episode_steps and self.episode_step >= self.nb_max_episode_steps - 1:
+            done = True
+        self.episode_step += 1
+        return observation, reward, done, False, {}
 
 
 def _give_agent(policy, agent):
@@ -713,7 +785,7 @@ class _Logger:
     def on_episode_begin(self):
         pass
 
-    def on_step_end(self, observation, reward, action, metrics):
+    def on_step_end(self, reward, action, metrics):
         self.step += 1
 
     def on_episode_end(self, episode, logs):
@@ -735,8 +807,8 @@ class _EpisodeLogger(_Logger):
         self.episode_start = timeit.default_timer()
         self.rewards, self.actions, self.metrics = [], [], []
 
-    def on_step_end(self, observation, reward, action, metrics):
-        super().on_step_end(observation, reward, action, metrics)
+    def on_step_end(self, reward, action, metrics):
+        super().on_step_end(reward, action, metrics)
         self.rewards.append(reward)
         self.actions.append(action)
         self.metrics.append(metrics)
@@ -775,7 +847,7 @@ class _IntervalLogger(_Logger):
         print(text)
         print("")
 
-    def on_step_end(self, observation, reward, action, metrics):
+    def on_step_end(self, reward, action, metrics):
         if self.step % self.log_interval == 0:
             if self.bar is not None:
                 self.bar.close()
@@ -786,7 +858,7 @@ class _IntervalLogger(_Logger):
                                     unit="step")
         self.bar.update(1)
         self.metrics.append(metrics)
-        super().on_step_end(observation, reward, action, metrics)
+        super().on_step_end(reward, action, metrics)
 
     def on_episode_end(self, episode, logs):
         self.episode_rewards.append(logs["episode_reward"])

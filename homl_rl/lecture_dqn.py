@@ -19,7 +19,7 @@ finished episodes:
 - one update per environment step (``update`` pushes, then trains once the buffer holds a
   batch; before that it returns ``inf``, which ``losses`` records);
 - the target network, a separately initialized ``Net`` at the start, is copied from the
-  online one after the 5th, 10th... finished episode (``count_episodes_from_one``);
+  online one after the 5th, 10th... finished episode (``step_order="lecture_003"``);
 - epsilon is 1 in the first episode, then ``0.05 + 0.95 exp(-ep / 200)``;
 - after episodes 2, 5, 8... (``(ep+1) % 3 == 0``), ``eval_dqn()``: 5 greedy episodes on a
   copy of the environment, their mean appended to ``rewards_history``; training stops when
@@ -68,9 +68,9 @@ def train(agent, env, n_episodes=N_EPISODES, seed=None, progress=False):
     the loss of every environment step (``inf`` before the buffer holds a batch) and the mean
     return of each evaluation. ``agent`` is a :class:`~homl_rl.per_step_dqn.PerStepDQN` of a
     lecture preset; ``seed`` seeds the first reset."""
-    if agent.config.train_interval != 1 or not agent.config.wait_for_batch:
+    if agent.config.train_interval != 1 or agent.config.step_order != "lecture_003":
         raise ValueError("train records one loss per step: it needs a lecture preset "
-                         "(train_interval=1, wait_for_batch=True)")
+                         "(train_interval=1, step_order='lecture_003')")
     history = train_per_step(agent, env, n_episodes=check_positive_int("n_episodes", n_episodes),
                              seed=seed, progress=progress, desc="lecture 003's DQN")
     # every step trains once the buffer holds a batch: the untrained steps are the first ones

@@ -12,16 +12,22 @@ Q-network, target network, replay buffer and compiled training step), and
     agent = PerStepDQN(KERAS_RL_CARTPOLE, n_actions=2, input_shape=(4,))
     history = train_per_step(agent, env, n_steps=5000, seed=0)
 
-The step rule (:meth:`PerStepDQN.train_after_step`) is keras-rl2's by default: after the step of
-0-based index ``t`` has been stored, train when ``t > warmup_steps`` and
-``t % train_interval == 0``, then (hard copy by steps) copy when
-``t % target_update_period == 0``. Stable-Baselines3's ``DQN`` counts the steps from 1
-instead (``count_steps_from_one``: after the ``n``-th step, ``n = t + 1``), copies before it
-trains (``target_copy_first``), runs ``gradient_steps`` training steps at each training
-point and clips the gradients' global norm (``max_grad_norm``). A soft update runs
-inside the compiled training step, after the optimizer's update; it blends in the online
-weights of after that update (``soft_update_weights="updated"``, as TF-Agents orders it) or of
-before it (``"previous"``, keras-rl2's: see :data:`SOFT_UPDATE_WEIGHTS`).
+When it trains and hard-copies its target is the config's ``step_order``, a hook from
+:data:`STEP_ORDERS` (:meth:`PerStepDQN.train_after_step` and :meth:`PerStepDQN.after_episode`
+ask it). keras-rl2's is the default: after the step of 0-based index ``t`` has been stored,
+train when ``t > warmup_steps`` and ``t % train_interval == 0``, then (hard copy by steps)
+copy when ``t % target_update_period == 0``. Stable-Baselines3's ``DQN`` (``"sb3"``) counts
+the steps from 1 instead (after the ``n``-th step, ``n = t + 1``) and copies before it
+trains; it also runs ``gradient_steps`` training steps at each training point and clips the
+gradients' global norm (``max_grad_norm``). Lecture 003's (``"lecture_003"``) trains once
+the buffer holds a batch and counts the episodes of its copies from 1. What the loop does
+with each step and at each episode's end are the agent's hooks (:func:`train_per_step`):
+keras-rl2's :class:`homl_rl.keras_rl.DQNAgent` gives its own to run its ``fit`` here, and
+Breakout's :class:`homl_rl.breakout.BreakoutSteps` its own for Breakout's training.
+
+A soft update runs inside the compiled training step, after the optimizer's update; it blends
+in the online weights of after that update (``soft_update_weights="updated"``, as TF-Agents
+orders it) or of before it (``"previous"``, keras-rl2's: see :data:`SOFT_UPDATE_WEIGHTS`).
 """
 
 import copy
@@ -54,6 +60,77 @@ update to the optimizer's updates in a TensorFlow 1 graph (``AdditionalUpdatesOp
 the online weights after Adam's writes: those reads wait for nothing, so the graph mostly runs
 them first and the target blends in the weights of before the step."""
 
+
+class KerasRL2StepOrder:
+    """keras-rl2's step order (``DQNAgent.backward``), the default: after the step of 0-based
+    index ``t`` was stored, train when ``t > warmup_steps`` and ``t % train_interval == 0``,
+    then hard-copy (by steps) when ``t % target_update_period == 0``; by episodes, copy after
+    the episodes of 0-based index 0, N, 2N... (the chapter's ``episode % N == 0``)."""
+
+    copies_before_training = False
+    """at a step that both trains and hard-copies, whether the copy comes first"""
+
+    def count(self, step):
+        """The number the step rules read after the step of 0-based index ``step``."""
+        return step
+
+    def trains_after_step(self, agent, step):
+        """Whether ``agent`` trains after the step of 0-based index ``step`` was stored."""
+        config = agent.config
+        count = self.count(step)
+        return count > config.warmup_steps and count % config.train_interval == 0
+
+    def copies_target_after_step(self, agent, step):
+        """Whether the target gets a hard copy (``target_update="steps"``) after that step."""
+        config = agent.config
+        return (config.target_update == "steps"
+                and self.count(step) % config.target_update_period == 0)
+
+    def copies_target_after_episode(self, agent, episode):
+        """Whether the target gets a hard copy (``target_update="episodes"``) after the
+        episode of 0-based index ``episode``."""
+        config = agent.config
+        return config.target_update == "episodes" and episode % config.target_update_period == 0
+
+
+class SB3StepOrder(KerasRL2StepOrder):
+    """Stable-Baselines3's ``DQN`` on one environment: the steps counted from 1 (after the
+    ``n``-th step, ``n = t + 1``): train when ``n > warmup_steps`` and ``n % train_interval ==
+    0``, hard-copy when ``n % target_update_period == 0`` — training follows the step that
+    *completes* each interval (``num_timesteps > learning_starts`` after each rollout of
+    ``train_freq`` steps, the copy at ``_n_calls % target_update_interval == 0``); the copy
+    comes before the training of the same step (``_on_step`` copies after every step of a
+    rollout, ``train`` runs after the rollout)."""
+
+    copies_before_training = True
+
+    def count(self, step):
+        return step + 1
+
+
+class Lecture003StepOrder(KerasRL2StepOrder):
+    """Lecture 003's ``train`` loop: train once the replay buffer holds a batch (``if
+    len(replay_buffer) < BATCH_SIZE: return``; ``warmup_steps`` must be 0), on the interval;
+    the hard copy by episodes counts the finished episodes from 1: after the N-th, 2N-th...
+    episode (``ep += 1`` then ``ep % N == 0``)."""
+
+    def trains_after_step(self, agent, step):
+        return (len(agent.replay_buffer) >= agent.config.batch_size
+                and step % agent.config.train_interval == 0)
+
+    def copies_target_after_episode(self, agent, episode):
+        config = agent.config
+        return (config.target_update == "episodes"
+                and (episode + 1) % config.target_update_period == 0)
+
+
+STEP_ORDERS = {"keras_rl2": KerasRL2StepOrder(), "sb3": SB3StepOrder(),
+               "lecture_003": Lecture003StepOrder()}
+"""When a per-step agent trains and hard-copies its target, by the name of the library whose
+order it reproduces (:attr:`PerStepDQNConfig.step_order`); each is a hook object with
+``trains_after_step``, ``copies_target_after_step`` (and ``copies_before_training``) and
+``copies_target_after_episode``."""
+
 EPSILON_SCHEDULES = ("constant", "linear", "exponential")
 EPSILON_UNITS = ("steps", "episodes")
 WEIGHT_INITS = ("keras", "torch", "tf_agents")
@@ -74,27 +151,21 @@ class PerStepDQNConfig:
     buffer_capacity: int = 50_000
     """experiences the replay buffer keeps (the oldest are overwritten)"""
     warmup_steps: int = 1000
-    """no training until the step of 0-based index ``t > warmup_steps`` (keras-rl2's ``nb_steps_warmup``)"""
+    """no training until the step of 0-based index ``t > warmup_steps`` (keras-rl2's
+    ``nb_steps_warmup``; ``t + 1 > warmup_steps`` in SB3's ``step_order``; 0 in lecture 003's,
+    which waits for a batch instead)"""
     random_steps: int = 0
     """the steps of 0-based index ``t < random_steps`` act uniformly at random, whatever epsilon
     (TF-Agents' initial collection with a random policy, SB3's ``learning_starts``)"""
     train_interval: int = 1
-    """train after every ``train_interval``-th step (``t % train_interval == 0``; with
-    ``count_steps_from_one``, ``(t + 1) % train_interval == 0``)"""
+    """train after every ``train_interval``-th step (``t % train_interval == 0``; ``(t + 1) %
+    train_interval == 0`` in SB3's ``step_order``)"""
     gradient_steps: int = 1
     """training steps at each training point, each on a batch of its own (SB3's
     ``gradient_steps``)"""
-    count_steps_from_one: bool = False
-    """the step rules count the steps from 1: after the step of 0-based index ``t``, with
-    ``n = t + 1`` steps played, train when ``n > warmup_steps`` and ``n % train_interval == 0``,
-    hard-copy (by steps) when ``n % target_update_period == 0``: training follows the step
-    that *completes* each interval (SB3: ``num_timesteps > learning_starts`` after each
-    rollout of ``train_freq`` steps, the copy at ``_n_calls % target_update_interval == 0``);
-    else keras-rl2's 0-based ``t`` (``t > warmup_steps``, ``t % train_interval == 0``)"""
-    target_copy_first: bool = False
-    """at a step that both trains and hard-copies (by steps), copy first, then train (SB3: its
-    ``_on_step`` copies after every step of a rollout, ``train`` runs after the rollout); else
-    train first (keras-rl2's ``backward``)"""
+    step_order: str = "keras_rl2"
+    """when the agent trains and hard-copies its target: the step order of a library, a
+    :data:`STEP_ORDERS` name (``"keras_rl2"``, ``"sb3"``, ``"lecture_003"``)"""
     target_update: str = "steps"
     """``"steps"`` or ``"episodes"`` (hard copy every ``target_update_period`` of them), or ``"soft"``"""
     target_update_period: int = 10_000
@@ -112,13 +183,6 @@ class PerStepDQNConfig:
     """draw a batch with replacement (else without, by ``random.sample``, once the buffer holds a batch)"""
     truncation_is_terminal: bool = False
     """no bootstrap after a time-limit cut either (gym < 0.26 and keras-rl2 read it as an end)"""
-    wait_for_batch: bool = False
-    """train only once the replay buffer holds a batch (lecture 003's ``len(replay_buffer) <
-    BATCH_SIZE``), in place of the warm-up rule (``warmup_steps`` must then be 0)"""
-    count_episodes_from_one: bool = False
-    """the hard copy by episodes counts finished episodes from 1: copy after the N-th, 2N-th...
-    episode (lecture 003's ``ep += 1`` then ``ep % N == 0``); else after the episodes of
-    0-based index 0, N, 2N... (the chapter's ``episode % N == 0``)"""
     independent_target: bool = False
     """the target network starts with its own random weights (lecture 003 builds two ``Net`` objects),
     not a copy of the online network's"""
@@ -172,13 +236,13 @@ class PerStepDQNConfig:
         check_choice("target_update", self.target_update, TARGET_UPDATES)
         check_unit_interval("tau", self.tau, zero=False)
         check_choice("soft_update_weights", self.soft_update_weights, SOFT_UPDATE_WEIGHTS)
+        check_choice("step_order", self.step_order, tuple(STEP_ORDERS))
         for name in ("double", "dueling", "sample_with_replacement", "truncation_is_terminal",
-                     "wait_for_batch", "count_episodes_from_one", "count_steps_from_one",
-                     "target_copy_first", "independent_target"):
+                     "independent_target"):
             check_bool(name, getattr(self, name))
-        if self.wait_for_batch and self.warmup_steps != 0:
-            raise ValueError(f"warmup_steps must be 0 with wait_for_batch (the buffer holding a "
-                             f"batch is the warm-up), got {self.warmup_steps}")
+        if self.step_order == "lecture_003" and self.warmup_steps != 0:
+            raise ValueError(f"warmup_steps must be 0 with step_order 'lecture_003' (the buffer "
+                             f"holding a batch is the warm-up), got {self.warmup_steps}")
         check_choice("weight_init", self.weight_init, WEIGHT_INITS)
         check_loss_name(self.loss)
         check_positive_number("huber_delta", self.huber_delta)
@@ -228,9 +292,8 @@ before each training step, as keras-rl2's graph does), ``EpsGreedyQPolicy()`` (0
 ``0.5 * error ** 2``)."""
 
 LECTURE_DQN = PerStepDQNConfig(
-    gamma=0.99, batch_size=256, buffer_capacity=16_384, warmup_steps=0, wait_for_batch=True,
-    train_interval=1, target_update="episodes", target_update_period=5,
-    count_episodes_from_one=True, independent_target=True, double=False, dueling=False,
+    gamma=0.99, batch_size=256, buffer_capacity=16_384, warmup_steps=0, step_order="lecture_003",
+    train_interval=1, target_update="episodes", target_update_period=5, independent_target=True, double=False, dueling=False,
     sample_with_replacement=True, truncation_is_terminal=True, loss="mse", optimizer="adam",
     learning_rate=0.05, hidden_layers=(128,), activation="relu", weight_init="torch",
     epsilon_schedule="exponential", epsilon_start=1.0, epsilon_end=0.05, epsilon_decay=200,
@@ -271,8 +334,8 @@ RL_ZOO_CARTPOLE_STEPS = 50_000
 
 RL_ZOO_CARTPOLE = PerStepDQNConfig(
     gamma=0.99, batch_size=64, buffer_capacity=100_000, warmup_steps=1000, random_steps=1000,
-    count_steps_from_one=True, train_interval=256, gradient_steps=128, target_update="steps",
-    target_update_period=10, target_copy_first=True, double=False, dueling=False,
+    step_order="sb3", train_interval=256, gradient_steps=128, target_update="steps",
+    target_update_period=10, double=False, dueling=False,
     sample_with_replacement=True, truncation_is_terminal=False, weight_init="torch",
     loss="huber", huber_delta=1.0, max_grad_norm=10.0, optimizer="adam", learning_rate=2.3e-3,
     hidden_layers=(256, 256), activation="relu", epsilon_schedule="linear", epsilon_start=1.0,
@@ -580,22 +643,18 @@ class PerStepDQN:
         self.target.set_weights(self.model.get_weights())
 
     def train_after_step(self, step):
-        """After the step of 0-based index ``step`` was stored: if past the warm-up (or, with
-        ``wait_for_batch``, once the buffer holds a batch) and on the interval,
-        ``gradient_steps`` training steps; the hard copy by steps if due, after them (before,
-        with ``target_copy_first``). ``count_steps_from_one`` reads the rules at ``step + 1``.
-        Returns the metrics of each training step (a list, empty if it did not train)."""
-        config = self.config
-        count = step + 1 if config.count_steps_from_one else step
-        ready = (len(self.replay_buffer) >= config.batch_size if config.wait_for_batch
-                 else count > config.warmup_steps)
-        copy_due = config.target_update == "steps" and count % config.target_update_period == 0
-        if copy_due and config.target_copy_first:
+        """After the step of 0-based index ``step`` was stored: ``gradient_steps`` training
+        steps if the config's ``step_order`` says it trains now (:data:`STEP_ORDERS`), and the
+        hard copy by steps if it says so, after them (before them in SB3's order). Returns the
+        metrics of each training step (a list, empty if it did not train)."""
+        order = STEP_ORDERS[self.config.step_order]
+        copy_due = order.copies_target_after_step(self, step)
+        if copy_due and order.copies_before_training:
             self.update_target()
         metrics = []
-        if ready and count % config.train_interval == 0:
-            metrics = [self.train() for _ in range(config.gradient_steps)]
-        if copy_due and not config.target_copy_first:
+        if order.trains_after_step(self, step):
+            metrics = [self.train() for _ in range(self.config.gradient_steps)]
+        if copy_due and not order.copies_before_training:
             self.update_target()
         return metrics
 
@@ -605,12 +664,27 @@ class PerStepDQN:
         metrics = self.train_after_step(step)
         return metrics[-1] if metrics else None
 
+    # the training loop's hooks (:func:`train_per_step` calls them; keras-rl2's
+    # :class:`homl_rl.keras_rl.DQNAgent` gives its own)
+    def choose_action(self, state, step, episode):
+        """The action for ``state`` at the step of 0-based index ``step`` in the episode of
+        0-based index ``episode``: uniformly random for the first ``random_steps`` steps
+        (:meth:`random_action`), then epsilon-greedy (:meth:`act`) with the config's
+        schedule."""
+        if step < self.config.random_steps:
+            return self.random_action()
+        return self.act(state, self.config.epsilon(step, episode))
+
+    def at_episode_end(self, episode, state, steps, finished):
+        """What happens at the end of the episode of 0-based index ``episode`` (``state``: its
+        last observation, ``steps``: the steps played so far, ``finished``: whether it ended,
+        not cut by the step budget): :meth:`after_episode`, the hard copy by episodes."""
+        self.after_episode(episode)
+
     def after_episode(self, episode):
-        """After the episode of 0-based index ``episode``: the hard copy by episodes if due
-        (counted from 0, or from 1 with ``count_episodes_from_one``)."""
-        count = episode + 1 if self.config.count_episodes_from_one else episode
-        if (self.config.target_update == "episodes"
-                and count % self.config.target_update_period == 0):
+        """After the episode of 0-based index ``episode``: the hard copy by episodes if the
+        config's ``step_order`` says it is due (counted from 0, or from 1 in lecture 003's)."""
+        if STEP_ORDERS[self.config.step_order].copies_target_after_episode(self, episode):
             self.update_target()
 
 
@@ -658,14 +732,20 @@ def train_per_step(agent, env, n_steps=None, n_episodes=None, *, seed=None, call
     """Train ``agent`` on Gymnasium ``env`` for ``n_steps`` steps or ``n_episodes`` episodes
     (whichever ends first; at least one must be given); returns a :class:`PerStepHistory`.
 
-    Each step: act (at random for the first ``random_steps``, then epsilon-greedily by the
-    config's schedule), step the environment, store the experience,
-    :meth:`PerStepDQN.train_after_step`, then ``step_callback(agent, steps_so_far, history)`` if
-    given (it may return ``True`` to stop at once). Each episode's end:
-    :meth:`PerStepDQN.after_episode`; the greedy evaluation if due (``eval_every``: its mean
-    return goes to ``history.eval_returns``, and reaching ``eval_stop_at`` stops the run);
-    then ``callback(agent, episode, history)`` — which may return ``True`` to stop. The first
-    reset gets ``seed`` (``None``: not reseeded).
+    ``agent`` is a :class:`PerStepDQN`, or anything with a ``config`` and the loop's hooks
+    (keras-rl2's :class:`homl_rl.keras_rl.DQNAgent` and Breakout's
+    :class:`homl_rl.breakout.BreakoutSteps` give their own). Each step:
+    ``agent.choose_action(state, step, episode)`` (:meth:`PerStepDQN.choose_action`: at random
+    for the first ``random_steps``, then epsilon-greedily by the config's schedule), step the
+    environment, ``agent.observe(...)`` (store the experience), ``agent.train_after_step(step)``
+    (train and update the target as due: :meth:`PerStepDQN.train_after_step`), then
+    ``step_callback(agent, steps_so_far, history)`` if given (it may return ``True`` to stop
+    at once). Each episode's end: ``agent.at_episode_end(episode, state, steps_so_far,
+    finished)`` (:meth:`PerStepDQN.at_episode_end`; ``finished``: the episode ended, not cut by
+    ``n_steps``); the greedy evaluation if due (``eval_every``: its mean return goes to
+    ``history.eval_returns``, and reaching ``eval_stop_at`` stops the run); then
+    ``callback(agent, episode, history)`` — which may return ``True`` to stop. The first reset
+    gets ``seed`` (``None``: not reseeded).
     """
     if n_steps is None and n_episodes is None:
         raise ValueError("give n_steps or n_episodes (or both)")
@@ -675,6 +755,7 @@ def train_per_step(agent, env, n_steps=None, n_episodes=None, *, seed=None, call
         check_positive_int("n_episodes", n_episodes)
     history = PerStepHistory()
     config = agent.config
+    eval_every = getattr(config, "eval_every", 0)  # a config without it: no evaluation
     step = episode = 0
     stopped = False
     total = n_steps if n_steps is not None else n_episodes
@@ -686,10 +767,7 @@ def train_per_step(agent, env, n_steps=None, n_episodes=None, *, seed=None, call
             state, _ = env.reset(seed=seed if episode == 0 else None)
             episode_return, length = 0.0, 0
             while True:
-                if step < config.random_steps:
-                    action = agent.random_action()
-                else:
-                    action = agent.act(state, config.epsilon(step, episode))
+                action = agent.choose_action(state, step, episode)
                 next_state, reward, terminated, truncated, _ = env.step(action)
                 agent.observe(state, action, reward, next_state, terminated, truncated)
                 history.losses.extend(metrics[0] for metrics in agent.train_after_step(step))
@@ -703,7 +781,7 @@ def train_per_step(agent, env, n_steps=None, n_episodes=None, *, seed=None, call
                     history.stopped_early = stopped = True
                 if stopped or terminated or truncated or step == n_steps:
                     break
-            agent.after_episode(episode)
+            agent.at_episode_end(episode, state, step, terminated or truncated)
             history.episode_returns.append(float(episode_return))
             history.episode_lengths.append(length)
             history.n_steps = step
@@ -713,7 +791,7 @@ def train_per_step(agent, env, n_steps=None, n_episodes=None, *, seed=None, call
             episode += 1
             if stopped:
                 break
-            if config.eval_every and (episode + 1) % config.eval_every == 0:
+            if eval_every and (episode + 1) % eval_every == 0:
                 history.eval_returns.append(float(np.mean(
                     evaluate_greedy(agent, env, config.eval_episodes))))
                 history.eval_after.append(episode)

@@ -296,7 +296,8 @@ RUNS = {spec.name: spec for spec in [
             dump_imitation, load_imitation),
     RunSpec("keras_rl_cartpole", train_keras_rl_run, {"seed": 0, "nb_steps": 5000},
             (keras_rl, per_step_dqn), dump_json_only, load_json_only),
-    RunSpec("breakout_short", train_breakout_run, breakout_short_config(), (breakout,)),
+    RunSpec("breakout_short", train_breakout_run, breakout_short_config(),
+            (breakout, per_step_dqn)),  # its loop is per_step_dqn.train_per_step
     *(RunSpec(study.run, train_study_run, study_config(study)) for study in STUDIES),
     RunSpec("tf_agents_tutorial", train_tutorial_run,
             functools.partial(_tf_agents_config, "tf_agents_tutorial")),

@@ -17,7 +17,7 @@ from homl_rl.per_step_dqn import (
 from homl_rl.seeding import set_seeds
 
 STACK = "reference" if sys.version_info[:2] == (3, 11) else "current"
-TINY = PerStepDQNConfig(hidden_layers=(), batch_size=3, warmup_steps=0, wait_for_batch=True,
+TINY = PerStepDQNConfig(hidden_layers=(), batch_size=3, warmup_steps=0, step_order="lecture_003",
                         loss="mse", optimizer="sgd", learning_rate=0.1)
 
 
@@ -34,7 +34,7 @@ def fill(agent, n):
 
 # --- the core's new settings ----------------------------------------------------------------------
 
-def test_wait_for_batch_trains_from_the_step_the_buffer_holds_a_batch():
+def test_lecture_003s_step_order_trains_from_the_step_the_buffer_holds_a_batch():
     agent = agent_of(TINY)
     trained = []
     for step in range(6):
@@ -42,14 +42,16 @@ def test_wait_for_batch_trains_from_the_step_the_buffer_holds_a_batch():
         agent.observe(fill_state, 0, 1.0, fill_state, False, False)
         trained.append(agent.after_step(step) is not None)
     assert trained == [False, False, True, True, True, True]  # len 3 == batch at step 2
-    with pytest.raises(ValueError, match=r"warmup_steps must be 0 with wait_for_batch \(.*\), got 10"):
-        PerStepDQNConfig(wait_for_batch=True, warmup_steps=10)
+    with pytest.raises(ValueError,
+                       match=r"warmup_steps must be 0 with step_order 'lecture_003' \(.*\), got 10"):
+        PerStepDQNConfig(step_order="lecture_003", warmup_steps=10)
 
 
-@pytest.mark.parametrize("from_one, expected", [(False, [1, 1, 3, 3, 5]), (True, [0, 2, 2, 4, 4])])
-def test_episode_copies_count_from_zero_or_from_one(from_one, expected):
+@pytest.mark.parametrize("step_order, expected", [("keras_rl2", [1, 1, 3, 3, 5]),
+                                                   ("lecture_003", [0, 2, 2, 4, 4])])
+def test_episode_copies_count_from_zero_or_from_one(step_order, expected):
     config = PerStepDQNConfig(**{**TINY.__dict__, "target_update": "episodes",
-                                 "target_update_period": 2, "count_episodes_from_one": from_one})
+                                 "target_update_period": 2, "step_order": step_order})
     agent = agent_of(config)
     agent.target.set_weights([np.zeros((2, 2), np.float32), np.zeros(2, np.float32)])
     copied = []
@@ -155,11 +157,12 @@ def test_the_fast_greedy_policy_takes_the_compiled_networks_actions_even_near_ti
 def test_the_presets_are_the_lectures_settings():
     lecture = LECTURE_DQN
     assert (lecture.gamma, lecture.batch_size, lecture.buffer_capacity) == (0.99, 256, 16384)
-    assert lecture.sample_with_replacement and lecture.wait_for_batch and lecture.train_interval == 1
+    assert lecture.sample_with_replacement and lecture.step_order == "lecture_003"
+    assert lecture.train_interval == 1
     assert lecture.hidden_layers == (128,) and lecture.activation == "relu"
     assert (lecture.optimizer, lecture.learning_rate, lecture.loss) == ("adam", 0.05, "mse")
     assert (lecture.target_update, lecture.target_update_period) == ("episodes", 5)
-    assert lecture.count_episodes_from_one and lecture.independent_target
+    assert lecture.independent_target
     assert lecture.truncation_is_terminal
     assert [lecture.epsilon(episode=e) for e in (0, 200)] == pytest.approx(
         [1.0, 0.05 + 0.95 * math.exp(-1)])

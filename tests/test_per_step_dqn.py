@@ -63,8 +63,8 @@ def fill(agent, n):
     ({"gradient_steps": 0}, "gradient_steps must be a positive integer, got 0"),
     ({"max_grad_norm": 0.0}, "max_grad_norm must be a positive number, got 0.0"),
     ({"max_grad_norm": math.nan}, "max_grad_norm must be a positive number, got nan"),
-    ({"count_steps_from_one": "yes"}, "count_steps_from_one must be True or False, got 'yes'"),
-    ({"target_copy_first": None}, "target_copy_first must be True or False, got None"),
+    ({"step_order": "tf_agents"},
+     "step_order must be one of 'keras_rl2', 'sb3', 'lecture_003', got 'tf_agents'"),
 ])
 def test_bad_settings_are_clear_errors(changes, message):
     with pytest.raises(ValueError, match=message):
@@ -255,11 +255,11 @@ def test_train_interval():
     assert trained == [3, 6, 9]
 
 
-def test_counting_steps_from_one_trains_and_copies_after_the_step_completing_each_interval():
-    def run(count_steps_from_one):
+def test_sb3s_step_order_trains_and_copies_after_the_step_completing_each_interval():
+    def run(step_order):
         agent = linear_agent(PerStepDQNConfig(**{**TINY.__dict__, "warmup_steps": 4,
                                                  "train_interval": 3, "target_update_period": 3,
-                                                 "count_steps_from_one": count_steps_from_one}))
+                                                 "step_order": step_order}))
         fill(agent, 4)
         copies = []
         agent.update_target = lambda: copies.append(step)
@@ -270,23 +270,23 @@ def test_counting_steps_from_one_trains_and_copies_after_the_step_completing_eac
         return trained, copies
 
     # keras-rl2: t > 4 and t % 3 == 0; copies at t % 3 == 0
-    assert run(False) == ([6, 9], [0, 3, 6, 9])
+    assert run("keras_rl2") == ([6, 9], [0, 3, 6, 9])
     # SB3: n = t + 1 > 4 and n % 3 == 0 (n = 6, 9); copies at n = 3, 6, 9
-    assert run(True) == ([5, 8], [2, 5, 8])
+    assert run("sb3") == ([5, 8], [2, 5, 8])
 
 
-@pytest.mark.parametrize("target_copy_first", [False, True])
-def test_target_copy_first_copies_the_weights_of_before_the_training(target_copy_first):
+@pytest.mark.parametrize("step_order, step, copies_first", [("keras_rl2", 2, False),
+                                                             ("sb3", 1, True)])
+def test_sb3s_step_order_copies_the_weights_of_before_the_training(step_order, step, copies_first):
     agent = linear_agent(PerStepDQNConfig(**{**TINY.__dict__, "target_update_period": 2,
-                                             "count_steps_from_one": True,
-                                             "target_copy_first": target_copy_first}))
+                                             "step_order": step_order}))
     fill(agent, 4)
     set_linear(agent.model, [[1, 2], [3, 4]], [5, 6])
     before = agent.model.get_weights()
-    assert agent.after_step(1) is not None  # n = 2: trains and copies
+    assert agent.after_step(step) is not None  # t = 2 (keras-rl2), n = 2 (SB3): trains and copies
     after = agent.model.get_weights()
     assert not np.array_equal(before[0], after[0])
-    for target, expected in zip(agent.target.get_weights(), before if target_copy_first else after):
+    for target, expected in zip(agent.target.get_weights(), before if copies_first else after):
         np.testing.assert_array_equal(target, expected)
 
 
