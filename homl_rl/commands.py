@@ -299,10 +299,10 @@ def _muzero_on_ray(args):
     to ``RAY_CHECKPOINT_NAME`` (for ``muzero play``), a Ray run being not resumable."""
     from homl_rl.muzero.checkpoint import save_ray_run
     from homl_rl.muzero.distributed import train_on_ray
-    from homl_rl.muzero.training import CHECKPOINT_NAME, RAY_CHECKPOINT_NAME
+    from homl_rl.muzero.training import MUZERO_CHECKPOINT_NAME, RAY_CHECKPOINT_NAME
 
     folder = Path(args.checkpoint_dir)
-    for name in (CHECKPOINT_NAME, RAY_CHECKPOINT_NAME):
+    for name in (MUZERO_CHECKPOINT_NAME, RAY_CHECKPOINT_NAME):
         if (folder / name).exists():
             return _error("muzero", f"argument --checkpoint-dir: {folder / name} exists, and a "
                                     "run on Ray starts afresh (it cannot resume): use another "
