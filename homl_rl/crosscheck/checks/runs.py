@@ -1,0 +1,287 @@
+"""Run rows: the reader's training loops, run, against ours at the same seeds.
+
+For each training loop :func:`homl_rl.crosscheck.loops.find_loops` finds in the reader's
+file, the row runs the reader's loop cell (its seeding preamble, then the loop) in the
+worker, with the reader's own functions (those defined above the loop) and with what the
+loop trains — ``env``, ``model``, ``target``, ``optimizer``, ``loss_fn``,
+``replay_buffer``, ``Q_values`` — set to copies of ours at the notebook's seeds. The
+environment (Q-learning: ``step``) is recorded (:mod:`homl_rl.crosscheck.recording`) and
+stops the loop at the row's budget. Our side is the section's own training function at
+the same seeds, recorded the same way:
+
+- the basic policy's episodes: :func:`homl_rl.environments.evaluate_policy`;
+- Q-learning: :func:`homl_rl.markov.q_learning`, its ``step`` recorded and its history
+  giving the table before each iteration;
+- a DQN variant's episodes: :func:`homl_rl.dqn.make_agent` and :func:`homl_rl.dqn.train`
+  (the variant told by the ``training_step`` above the loop), with the model's weights
+  after each episode's training step.
+
+The row passes when the common prefix is identical, and otherwise names the first
+episode (iteration) and step that differ, and what differed.
+"""
+
+import gymnasium as gym
+import numpy as np
+
+from homl_rl import markov
+from homl_rl.crosscheck.checks.base import model_spec
+from homl_rl.crosscheck.checks.markov import _mdp_globals, q_learning_on_readers_functions
+from homl_rl.crosscheck.client import WorkerError
+from homl_rl.crosscheck.loops import find_loops
+from homl_rl.crosscheck.recording import (
+    RecordingEnv, RecordingStep, first_difference, first_iteration_difference, weights_snapshot)
+from homl_rl.crosscheck.report import ERROR, FAIL, PASS, SKIPPED, CheckResult
+from homl_rl.dqn import DQNConfig, dqn_config, make_agent, train
+from homl_rl.environments import basic_policy, evaluate_policy
+from homl_rl.variants import CHAPTER_VARIANTS
+
+NOTEBOOK_SEED = 42
+"""the seed the notebook's cells set before each training loop"""
+
+RUN_EPISODES = {"basic_policy": 500, "dqn": 60}
+"""the default budget of each episode loop, in episodes: the basic policy's whole 500 (about
+a second a side); the DQN's first 60 of 600 (ten training steps past episode 50, each
+``predict`` call of the reader's side included: see the README for the measured times)"""
+
+Q_LEARNING_ITERATIONS = 10_000
+"""Q-learning's budget: the notebook's whole loop (a fraction of a second)"""
+
+DEFAULT_RUN_SECONDS = 120.0
+"""the time limit of the reader's loop, per run row: it stops at the first step past it,
+and the row compares the episodes played by then"""
+
+RUN_PREFIX = "run: "
+"""every run row's name starts so (``--only run`` selects them all)"""
+
+START_SLACK = 120.0
+"""seconds a run request may take beyond its time limit (starting the worker, TensorFlow's
+import, rebuilding the model) before it is killed"""
+
+
+def _title(loop):
+    if loop.kind == "dqn":
+        row = dqn_variant(loop)
+        return f"{RUN_PREFIX}{row.title if row else 'DQN'} loop"
+    return RUN_PREFIX + {"basic_policy": "basic policy's episodes", "q_learning": "Q-learning loop",
+                         "policy_gradients": "policy gradients loop",
+                         "lander": "lander's policy gradients loop"}[loop.kind]
+
+
+def dqn_variant(loop):
+    """The chapter's DQN variant a loop trains: the one whose ``training_step`` is above it
+    (a target network? Double DQN's ``argmax``?), the dueling one after the dueling cell."""
+    rows = [row for row in CHAPTER_VARIANTS.values()
+            if (row.target_network, row.double_dqn) == (loop.uses_target, loop.uses_argmax)]
+    if len(rows) > 1:
+        rows = [row for row in rows if row.dueling == loop.dueling_above] or rows
+    return rows[0] if rows else None
+
+
+def run_rows(ctx, episodes=None, seconds=DEFAULT_RUN_SECONDS, select=None):
+    """One row per training loop of the reader's file (``ctx``: the checks' context).
+
+    ``episodes``: the episode loops' budget (``None``: :data:`RUN_EPISODES`'s per loop);
+    ``seconds``: each loop's time limit; ``select(title)``: whether to run that row
+    (``None``: all).
+    """
+    loops = find_loops(ctx.loaded)
+    if not loops:
+        if select is not None and not select(f"{RUN_PREFIX}training loops"):
+            return []
+        return [CheckResult(f"{RUN_PREFIX}training loops", SKIPPED,
+                            detail="no training loop of the chapter found (a top-level loop "
+                                   "calling basic_policy, step with Q_values, or "
+                                   "play_one_step and training_step)")]
+    titles = [_title(loop) for loop in loops]
+    rows = []
+    for loop, title in zip(loops, titles):
+        if titles.count(title) > 1:
+            title = f"{title} ({loop.where})"
+        if select is not None and not select(title):
+            continue
+        try:
+            row = RUNNERS.get(loop.kind, _not_built)(ctx, loop, title, episodes, seconds)
+        except WorkerError as error:
+            row = CheckResult(title, ERROR, detail=f"your loop could not be run: {error}")
+        if loop.notes and row.status == PASS:
+            row.detail = "\n".join(filter(None, [row.detail] + loop.notes))
+        rows.append(row)
+    return rows
+
+
+def _not_built(ctx, loop, title, episodes, seconds):
+    return CheckResult(title, SKIPPED, detail=f"found at {loop.where}; this loop is not run "
+                                              "by the cross-check yet")
+
+
+def _request(ctx, loop, globals_, recorder, seconds):
+    recorder = dict(recorder, seconds=seconds)
+    return ctx.worker.request(seconds + START_SLACK, op="run_loop",
+                              stmts=[*loop.preamble, loop.stmt], bindings=loop.bindings,
+                              globals=globals_, seed=NOTEBOOK_SEED, recorder=recorder)
+
+
+def _unrun(title, loop, answer):
+    """The SKIPPED or ERROR row of a loop that raised before its budget; ``None`` if it ran."""
+    if answer["missing"] is not None:
+        return CheckResult(title, SKIPPED, detail=f"your loop at {loop.where} needs "
+                                                  f"{answer['missing']!r}, which is not defined "
+                                                  "above it (nor given by the cross-check)")
+    return None
+
+
+def _episodes_detail(compared, budget, stopped, seconds, unit="episodes"):
+    why = {"episodes": f"the budget of {budget} {unit}", "iterations": f"the budget of {budget} {unit}",
+           "time": f"the time limit ({seconds:g} s)", "finished": "your loop's end"}[stopped]
+    return f"the same {compared} {unit} as ours (stopped by {why})"
+
+
+def _compare_episodes(title, loop, answer, ours_for, budget, seconds):
+    """The row of an episode loop: the reader's record against ours over its prefix."""
+    unrun = _unrun(title, loop, answer)
+    if unrun is not None:
+        return unrun
+    theirs = answer["record"]["episodes"]
+    played = len(theirs)
+    if not played and answer["error"] is None:
+        return CheckResult(title, SKIPPED, detail=f"your loop at {loop.where} played no episode "
+                                                  "on the global env")
+    ours = ours_for(played) if played else []
+    difference = first_difference(ours, theirs)
+    if difference is None and len(ours) < played:
+        difference = f"episode {len(ours)}: your loop plays more episodes than ours"
+    if difference is not None:
+        return CheckResult(title, FAIL, detail=f"{difference} (loop at {loop.where})",
+                           where=difference.split(":")[0])
+    if answer["error"] is not None:
+        lines = answer["error"].splitlines()
+        return CheckResult(title, ERROR, detail="\n".join(
+            [f"your loop raised {lines[-1]} after {played} episode(s) identical to ours"] + lines[:-1]))
+    cut = bool(theirs and theirs[-1].get("cut"))
+    detail = _episodes_detail(played - cut, budget, answer["record"]["stopped"], seconds)
+    return CheckResult(title, PASS, 0.0, detail=detail)
+
+
+# --- the basic policy --------------------------------------------------------------
+
+def _recorded_env(max_episodes=None):
+    """CartPole, reset at the notebook's seed (its first cells), then recorded: as the worker's."""
+    env = gym.make("CartPole-v1")
+    env.reset(seed=NOTEBOOK_SEED)
+    return RecordingEnv(env, max_episodes)
+
+
+def run_basic_policy(ctx, loop, title, episodes, seconds):
+    budget = episodes or RUN_EPISODES["basic_policy"]
+    answer = _request(ctx, loop, {}, {"kind": "env", "env_id": "CartPole-v1",
+                                      "episodes": budget}, seconds)
+
+    def ours_for(n):
+        env = _recorded_env()
+        evaluate_policy(basic_policy, n_episodes=n, env=env)
+        return env.record.episodes
+
+    return _compare_episodes(title, loop, answer, ours_for, budget, seconds)
+
+
+# --- Q-learning ----------------------------------------------------------------------
+
+def our_q_learning_record(n_iterations):
+    """Our Q-learning's iterations, recorded as :class:`RecordingStep` records them."""
+    code = q_learning_on_readers_functions().replace(
+        "Q_values, history = q_learning()", f"Q_values, history = q_learning({n_iterations})")
+    recorder = RecordingStep(lambda state, action: markov.step(state, action), lambda: None)
+    namespace = dict(_mdp_globals(), step=recorder, exploration_policy=markov.exploration_policy)
+    exec(code, namespace)
+    iterations = [(*it[:4], table) for it, table in zip(recorder.iterations, namespace["history"])]
+    return iterations, namespace["Q_values"]
+
+
+def run_q_learning(ctx, loop, title, episodes, seconds):
+    if "step" not in loop.bindings and not ctx.latest("step", "def"):
+        return CheckResult(title, SKIPPED, detail=f"your loop at {loop.where} calls step, "
+                                                  "which your file does not define")
+    globals_ = dict(_mdp_globals(), Q_values=markov.initial_q_values())
+    answer = _request(ctx, loop, globals_, {"kind": "step", "iterations": Q_LEARNING_ITERATIONS,
+                                            "collect": ["Q_values"]}, seconds)
+    unrun = _unrun(title, loop, answer)
+    if unrun is not None:
+        return unrun
+    theirs = answer["record"]["iterations"]
+    if not theirs:
+        return CheckResult(title, SKIPPED, detail=f"your loop at {loop.where} never called step")
+    ours, final = our_q_learning_record(len(theirs))
+    difference = first_iteration_difference(ours, theirs)
+    complete = answer["error"] is None and answer["record"]["stopped"] in ("iterations", "finished")
+    if difference is None and complete:
+        table = answer["collected"].get("Q_values")
+        try:
+            same = np.allclose(np.asarray(table, dtype=float), final, rtol=0, atol=1e-9)
+        except (TypeError, ValueError):
+            same = False
+        if not same:
+            difference = (f"iteration {len(theirs) - 1}: its update leaves another Q-value table "
+                          "than ours")
+    if difference is not None:
+        hint = ("the walk is the same, the updates differ: check the learning rate "
+                "alpha0 / (1 + iteration * decay), the discount factor gamma and "
+                "Q_values[next_state].max()") if "Q-value table" in difference or "update" in difference else ""
+        return CheckResult(title, FAIL, detail=f"{difference} (loop at {loop.where})", hint=hint,
+                           where=difference.split(":")[0])
+    if answer["error"] is not None:
+        lines = answer["error"].splitlines()
+        return CheckResult(title, ERROR, detail="\n".join(
+            [f"your loop raised {lines[-1]} after {len(theirs)} iteration(s) identical to ours"]
+            + lines[:-1]))
+    return CheckResult(title, PASS, 0.0, detail=_episodes_detail(
+        len(theirs), Q_LEARNING_ITERATIONS, answer["record"]["stopped"], seconds, "iterations"))
+
+
+# --- the DQN variants --------------------------------------------------------------------
+
+def our_dqn_record(variant, n_episodes, config=None):
+    """Our DQN run of ``variant`` for ``n_episodes``, recorded: its episodes.
+
+    The notebook's cells at seed 42 (:func:`homl_rl.dqn.make_agent`, then
+    :func:`homl_rl.dqn.train`), the model's weights recorded after each episode's training
+    step and target update.
+    """
+    config = config or dqn_config(variant, n_episodes)
+    env = _recorded_env()
+    agent = make_agent(variant, env, config, seed=NOTEBOOK_SEED)
+
+    def after_episode(episode, env_steps):
+        env.record.episodes[-1]["weights"] = weights_snapshot(agent.model)
+
+    train(agent, env, config, progress=False, callback=after_episode)
+    return env.record.episodes
+
+
+def run_dqn(ctx, loop, title, episodes, seconds):
+    row = dqn_variant(loop)
+    if row is None:
+        return CheckResult(title, SKIPPED, detail=f"the training_step above the loop at {loop.where} "
+                                                  "is none of the chapter's variants'")
+    budget = min(episodes or RUN_EPISODES["dqn"], DQNConfig.n_episodes)
+    globals_ = dict(_initial_specs(row.name), loss_fn=("__loss__", "mean_squared_error"),
+                    replay_buffer=("__deque__", [], DQNConfig.replay_buffer_size))
+    answer = _request(ctx, loop, globals_, {"kind": "env", "env_id": "CartPole-v1",
+                                            "episodes": budget, "watch": "model"}, seconds)
+    return _compare_episodes(title, loop, answer,
+                             lambda n: our_dqn_record(row.name, n), budget, seconds)
+
+
+def _initial_specs(variant):
+    """The model, target and optimizer a DQN loop starts with, as they cross the pipe."""
+    config = dqn_config(variant, 1)
+    agent = make_agent(variant, _recorded_env(), config, seed=NOTEBOOK_SEED)
+    specs = {"model": model_spec(agent.model),
+             "optimizer": ("__optimizer__", type(agent.optimizer).__name__,
+                           agent.optimizer.get_config())}
+    if agent.target is not None:
+        specs["target"] = model_spec(agent.target)
+    return specs
+
+
+RUNNERS = {"basic_policy": run_basic_policy, "q_learning": run_q_learning, "dqn": run_dqn}
+"""loop kind -> its run row (the kinds found but not here are listed as not run yet)"""
