@@ -89,19 +89,35 @@ class RecordingEnv(gym.Wrapper):
     ``max_episodes``: the reset that would start one played episode more raises
     :class:`BudgetReached` (``None``: no limit); ``deadline``: a ``time.monotonic()`` value
     past which the next step raises it; ``watch()``: the trained model, whose weights are
-    recorded when the next episode's reset comes (``None``: nothing watched).
+    recorded when the next episode's reset comes (``None``: nothing watched);
+    ``expected``: our run's episodes, if known: the loop is stopped (``"differs"``) as soon
+    as it departs from them (an action, an episode's length, the weights after it), so that
+    a reader's run that went another way early costs no more than that.
     """
 
-    def __init__(self, env, max_episodes=None, deadline=None, watch=None):
+    def __init__(self, env, max_episodes=None, deadline=None, watch=None, expected=None):
         super().__init__(env)
         self.record = Record()
         self.max_episodes = max_episodes
         self.deadline = deadline
         self.watch = watch
+        self.expected = expected
+
+    def _departs(self):
+        """Whether the finished episodes already differ from :attr:`expected` (see there)."""
+        if self.expected is None or not self.record.episodes:
+            return False
+        index = len(self.record.episodes) - 1
+        if index >= len(self.expected):
+            return True
+        return first_difference(self.expected[index:index + 1], self.record.episodes[-1:]) is not None
 
     def reset(self, *, seed=None, options=None):
         if self.record.episodes and self.record.pending_obs is None and self.watch is not None:
             self.record.episodes[-1]["weights"] = weights_snapshot(self.watch())
+        if self.record.pending_obs is None and self._departs():
+            self.record.stopped = "differs"
+            raise BudgetReached("differs")
         if self.max_episodes is not None and len(self.record.episodes) >= self.max_episodes:
             self.record.stopped = "episodes"
             raise BudgetReached("episodes")
@@ -116,6 +132,17 @@ class RecordingEnv(gym.Wrapper):
             raise BudgetReached("time")
         obs, reward, terminated, truncated, info = self.env.step(action)
         self.record.step(action, reward, terminated, truncated)
+        if self.expected is not None:
+            index, episode = len(self.record.episodes) - 1, self.record.episodes[-1]
+            step = len(episode["actions"]) - 1
+            ours = self.expected[index]["actions"] if index < len(self.expected) else []
+            if (step >= len(ours) or ours[step] != episode["actions"][step]
+                    or (step == 0 and first_difference(self.expected[index:index + 1],
+                                                       [dict(episode, cut=True)]) is not None)):
+                self.record.stopped = "differs"
+                episode["cut"] = step < len(ours) and ours[step] == episode["actions"][step]
+                episode["longer"] = step >= len(ours)
+                raise BudgetReached("differs")
         return obs, reward, terminated, truncated, info
 
 
@@ -211,7 +238,8 @@ def first_difference(ours, theirs, tol=1e-6):
         if cut:
             break
         if len(a["actions"]) != len(b["actions"]):
-            return (f"episode {index}: yours lasts {len(b['actions'])} steps, ours "
+            return (f"episode {index}: yours lasts {'more than ' * b.get('longer', False)}"
+                    f"{len(b['actions']) - b.get('longer', False)} steps, ours "
                     f"{len(a['actions'])} (the first {min(len(a['actions']), len(b['actions']))} "
                     f"actions agree; sum of rewards: yours {sum(b['rewards']):g}, ours {sum(a['rewards']):g})")
         if sum(a["rewards"]) != sum(b["rewards"]):

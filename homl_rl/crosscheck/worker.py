@@ -328,7 +328,8 @@ class ReaderWorker:
                 env = gym.make(recorder["env_id"])
                 env.reset(seed=seed)  # the notebook's env, reset at its seed in its first cells
                 env = RecordingEnv(env, recorder.get("episodes"), deadline,
-                                   (lambda: self.namespace.get(watch)) if watch else None)
+                                   (lambda: self.namespace.get(watch)) if watch else None,
+                                   recorder.get("expected"))
                 self.namespace["env"] = env
                 record = env.record
             else:

@@ -16,6 +16,9 @@ the same seeds, recorded the same way:
   (the variant told by the ``training_step`` above the loop), with the model's weights
   after each episode's training step.
 
+Our run is made first and sent with the request: the reader's loop is stopped at its
+first departure from it (:class:`~homl_rl.crosscheck.recording.RecordingEnv`'s
+``expected``), so that a mistake costs no more of the budget than the episodes before it.
 The row passes when the common prefix is identical, and otherwise names the first
 episode (iteration) and step that differ, and what differed.
 """
@@ -132,12 +135,13 @@ def _unrun(title, loop, answer):
 
 def _episodes_detail(compared, budget, stopped, seconds, unit="episodes"):
     why = {"episodes": f"the budget of {budget} {unit}", "iterations": f"the budget of {budget} {unit}",
-           "time": f"the time limit ({seconds:g} s)", "finished": "your loop's end"}[stopped]
+           "time": f"the time limit ({seconds:g} s)", "finished": "your loop's end",
+           "differs": "a difference"}[stopped]
     return f"the same {compared} {unit} as ours (stopped by {why})"
 
 
-def _compare_episodes(title, loop, answer, ours_for, budget, seconds):
-    """The row of an episode loop: the reader's record against ours over its prefix."""
+def _compare_episodes(title, loop, answer, ours, budget, seconds):
+    """The row of an episode loop: the reader's record against ``ours`` over its prefix."""
     unrun = _unrun(title, loop, answer)
     if unrun is not None:
         return unrun
@@ -146,7 +150,6 @@ def _compare_episodes(title, loop, answer, ours_for, budget, seconds):
     if not played and answer["error"] is None:
         return CheckResult(title, SKIPPED, detail=f"your loop at {loop.where} played no episode "
                                                   "on the global env")
-    ours = ours_for(played) if played else []
     difference = first_difference(ours, theirs)
     if difference is None and len(ours) < played:
         difference = f"episode {len(ours)}: your loop plays more episodes than ours"
@@ -173,15 +176,12 @@ def _recorded_env(max_episodes=None):
 
 def run_basic_policy(ctx, loop, title, episodes, seconds):
     budget = episodes or RUN_EPISODES["basic_policy"]
+    env = _recorded_env()
+    evaluate_policy(basic_policy, n_episodes=budget, env=env)
+    ours = env.record.episodes
     answer = _request(ctx, loop, {}, {"kind": "env", "env_id": "CartPole-v1",
-                                      "episodes": budget}, seconds)
-
-    def ours_for(n):
-        env = _recorded_env()
-        evaluate_policy(basic_policy, n_episodes=n, env=env)
-        return env.record.episodes
-
-    return _compare_episodes(title, loop, answer, ours_for, budget, seconds)
+                                      "episodes": budget, "expected": ours}, seconds)
+    return _compare_episodes(title, loop, answer, ours, budget, seconds)
 
 
 # --- Q-learning ----------------------------------------------------------------------
@@ -265,10 +265,11 @@ def run_dqn(ctx, loop, title, episodes, seconds):
     budget = min(episodes or RUN_EPISODES["dqn"], DQNConfig.n_episodes)
     globals_ = dict(_initial_specs(row.name), loss_fn=("__loss__", "mean_squared_error"),
                     replay_buffer=("__deque__", [], DQNConfig.replay_buffer_size))
+    ours = our_dqn_record(row.name, budget)
     answer = _request(ctx, loop, globals_, {"kind": "env", "env_id": "CartPole-v1",
-                                            "episodes": budget, "watch": "model"}, seconds)
-    return _compare_episodes(title, loop, answer,
-                             lambda n: our_dqn_record(row.name, n), budget, seconds)
+                                            "episodes": budget, "watch": "model",
+                                            "expected": ours}, seconds)
+    return _compare_episodes(title, loop, answer, ours, budget, seconds)
 
 
 def _initial_specs(variant):
