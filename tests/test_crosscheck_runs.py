@@ -1,0 +1,210 @@
+"""Run rows of ``homl-rl crosscheck``: the reader's training loops, run, against ours.
+
+The fast tests use NumPy-only reader files (the basic policy's episodes, Q-learning); the
+DQN loop's tests run TensorFlow in the worker and are the slow ones.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from homl_rl.cli import main
+from homl_rl.crosscheck import DEFAULT_RUN_SECONDS, ERROR, FAIL, PASS, SKIPPED, crosscheck
+from homl_rl.crosscheck.checks import runs
+from homl_rl.crosscheck.loader import load_source
+from homl_rl.crosscheck.loops import HARMLESS_UNPACKING, find_loops
+from homl_rl.crosscheck.recording import first_difference
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "crosscheck"
+LOOPS = EXAMPLES / "reader_loops.py"
+SOURCE = LOOPS.read_text()
+
+
+def part(start, end=None):
+    """The lines of reader_loops.py from the line starting with ``start`` (to ``end``)."""
+    lines = SOURCE.splitlines(keepends=True)
+    first = next(i for i, line in enumerate(lines) if line.startswith(start))
+    last = len(lines) if end is None else next(i for i, line in enumerate(lines)
+                                               if i > first and line.startswith(end))
+    return "".join(lines[first:last])
+
+
+HEADER = "import gymnasium as gym\nimport numpy as np\n"
+BASIC = HEADER + part("env = gym.make", "transition_probabilities")
+Q_LEARNING = HEADER + part("transition_probabilities", "tf.random.set_seed(42)")
+
+
+def write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def run_rows(report):
+    return {r.check: r for r in report.results if r.check.startswith(runs.RUN_PREFIX)}
+
+
+def replaced(text, old, new):
+    assert old in text
+    return text.replace(old, new)
+
+
+# --- finding the loops (no worker) ------------------------------------------------------------
+
+def test_the_book_loops_are_found_with_their_preamble_and_the_functions_above_them():
+    loaded = load_source(LOOPS)
+    basic, q_learning, dqn = find_loops(loaded)
+    assert [basic.kind, q_learning.kind, dqn.kind] == ["basic_policy", "q_learning", "dqn"]
+    lines = SOURCE.splitlines()
+
+    def statement(stmt_id):
+        return lines[stmt_id[1] - 1].strip()
+
+    # the DQN cell's seeding runs, the model and optimizer it builds are ours
+    assert [statement(s) for s in dqn.preamble if "seed" in statement(s)] == [
+        "tf.random.set_seed(42)  # extra code – ensures reproducibility on the CPU",
+        "env.reset(seed=42)", "np.random.seed(42)", "tf.random.set_seed(42)"]
+    assert any("optimizer = tf.keras.optimizers.Nadam" in text for text in dqn.not_run)
+    assert [statement(s) for s in q_learning.preamble if "seed" in statement(s)] == [
+        "np.random.seed(42)"]
+    # each loop runs with the definitions above it: the MDP's rewards table for Q-learning
+    rewards = [d.stmt for d in loaded.versions("rewards")]
+    assert q_learning.bindings["rewards"] == rewards[0] and dqn.bindings["rewards"] == rewards[1]
+    assert "training_step" not in q_learning.bindings and "training_step" in dqn.bindings
+    assert (dqn.uses_target, dqn.uses_argmax, dqn.dueling_above) == (False, False, False)
+    assert runs.dqn_variant(dqn).name == "dqn"
+
+
+def test_the_swapped_unpacking_is_noted():
+    swapped = replaced(SOURCE, "obs, reward, done, truncated, info = play_one_step(env, obs, epsilon)",
+                       "obs, reward, done, info, truncated = play_one_step(env, obs, epsilon)")
+    from homl_rl.crosscheck.loader import load_cells
+    dqn = find_loops(load_cells([("mine.py", swapped)], "mine.py", single_file=True))[-1]
+    assert dqn.notes == [HARMLESS_UNPACKING]
+
+
+def test_first_difference_names_the_episode_the_step_and_what_differed():
+    def episode(actions, seeds=(None,), weights=None):
+        return {"seeds": list(seeds), "obs": np.zeros(4), "actions": list(actions),
+                "rewards": [1.0] * len(actions), "terminated": [False] * len(actions),
+                "truncated": [False] * len(actions), "weights": weights}
+
+    ours = [episode([0, 1, 1]), episode([1, 0])]
+    assert first_difference(ours, [episode([0, 1, 1]), episode([1, 0])]) is None
+    assert first_difference(ours, [episode([0, 1, 1]), episode([1, 1])]).startswith(
+        "episode 1, step 1: your action 1, ours 0")
+    assert first_difference(ours, [episode([0, 1, 1, 0])]).startswith(
+        "episode 0: yours lasts 4 steps, ours 3")
+    assert "another reset" in first_difference(ours, [episode([0, 1, 1], seeds=[7])])
+    w = [np.ones(2)]
+    assert "weights" in first_difference([episode([0], weights=w)], [episode([0], weights=[w[0] + 1])])
+    # a reader's episode cut by the time limit is compared step by step only
+    assert first_difference(ours, [dict(episode([0, 1]), cut=True)]) is None
+
+
+# --- the run rows (a worker) ------------------------------------------------------------------
+
+def test_the_books_numpy_loops_pass_and_no_runs_removes_the_rows(tmp_path, capsys):
+    path = write(tmp_path, "mine.py", BASIC + Q_LEARNING)
+    report = crosscheck(path)
+    rows = run_rows(report)
+    assert list(rows) == ["run: basic policy's episodes", "run: Q-learning loop"]
+    assert all(row.status == PASS for row in rows.values()), report.to_text()
+    assert rows["run: basic policy's episodes"].detail == (
+        "the same 500 episodes as ours (stopped by your loop's end)")
+    assert rows["run: Q-learning loop"].detail == (
+        "the same 10000 iterations as ours (stopped by your loop's end)")
+    assert report.exit_code == 0
+    assert not run_rows(crosscheck(path, runs=False))
+    assert main(["crosscheck", str(path), "--no-runs", "--format", "json"]) == 0
+    assert "run: " not in capsys.readouterr().out
+    # --only selects them by their name's start
+    assert [r.check for r in crosscheck(path, only=["run: Q"]).results] == ["run: Q-learning loop"]
+
+
+def test_a_learning_rate_mistake_fails_at_its_first_update(tmp_path):
+    path = write(tmp_path, "mine.py", replaced(Q_LEARNING, "alpha = alpha0 / (1 + iteration * decay)",
+                                               "alpha = alpha0 / (1 + iteration) * decay"))
+    [row] = crosscheck(path, only=["run:"]).results
+    assert row.status == FAIL
+    # (the first updates learn nothing either way: no reward yet, and all Q-values 0)
+    assert row.detail.startswith("iteration 3: the Q-value table differs before it "
+                                 "(iteration 2's update")
+    assert "alpha0 / (1 + iteration * decay)" in row.hint
+
+
+def test_a_basic_policy_loop_mistake_names_its_first_episode(tmp_path):
+    # the episodes reset unseeded: not the notebook's run
+    path = write(tmp_path, "mine.py", replaced(BASIC, "env.reset(seed=episode)", "env.reset()"))
+    [row] = crosscheck(path, only=["run:"], run_episodes=20).results
+    assert row.status == FAIL and row.where == "episode 0"
+    assert "your resets before it: env.reset(seed=42) then env.reset(); ours: env.reset(seed=0)" in row.detail
+
+
+def test_a_missing_name_skips_the_row_and_a_crash_is_an_error(tmp_path):
+    missing = write(tmp_path, "missing.py", replaced(BASIC, "action = basic_policy(obs)",
+                                                     "action = basic_policy(obs) + offset"))
+    [row] = crosscheck(missing, only=["run:"]).results
+    assert row.status == SKIPPED and "'offset'" in row.detail
+    crash = write(tmp_path, "crash.py", replaced(BASIC, "totals.append(episode_rewards)",
+                                                 "totals.append(episode_rewards)\n"
+                                                 "    if episode == 3:\n        1 / 0"))
+    [row] = crosscheck(crash, only=["run:"]).results
+    assert row.status == ERROR
+    assert row.detail.startswith("your loop raised ZeroDivisionError: division by zero after 4 "
+                                 "episode(s) identical to ours")
+
+
+def test_the_time_limit_and_the_output_cap(tmp_path):
+    slow = replaced(BASIC, "    angle = obs[2]\n", "    import time; time.sleep(0.002)\n"
+                                                   "    print('x' * 1000)\n    angle = obs[2]\n")
+    [row] = crosscheck(write(tmp_path, "slow.py", slow), only=["run:"], run_seconds=1.0).results
+    assert row.status == PASS, row.detail
+    assert "stopped by the time limit (1 s)" in row.detail
+    compared = int(row.detail.split()[2])
+    assert 0 < compared < 500
+
+
+def test_a_hanging_loop_costs_its_row_only(tmp_path, monkeypatch):
+    monkeypatch.setattr(runs, "START_SLACK", 3.0)
+    hang = BASIC + "\nwhile True:\n    basic_policy(np.zeros(4))\n"
+    report = crosscheck(write(tmp_path, "hang.py", hang), only=["basic_policy", "run:"],
+                        run_seconds=1.0, run_episodes=3)
+    basic_policy, book, hanging = report.results
+    assert [basic_policy.status, book.status, hanging.status] == [PASS, PASS, ERROR]
+    assert hanging.check == "run: basic policy's episodes (hang.py, line 26)"
+    assert hanging.detail == "your loop could not be run: timed out after 4 s (the worker was killed)"
+
+
+def test_the_command_line_default_is_the_library_default():
+    assert DEFAULT_RUN_SECONDS == runs.DEFAULT_RUN_SECONDS
+
+
+# --- the DQN loop (TensorFlow in the worker) ------------------------------------------------
+
+DQN_BOOK = "obs, reward, done, truncated, info = play_one_step(env, obs, epsilon)"
+
+
+@pytest.mark.slow
+def test_the_books_dqn_loop_passes_and_its_mistakes_fail(tmp_path):
+    """One file, four DQN loops: the book's, the book's with the swapped unpacking
+    (harmless), training from episode 0, and epsilon decayed over 50 episodes."""
+    dqn = part("tf.random.set_seed(42)")
+    loop = dqn[dqn.index("for episode in range(600):"):]
+    swapped = loop.replace(DQN_BOOK, "obs, reward, done, info, truncated = play_one_step(env, obs, epsilon)")
+    from_0 = loop.replace("    if episode > 50:\n        training_step(batch_size)",
+                          "    training_step(batch_size)")
+    epsilon_50 = loop.replace("max(1 - episode / 500, 0.01)", "max(1 - episode / 50, 0.01)")
+    assert len({loop, swapped, from_0, epsilon_50}) == 4
+    text = "import tensorflow as tf\n" + HEADER + dqn + swapped + from_0 + epsilon_50
+    report = crosscheck(write(tmp_path, "mine.py", text), only=["run:"], run_episodes=6)
+    rows = list(run_rows(report).values())
+    assert [r.check.split(" (")[0] for r in rows] == ["run: DQN loop"] * 4
+    book, harmless, trained_from_0, decayed_fast = rows
+    assert book.status == PASS and book.detail == (
+        "the same 6 episodes as ours (stopped by the budget of 6 episodes)")
+    assert harmless.status == PASS and HARMLESS_UNPACKING in harmless.detail
+    assert trained_from_0.status == FAIL and trained_from_0.where == "episode 0"
+    assert "the model's weights after it" in trained_from_0.detail
+    assert decayed_fast.status == FAIL and decayed_fast.where.startswith("episode 2, step 4")
