@@ -1,13 +1,12 @@
 """Run rows of ``homl-rl crosscheck``: the reader's training loops, run, against ours.
 
-The fast tests use NumPy-only reader files (the basic policy's episodes, Q-learning); the
-DQN loop's tests run TensorFlow in the worker and are the slow ones.
+Most use NumPy-only reader files (the basic policy's episodes, Q-learning); the DQN loops'
+test runs TensorFlow in the worker, at a budget of 6 episodes (about 6 s).
 """
 
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from homl_rl.cli import main
 from homl_rl.crosscheck import DEFAULT_RUN_SECONDS, ERROR, FAIL, PASS, SKIPPED, crosscheck
@@ -186,7 +185,6 @@ def test_the_command_line_default_is_the_library_default():
 DQN_BOOK = "obs, reward, done, truncated, info = play_one_step(env, obs, epsilon)"
 
 
-@pytest.mark.slow
 def test_the_books_dqn_loop_passes_and_its_mistakes_fail(tmp_path):
     """One file, four DQN loops: the book's, the book's with the swapped unpacking
     (harmless), training from episode 0, and epsilon decayed over 50 episodes."""

@@ -104,7 +104,7 @@ class RecordingEnv(gym.Wrapper):
         self.expected = expected
 
     def _departs(self):
-        """Whether the finished episodes already differ from :attr:`expected` (see there)."""
+        """Whether the finished episodes already differ from ``expected`` (the constructor's)."""
         if self.expected is None or not self.record.episodes:
             return False
         index = len(self.record.episodes) - 1
