@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from homl_rl.cli import main
-from homl_rl.crosscheck import DEFAULT_RUN_SECONDS, ERROR, FAIL, PASS, SKIPPED, crosscheck
+from homl_rl.crosscheck import DEFAULT_RUN_SECONDS, ERROR, FAIL, PASS, SKIPPED, crosscheck, hints
 from homl_rl.crosscheck.checks import runs
 from homl_rl.crosscheck.loader import load_source
 from homl_rl.crosscheck.loops import HARMLESS_UNPACKING, find_loops
@@ -130,7 +130,28 @@ def test_a_learning_rate_mistake_fails_at_its_first_update(tmp_path):
     # (the first updates learn nothing either way: no reward yet, and all Q-values 0)
     assert row.detail.startswith("iteration 3: the Q-value table differs before it "
                                  "(iteration 2's update")
-    assert "alpha0 / (1 + iteration * decay)" in row.hint
+    assert row.hint.startswith("the walk is the same, the updates differ")
+
+
+def test_a_learning_rate_without_decay_gets_its_hint(tmp_path):
+    path = write(tmp_path, "mine.py", replaced(Q_LEARNING, "alpha = alpha0 / (1 + iteration * decay)",
+                                               "alpha = alpha0"))
+    [row] = crosscheck(path, only=["run:"]).results
+    assert row.status == FAIL and row.where == "iteration 3"
+    assert row.hint == hints.LOOP_NO_LEARNING_RATE_DECAY.hint
+
+
+def test_the_loop_mistakes_are_made_from_our_own_loops():
+    from homl_rl import dqn, markov
+    from homl_rl.crosscheck.mutate import mutated, mutated_class, mutated_source
+
+    mutated(dqn.train_after_episode, hints.LOOP_TRAINS_FROM_START.mutation)
+    fast = mutated_class(dqn.DQNConfig, "epsilon", hints.LOOP_EPSILON_FAST.mutation)()
+    assert fast.epsilon(10) == 0.8 and dqn.DQNConfig().epsilon(10) == 0.98
+    assert "alpha = alpha0\n" in mutated_source(markov.q_learning,
+                                                hints.LOOP_NO_LEARNING_RATE_DECAY.mutation)
+    for name in ("LOOP_TRAINS_FROM_START", "LOOP_EPSILON_FAST", "LOOP_NO_LEARNING_RATE_DECAY"):
+        assert name in hints.CATALOGUE and hints.CATALOGUE[name].citation.startswith("chapter text")
 
 
 def test_a_basic_policy_loop_mistake_names_its_first_episode(tmp_path):
@@ -187,7 +208,8 @@ DQN_BOOK = "obs, reward, done, truncated, info = play_one_step(env, obs, epsilon
 
 def test_the_books_dqn_loop_passes_and_its_mistakes_fail(tmp_path):
     """One file, four DQN loops: the book's, the book's with the swapped unpacking
-    (harmless), training from episode 0, and epsilon decayed over 50 episodes."""
+    (harmless), training from episode 0, and epsilon decayed over 50 episodes (these two
+    with their hints)."""
     dqn = part("tf.random.set_seed(42)")
     loop = dqn[dqn.index("for episode in range(600):"):]
     swapped = loop.replace(DQN_BOOK, "obs, reward, done, info, truncated = play_one_step(env, obs, epsilon)")
@@ -205,4 +227,7 @@ def test_the_books_dqn_loop_passes_and_its_mistakes_fail(tmp_path):
     assert harmless.status == PASS and HARMLESS_UNPACKING in harmless.detail
     assert trained_from_0.status == FAIL and trained_from_0.where == "episode 0"
     assert "the model's weights after it" in trained_from_0.detail
+    assert trained_from_0.hint == hints.LOOP_TRAINS_FROM_START.hint
     assert decayed_fast.status == FAIL and decayed_fast.where.startswith("episode 2, step 4")
+    assert decayed_fast.hint == hints.LOOP_EPSILON_FAST.hint
+    assert not book.hint and not harmless.hint

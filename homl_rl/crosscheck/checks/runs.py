@@ -23,18 +23,22 @@ The row passes when the common prefix is identical, and otherwise names the firs
 episode (iteration) and step that differ, and what differed.
 """
 
+from dataclasses import fields
+
 import gymnasium as gym
 import numpy as np
 
 from homl_rl import markov
+from homl_rl.crosscheck import hints
 from homl_rl.crosscheck.checks.base import model_spec
 from homl_rl.crosscheck.checks.markov import _mdp_globals, q_learning_on_readers_functions
 from homl_rl.crosscheck.client import WorkerError
 from homl_rl.crosscheck.loops import find_loops
+from homl_rl.crosscheck.mutate import mutated, mutated_class
 from homl_rl.crosscheck.recording import (
     RecordingEnv, RecordingStep, first_difference, first_iteration_difference, weights_snapshot)
 from homl_rl.crosscheck.report import ERROR, FAIL, PASS, SKIPPED, CheckResult
-from homl_rl.dqn import DQNConfig, dqn_config, make_agent, train
+from homl_rl.dqn import DQNConfig, dqn_config, make_agent, train, train_after_episode
 from homl_rl.environments import basic_policy, evaluate_policy
 from homl_rl.variants import CHAPTER_VARIANTS
 
@@ -140,8 +144,12 @@ def _episodes_detail(compared, budget, stopped, seconds, unit="episodes"):
     return f"the same {compared} {unit} as ours (stopped by {why})"
 
 
-def _compare_episodes(title, loop, answer, ours, budget, seconds):
-    """The row of an episode loop: the reader's record against ``ours`` over its prefix."""
+def _compare_episodes(title, loop, answer, ours, budget, seconds, mistakes=None):
+    """The row of an episode loop: the reader's record against ``ours`` over its prefix.
+
+    ``mistakes(n)``: the known mistakes of this loop (``[(hint, run())]``, ``run()`` giving
+    ``n`` episodes): a failure gets the hint of the first whose run equals the reader's.
+    """
     unrun = _unrun(title, loop, answer)
     if unrun is not None:
         return unrun
@@ -155,6 +163,7 @@ def _compare_episodes(title, loop, answer, ours, budget, seconds):
         difference = f"episode {len(ours)}: your loop plays more episodes than ours"
     if difference is not None:
         return CheckResult(title, FAIL, detail=f"{difference} (loop at {loop.where})",
+                           hint=_matching_hint(theirs, mistakes(played) if mistakes else []),
                            where=difference.split(":")[0])
     if answer["error"] is not None:
         lines = answer["error"].splitlines()
@@ -163,6 +172,21 @@ def _compare_episodes(title, loop, answer, ours, budget, seconds):
     cut = bool(theirs and theirs[-1].get("cut"))
     detail = _episodes_detail(played - cut, budget, answer["record"]["stopped"], seconds)
     return CheckResult(title, PASS, 0.0, detail=detail)
+
+
+def _matching_hint(theirs, mistakes):
+    """The hint of the first known mistake whose run equals the reader's over its episodes
+    (the last one, where the reader's loop was stopped at a step, step by step)."""
+    if theirs and "longer" in theirs[-1]:  # stopped at its first departure from ours
+        theirs = theirs[:-1] + [dict(theirs[-1], cut=True)]
+    for hint, run in mistakes:
+        try:
+            mistaken = run()
+        except Exception:  # noqa: BLE001
+            continue
+        if len(mistaken) >= len(theirs) and first_difference(mistaken, theirs) is None:
+            return hint
+    return ""
 
 
 # --- the basic policy --------------------------------------------------------------
@@ -186,9 +210,10 @@ def run_basic_policy(ctx, loop, title, episodes, seconds):
 
 # --- Q-learning ----------------------------------------------------------------------
 
-def our_q_learning_record(n_iterations):
-    """Our Q-learning's iterations, recorded as :class:`RecordingStep` records them."""
-    code = q_learning_on_readers_functions().replace(
+def our_q_learning_record(n_iterations, *mutations):
+    """Our Q-learning's iterations, recorded as :class:`RecordingStep` records them
+    (``mutations``: a known mistake's edits of :func:`homl_rl.markov.q_learning`)."""
+    code = q_learning_on_readers_functions(*mutations).replace(
         "Q_values, history = q_learning()", f"Q_values, history = q_learning({n_iterations})")
     recorder = RecordingStep(lambda state, action: markov.step(state, action), lambda: None)
     namespace = dict(_mdp_globals(), step=recorder, exploration_policy=markov.exploration_policy)
@@ -223,9 +248,15 @@ def run_q_learning(ctx, loop, title, episodes, seconds):
             difference = (f"iteration {len(theirs) - 1}: its update leaves another Q-value table "
                           "than ours")
     if difference is not None:
-        hint = ("the walk is the same, the updates differ: check the learning rate "
-                "alpha0 / (1 + iteration * decay), the discount factor gamma and "
-                "Q_values[next_state].max()") if "Q-value table" in difference or "update" in difference else ""
+        hint = ""
+        mistake = hints.LOOP_NO_LEARNING_RATE_DECAY
+        if first_iteration_difference(our_q_learning_record(len(theirs), mistake.mutation)[0],
+                                      theirs) is None:
+            hint = mistake.hint
+        elif "Q-value table" in difference or "update" in difference:
+            hint = ("the walk is the same, the updates differ: check the learning rate "
+                    "alpha0 / (1 + iteration * decay), the discount factor gamma and "
+                    "Q_values[next_state].max()")
         return CheckResult(title, FAIL, detail=f"{difference} (loop at {loop.where})", hint=hint,
                            where=difference.split(":")[0])
     if answer["error"] is not None:
@@ -239,12 +270,12 @@ def run_q_learning(ctx, loop, title, episodes, seconds):
 
 # --- the DQN variants --------------------------------------------------------------------
 
-def our_dqn_record(variant, n_episodes, config=None):
+def our_dqn_record(variant, n_episodes, config=None, train_function=train):
     """Our DQN run of ``variant`` for ``n_episodes``, recorded: its episodes.
 
     The notebook's cells at seed 42 (:func:`homl_rl.dqn.make_agent`, then
-    :func:`homl_rl.dqn.train`), the model's weights recorded after each episode's training
-    step and target update.
+    :func:`homl_rl.dqn.train`, or ``train_function``: a known mistake's copy of it), the
+    model's weights recorded after each episode's training step and target update.
     """
     config = config or dqn_config(variant, n_episodes)
     env = _recorded_env()
@@ -253,8 +284,25 @@ def our_dqn_record(variant, n_episodes, config=None):
     def after_episode(episode, env_steps):
         env.record.episodes[-1]["weights"] = weights_snapshot(agent.model)
 
-    train(agent, env, config, progress=False, callback=after_episode)
+    train_function(agent, env, config, progress=False, callback=after_episode)
     return env.record.episodes
+
+
+def dqn_loop_mistakes(variant, n_episodes):
+    """``[(hint, run())]``: the known DQN-loop mistakes (:mod:`homl_rl.crosscheck.hints`), each
+    our own loop mutated, ``run()`` its recorded episodes."""
+    config = dqn_config(variant, n_episodes)
+    trains_at_once = mutated(train_after_episode, hints.LOOP_TRAINS_FROM_START.mutation)
+    train_at_once = mutated(train, ("train_after_episode(agent, episode, config)",
+                                    "train_after_episode_mutated(agent, episode, config)"),
+                            names={"train_after_episode_mutated": trains_at_once})
+    fast_epsilon = mutated_class(DQNConfig, "epsilon", hints.LOOP_EPSILON_FAST.mutation)
+    fast_config = fast_epsilon(**{f.name: getattr(config, f.name) for f in fields(config)})
+    return [
+        (hints.LOOP_TRAINS_FROM_START.hint,
+         lambda: our_dqn_record(variant, n_episodes, config, train_at_once)),
+        (hints.LOOP_EPSILON_FAST.hint, lambda: our_dqn_record(variant, n_episodes, fast_config)),
+    ]
 
 
 def run_dqn(ctx, loop, title, episodes, seconds):
@@ -269,7 +317,8 @@ def run_dqn(ctx, loop, title, episodes, seconds):
     answer = _request(ctx, loop, globals_, {"kind": "env", "env_id": "CartPole-v1",
                                             "episodes": budget, "watch": "model",
                                             "expected": ours}, seconds)
-    return _compare_episodes(title, loop, answer, ours, budget, seconds)
+    mistakes = lambda n: dqn_loop_mistakes(row.name, n)  # noqa: E731
+    return _compare_episodes(title, loop, answer, ours, budget, seconds, mistakes)
 
 
 def _initial_specs(variant):
