@@ -1,7 +1,8 @@
 """A reader's chapter 18 training loops, typed as the book's notebook has them.
 
-The basic policy's 500 episodes, Q-learning's 10,000 iterations and the DQN's 600
-episodes, each with the functions and set-up cells it needs. The cross-check runs each
+The basic policy's 500 episodes, Q-learning's 10,000 iterations and the 600 episodes of
+each DQN variant (DQN, fixed Q-value targets, Double DQN, Dueling Double DQN), each with
+the functions and set-up cells it needs. The cross-check runs each
 loop (a budget stops it early) and compares the run with ours at the same seeds: every
 run row passes.
 
@@ -170,5 +171,187 @@ for episode in range(600):
 
     if episode > 50:
         training_step(batch_size)
+
+model.set_weights(best_weights)  # extra code – restores the best model weights
+
+tf.random.set_seed(42)
+
+model = tf.keras.Sequential([
+    tf.keras.layers.Dense(32, activation="elu", input_shape=[4]),
+    tf.keras.layers.Dense(32, activation="elu"),
+    tf.keras.layers.Dense(n_outputs)
+])
+
+target = tf.keras.models.clone_model(model)  # clone the model's architecture
+target.set_weights(model.get_weights())  # copy the weights
+
+env.reset(seed=42)
+np.random.seed(42)
+tf.random.set_seed(42)
+replay_buffer = deque(maxlen=2000)
+rewards = []
+best_score = 0
+
+batch_size = 32
+discount_factor = 0.95
+optimizer = tf.keras.optimizers.Nadam(learning_rate=1e-2)
+loss_fn = tf.keras.losses.mean_squared_error
+
+
+def training_step(batch_size):
+    experiences = sample_experiences(batch_size)
+    states, actions, rewards, next_states, dones, truncateds = experiences
+    next_Q_values = target.predict(next_states, verbose=0)  # <= CHANGED
+    max_next_Q_values = next_Q_values.max(axis=1)
+    runs = 1.0 - (dones | truncateds)  # episode is not done or truncated
+    target_Q_values = rewards + runs * discount_factor * max_next_Q_values
+    target_Q_values = target_Q_values.reshape(-1, 1)
+    mask = tf.one_hot(actions, n_outputs)
+    with tf.GradientTape() as tape:
+        all_Q_values = model(states)
+        Q_values = tf.reduce_sum(all_Q_values * mask, axis=1, keepdims=True)
+        loss = tf.reduce_mean(loss_fn(target_Q_values, Q_values))
+
+    grads = tape.gradient(loss, model.trainable_variables)
+    optimizer.apply_gradients(zip(grads, model.trainable_variables))
+
+
+for episode in range(600):
+    obs, info = env.reset()
+    for step in range(200):
+        epsilon = max(1 - episode / 500, 0.01)
+        obs, reward, done, info, truncated = play_one_step(env, obs, epsilon)
+        if done or truncated:
+            break
+
+    # extra code – displays debug info, stores data for the next figure, and
+    #              keeps track of the best model weights so far
+    print(f"\rEpisode: {episode + 1}, Steps: {step + 1}, eps: {epsilon:.3f}",
+          end="")
+    rewards.append(step)
+    if step >= best_score:
+        best_weights = model.get_weights()
+        best_score = step
+
+    if episode > 50:
+        training_step(batch_size)
+        if episode % 50 == 0:                        # <= CHANGED
+            target.set_weights(model.get_weights())  # <= CHANGED
+
+model.set_weights(best_weights)  # extra code – restores the best model weights
+
+tf.random.set_seed(42)
+
+model = tf.keras.Sequential([
+    tf.keras.layers.Dense(32, activation="elu", input_shape=[4]),
+    tf.keras.layers.Dense(32, activation="elu"),
+    tf.keras.layers.Dense(n_outputs)
+])
+
+target = tf.keras.models.clone_model(model)  # clone the model's architecture
+target.set_weights(model.get_weights())  # copy the weights
+
+env.reset(seed=42)
+np.random.seed(42)
+tf.random.set_seed(42)
+rewards = []
+best_score = 0
+replay_buffer = deque(maxlen=2000)
+optimizer = tf.keras.optimizers.Nadam(learning_rate=1e-2)
+
+
+def training_step(batch_size):
+    experiences = sample_experiences(batch_size)
+    states, actions, rewards, next_states, dones, truncateds = experiences
+
+    #################### CHANGED SECTION ####################
+    next_Q_values = model.predict(next_states, verbose=0)  # ≠ target.predict()
+    best_next_actions = next_Q_values.argmax(axis=1)
+    next_mask = tf.one_hot(best_next_actions, n_outputs).numpy()
+    max_next_Q_values = (target.predict(next_states, verbose=0) * next_mask
+                        ).sum(axis=1)
+    #########################################################
+
+    runs = 1.0 - (dones | truncateds)  # episode is not done or truncated
+    target_Q_values = rewards + runs * discount_factor * max_next_Q_values
+    target_Q_values = target_Q_values.reshape(-1, 1)
+    mask = tf.one_hot(actions, n_outputs)
+    with tf.GradientTape() as tape:
+        all_Q_values = model(states)
+        Q_values = tf.reduce_sum(all_Q_values * mask, axis=1, keepdims=True)
+        loss = tf.reduce_mean(loss_fn(target_Q_values, Q_values))
+
+    grads = tape.gradient(loss, model.trainable_variables)
+    optimizer.apply_gradients(zip(grads, model.trainable_variables))
+
+
+for episode in range(600):
+    obs, info = env.reset()
+    for step in range(200):
+        epsilon = max(1 - episode / 500, 0.01)
+        obs, reward, done, info, truncated = play_one_step(env, obs, epsilon)
+        if done or truncated:
+            break
+
+    # extra code – displays debug info, stores data for the next figure, and
+    #              keeps track of the best model weights so far
+    print(f"\rEpisode: {episode + 1}, Steps: {step + 1}, eps: {epsilon:.3f}",
+          end="")
+    rewards.append(step)
+    if step >= best_score:
+        best_weights = model.get_weights()
+        best_score = step
+
+    if episode > 50:
+        training_step(batch_size)
+        if episode % 50 == 0:                        # <= CHANGED
+            target.set_weights(model.get_weights())  # <= CHANGED
+
+model.set_weights(best_weights)  # extra code – restores the best model weights
+
+tf.random.set_seed(42)  # extra code – ensures reproducibility on the CPU
+
+input_states = tf.keras.layers.Input(shape=[4])
+hidden1 = tf.keras.layers.Dense(32, activation="elu")(input_states)
+hidden2 = tf.keras.layers.Dense(32, activation="elu")(hidden1)
+state_values = tf.keras.layers.Dense(1)(hidden2)
+raw_advantages = tf.keras.layers.Dense(n_outputs)(hidden2)
+advantages = raw_advantages - tf.reduce_max(raw_advantages, axis=1,
+                                            keepdims=True)
+Q_values = state_values + advantages
+model = tf.keras.Model(inputs=[input_states], outputs=[Q_values])
+
+batch_size = 32
+discount_factor = 0.95
+optimizer = tf.keras.optimizers.Nadam(learning_rate=5e-3)
+loss_fn = tf.keras.losses.mean_squared_error
+
+target = tf.keras.models.clone_model(model)  # clone the model's architecture
+target.set_weights(model.get_weights())  # copy the weights
+
+rewards = []
+best_score = 0
+
+for episode in range(600):
+    obs, info = env.reset()
+    for step in range(200):
+        epsilon = max(1 - episode / 500, 0.01)
+        obs, reward, done, info, truncated = play_one_step(env, obs, epsilon)
+        if done or truncated:
+            break
+
+    # extra code – displays debug info, stores data for the next figure, and
+    #              keeps track of the best model weights so far
+    print(f"\rEpisode: {episode + 1}, Steps: {step + 1}, eps: {epsilon:.3f}",
+          end="")
+    rewards.append(step)
+    if step >= best_score:
+        best_weights = model.get_weights()
+        best_score = step
+
+    if episode > 50:
+        training_step(batch_size)
+        if episode % 50 == 0:                        # <= CHANGED
+            target.set_weights(model.get_weights())  # <= CHANGED
 
 model.set_weights(best_weights)  # extra code – restores the best model weights
