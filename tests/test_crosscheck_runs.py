@@ -150,7 +150,9 @@ def test_the_loop_mistakes_are_made_from_our_own_loops():
     assert fast.epsilon(10) == 0.8 and dqn.DQNConfig().epsilon(10) == 0.98
     assert "alpha = alpha0\n" in mutated_source(markov.q_learning,
                                                 hints.LOOP_NO_LEARNING_RATE_DECAY.mutation)
-    for name in ("LOOP_TRAINS_FROM_START", "LOOP_EPSILON_FAST", "LOOP_NO_LEARNING_RATE_DECAY"):
+    mutated(dqn.train_after_episode, hints.LOOP_TARGET_EVERY_EPISODE.mutation)
+    for name in ("LOOP_TRAINS_FROM_START", "LOOP_EPSILON_FAST", "LOOP_TARGET_EVERY_EPISODE",
+                 "LOOP_NO_LEARNING_RATE_DECAY"):
         assert name in hints.CATALOGUE and hints.CATALOGUE[name].citation.startswith("chapter text")
 
 
@@ -231,3 +233,21 @@ def test_the_books_dqn_loop_passes_and_its_mistakes_fail(tmp_path):
     assert decayed_fast.status == FAIL and decayed_fast.where.startswith("episode 2, step 4")
     assert decayed_fast.hint == hints.LOOP_EPSILON_FAST.hint
     assert not book.hint and not harmless.hint
+
+
+def test_a_target_copied_at_every_training_step_gets_its_hint(tmp_path):
+    """The fixed Q-value targets' cells, the target copied after every training step: the
+    first training step (episode 51) is the same, the second is not."""
+    dqn = part("tf.random.set_seed(42)")
+    fixed = dqn[dqn.index("for episode in range(600):\n    obs, info = env.reset()"):]
+    fixed = fixed[fixed.index("tf.random.set_seed(42)"):]
+    fixed = fixed[:fixed.index("tf.random.set_seed(42)", fixed.index("for episode in range(600)"))]
+    head = dqn[:dqn.index("for episode in range(600)")]
+    mistaken = replaced(fixed, "        if episode % 50 == 0:                        # <= CHANGED\n"
+                               "            target.set_weights(model.get_weights())  # <= CHANGED\n",
+                        "        target.set_weights(model.get_weights())\n")
+    text = "import tensorflow as tf\n" + HEADER + head + mistaken
+    [row] = crosscheck(write(tmp_path, "mine.py", text), only=["run:"], run_episodes=54).results
+    assert row.check == "run: fixed Q-value targets loop"
+    assert row.status == FAIL and row.where.startswith("episode 52")
+    assert row.hint == hints.LOOP_TARGET_EVERY_EPISODE.hint

@@ -163,6 +163,13 @@ LOOP_EPSILON_FAST = Mistake(
     f"chapter text ({NOTEBOOK}, the DQN's training loop): 'epsilon = max(1 - episode / 500, "
     "0.01)'",
     ("1 - episode / self.epsilon_decay_episodes", "1 - episode / 50"))
+LOOP_TARGET_EVERY_EPISODE = Mistake(
+    "the target network is a copy of the model made every 50 episodes (if episode % 50 == 0: "
+    "target.set_weights(model.get_weights())), not after every training step: its Q-value "
+    "targets stay fixed between two copies",
+    f"chapter text ({NOTEBOOK}, the fixed Q-value targets' training loop): 'if episode % 50 "
+    "== 0: target.set_weights(model.get_weights())'",
+    ("episode % config.target_update_period == 0", "True"))
 LOOP_NO_LEARNING_RATE_DECAY = Mistake(
     "the learning rate decays with the iterations: alpha = alpha0 / (1 + iteration * decay)",
     f"chapter text ({NOTEBOOK}, the Q-learning loop): 'alpha = alpha0 / (1 + iteration * "

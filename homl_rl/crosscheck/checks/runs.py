@@ -288,21 +288,30 @@ def our_dqn_record(variant, n_episodes, config=None, train_function=train):
     return env.record.episodes
 
 
+def _with_train_after_episode(mistake):
+    """Our :func:`homl_rl.dqn.train`, calling :func:`homl_rl.dqn.train_after_episode` with
+    ``mistake``'s mutation (the end of an episode in the notebook's loop)."""
+    after_episode = mutated(train_after_episode, mistake.mutation)
+    return mutated(train, ("train_after_episode(agent, episode, config)",
+                           "train_after_episode_mutated(agent, episode, config)"),
+                   names={"train_after_episode_mutated": after_episode})
+
+
 def dqn_loop_mistakes(variant, n_episodes):
-    """``[(hint, run())]``: the known DQN-loop mistakes (:mod:`homl_rl.crosscheck.hints`), each
-    our own loop mutated, ``run()`` its recorded episodes."""
+    """``[(hint, run())]``: the known DQN-loop mistakes (:mod:`homl_rl.crosscheck.hints`) of
+    ``variant``, each our own loop mutated, ``run()`` its recorded episodes."""
     config = dqn_config(variant, n_episodes)
-    trains_at_once = mutated(train_after_episode, hints.LOOP_TRAINS_FROM_START.mutation)
-    train_at_once = mutated(train, ("train_after_episode(agent, episode, config)",
-                                    "train_after_episode_mutated(agent, episode, config)"),
-                            names={"train_after_episode_mutated": trains_at_once})
     fast_epsilon = mutated_class(DQNConfig, "epsilon", hints.LOOP_EPSILON_FAST.mutation)
     fast_config = fast_epsilon(**{f.name: getattr(config, f.name) for f in fields(config)})
-    return [
-        (hints.LOOP_TRAINS_FROM_START.hint,
-         lambda: our_dqn_record(variant, n_episodes, config, train_at_once)),
+    mistakes = [
+        (hints.LOOP_TRAINS_FROM_START.hint, lambda: our_dqn_record(
+            variant, n_episodes, config, _with_train_after_episode(hints.LOOP_TRAINS_FROM_START))),
         (hints.LOOP_EPSILON_FAST.hint, lambda: our_dqn_record(variant, n_episodes, fast_config)),
     ]
+    if CHAPTER_VARIANTS[variant].target_network:
+        mistakes.append((hints.LOOP_TARGET_EVERY_EPISODE.hint, lambda: our_dqn_record(
+            variant, n_episodes, config, _with_train_after_episode(hints.LOOP_TARGET_EVERY_EPISODE))))
+    return mistakes
 
 
 def run_dqn(ctx, loop, title, episodes, seconds):
