@@ -30,8 +30,13 @@ def part(start, end=None):
 
 
 HEADER = "import gymnasium as gym\nimport numpy as np\n"
-BASIC = HEADER + part("env = gym.make", "transition_probabilities")
+BASIC = HEADER + part("env = gym.make", "def play_one_step(env, obs, model, loss_fn)")
 Q_LEARNING = HEADER + part("transition_probabilities", "tf.random.set_seed(42)")
+POLICY_GRADIENTS = "import tensorflow as tf\n" + HEADER + part(
+    "def play_one_step(env, obs, model, loss_fn)", "transition_probabilities")
+DQN_CELLS = part("tf.random.set_seed(42)  # extra code")
+DQN_CELLS = DQN_CELLS[:DQN_CELLS.index("\ntf.random.set_seed(42)\n\nmodel")]
+"""the plain DQN's cells and loop (the other variants' follow it in the file)"""
 
 
 def write(tmp_path, name, text):
@@ -53,8 +58,12 @@ def replaced(text, old, new):
 
 def test_the_book_loops_are_found_with_their_preamble_and_the_functions_above_them():
     loaded = load_source(LOOPS)
-    basic, q_learning, dqn = find_loops(loaded)
-    assert [basic.kind, q_learning.kind, dqn.kind] == ["basic_policy", "q_learning", "dqn"]
+    loops = find_loops(loaded)
+    assert [loop.kind for loop in loops] == ["basic_policy", "policy_gradients", "q_learning",
+                                             "dqn", "dqn", "dqn", "dqn"]
+    basic, _, q_learning, dqn = loops[:4]
+    assert [runs.dqn_variant(loop).name for loop in loops[3:]] == [
+        "dqn", "fixed_q_targets", "double_dqn", "dueling_double_dqn"]
     lines = SOURCE.splitlines()
 
     def statement(stmt_id):
@@ -212,7 +221,7 @@ def test_the_books_dqn_loop_passes_and_its_mistakes_fail(tmp_path):
     """One file, four DQN loops: the book's, the book's with the swapped unpacking
     (harmless), training from episode 0, and epsilon decayed over 50 episodes (these two
     with their hints)."""
-    dqn = part("tf.random.set_seed(42)")
+    dqn = DQN_CELLS
     loop = dqn[dqn.index("for episode in range(600):"):]
     swapped = loop.replace(DQN_BOOK, "obs, reward, done, info, truncated = play_one_step(env, obs, epsilon)")
     from_0 = loop.replace("    if episode > 50:\n        training_step(batch_size)",
@@ -238,7 +247,7 @@ def test_the_books_dqn_loop_passes_and_its_mistakes_fail(tmp_path):
 def test_a_target_copied_at_every_training_step_gets_its_hint(tmp_path):
     """The fixed Q-value targets' cells, the target copied after every training step: the
     first training step (episode 51) is the same, the second is not."""
-    dqn = part("tf.random.set_seed(42)")
+    dqn = part("tf.random.set_seed(42)  # extra code")
     fixed = dqn[dqn.index("for episode in range(600):\n    obs, info = env.reset()"):]
     fixed = fixed[fixed.index("tf.random.set_seed(42)"):]
     fixed = fixed[:fixed.index("tf.random.set_seed(42)", fixed.index("for episode in range(600)"))]
@@ -251,3 +260,16 @@ def test_a_target_copied_at_every_training_step_gets_its_hint(tmp_path):
     assert row.check == "run: fixed Q-value targets loop"
     assert row.status == FAIL and row.where.startswith("episode 52")
     assert row.hint == hints.LOOP_TARGET_EVERY_EPISODE.hint
+
+
+def test_the_books_policy_gradients_loop_passes_and_a_sign_mistake_fails(tmp_path):
+    # (a sum for the mean would not do: Nadam's first steps hardly depend on the scale)
+    flipped = replaced(POLICY_GRADIENTS, "[final_reward * all_grads", "[-final_reward * all_grads")
+    text = POLICY_GRADIENTS + flipped[flipped.index("n_iterations = 150"):]
+    book, mistaken = crosscheck(write(tmp_path, "mine.py", text), only=["run:"],
+                                run_episodes=20).results
+    assert book.status == PASS, book.detail
+    assert book.detail == "the same 20 episodes as ours (stopped by the budget of 20 episodes)"
+    # the first update differs: the second iteration's episodes (10 to 19) depart
+    assert mistaken.status == FAIL and mistaken.where.startswith("episode 1")
+    assert int(mistaken.where.split()[1].rstrip(",")) >= 10

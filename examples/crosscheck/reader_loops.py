@@ -1,6 +1,7 @@
 """A reader's chapter 18 training loops, typed as the book's notebook has them.
 
-The basic policy's 500 episodes, Q-learning's 10,000 iterations and the 600 episodes of
+The basic policy's 500 episodes, policy gradients' 150 iterations (with ``int(action[0,
+0])``, the fix NumPy 2.5 needs), Q-learning's 10,000 iterations and the 600 episodes of
 each DQN variant (DQN, fixed Q-value targets, Double DQN, Dueling Double DQN), each with
 the functions and set-up cells it needs. The cross-check runs each
 loop (a budget stops it early) and compares the run with ours at the same seeds: every
@@ -35,6 +36,96 @@ for episode in range(500):
             break
 
     totals.append(episode_rewards)
+
+def play_one_step(env, obs, model, loss_fn):
+    with tf.GradientTape() as tape:
+        left_proba = model(obs[np.newaxis])
+        action = (tf.random.uniform([1, 1]) > left_proba)
+        y_target = tf.constant([[1.]]) - tf.cast(action, tf.float32)
+        loss = tf.reduce_mean(loss_fn(y_target, left_proba))
+
+    grads = tape.gradient(loss, model.trainable_variables)
+    obs, reward, done, truncated, info = env.step(int(action[0, 0]))
+    return obs, reward, done, truncated, grads
+
+
+def discount_rewards(rewards, discount_factor):
+    discounted = np.array(rewards)
+    for step in range(len(rewards) - 2, -1, -1):
+        discounted[step] += discounted[step + 1] * discount_factor
+    return discounted
+
+
+def discount_and_normalize_rewards(all_rewards, discount_factor):
+    all_discounted_rewards = [discount_rewards(rewards, discount_factor)
+                              for rewards in all_rewards]
+    flat_rewards = np.concatenate(all_discounted_rewards)
+    reward_mean = flat_rewards.mean()
+    reward_std = flat_rewards.std()
+    return [(discounted_rewards - reward_mean) / reward_std
+            for discounted_rewards in all_discounted_rewards]
+
+
+
+def play_multiple_episodes(env, n_episodes, n_max_steps, model, loss_fn):
+    all_rewards = []
+    all_grads = []
+    for episode in range(n_episodes):
+        current_rewards = []
+        current_grads = []
+        obs, info = env.reset()
+        for step in range(n_max_steps):
+            obs, reward, done, truncated, grads = play_one_step(
+                env, obs, model, loss_fn)
+            current_rewards.append(reward)
+            current_grads.append(grads)
+            if done or truncated:
+                break
+
+        all_rewards.append(current_rewards)
+        all_grads.append(current_grads)
+
+    return all_rewards, all_grads
+
+
+n_iterations = 150
+n_episodes_per_update = 10
+n_max_steps = 200
+discount_factor = 0.95
+
+tf.random.set_seed(42)
+
+model = tf.keras.Sequential([
+    tf.keras.layers.Dense(5, activation="relu"),
+    tf.keras.layers.Dense(1, activation="sigmoid"),
+])
+
+optimizer = tf.keras.optimizers.Nadam(learning_rate=0.01)
+loss_fn = tf.keras.losses.binary_crossentropy
+
+env = gym.make("CartPole-v1")
+obs, info = env.reset(seed=42)
+
+for iteration in range(n_iterations):
+    all_rewards, all_grads = play_multiple_episodes(
+        env, n_episodes_per_update, n_max_steps, model, loss_fn)
+
+    # extra code – displays some debug info during training
+    total_rewards = sum(map(sum, all_rewards))
+    print(f"\rIteration: {iteration + 1}/{n_iterations},"
+          f" mean rewards: {total_rewards / n_episodes_per_update:.1f}", end="")
+
+    all_final_rewards = discount_and_normalize_rewards(all_rewards,
+                                                       discount_factor)
+    all_mean_grads = []
+    for var_index in range(len(model.trainable_variables)):
+        mean_grads = tf.reduce_mean(
+            [final_reward * all_grads[episode_index][step][var_index]
+             for episode_index, final_rewards in enumerate(all_final_rewards)
+                 for step, final_reward in enumerate(final_rewards)], axis=0)
+        all_mean_grads.append(mean_grads)
+
+    optimizer.apply_gradients(zip(all_mean_grads, model.trainable_variables))
 
 transition_probabilities = [  # shape=[s, a, s']
     [[0.7, 0.3, 0.0], [1.0, 0.0, 0.0], [0.8, 0.2, 0.0]],
