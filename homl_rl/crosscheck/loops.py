@@ -6,8 +6,9 @@ the chapter's training loops, told apart by the book's names they call:
 - ``basic_policy``: the basic policy's 500 episodes (``basic_policy`` called);
 - ``q_learning``: Q-learning's iterations (``step`` called, ``Q_values`` updated);
 - ``dqn``: a DQN variant's episodes (``play_one_step`` and ``training_step`` called);
-- ``policy_gradients`` and ``lander``: REINFORCE's iterations (``play_multiple_episodes``,
-  ``lander_play_multiple_episodes``) — found and listed, not run yet.
+- ``policy_gradients``: REINFORCE's iterations on CartPole (``play_multiple_episodes``);
+- ``lander``: exercise 8's (``lander_play_multiple_episodes``) — found and listed, not run
+  yet.
 
 For each it gives what a run row needs: the loop statement, its *preamble* (of the
 statements since the previous training loop, those that seed and reset,
