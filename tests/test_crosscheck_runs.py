@@ -127,6 +127,9 @@ def test_the_books_numpy_loops_pass_and_no_runs_removes_the_rows(tmp_path, capsy
     assert not run_rows(crosscheck(path, runs=False))
     assert main(["crosscheck", str(path), "--no-runs", "--format", "json"]) == 0
     assert "run: " not in capsys.readouterr().out
+    assert main(["crosscheck", str(path), "--only", "run: basic", "--run-episodes", "7",
+                 "--run-seconds", "30", "--format", "json"]) == 0
+    assert "the same 7 episodes as ours (stopped by the budget of 7 episodes)" in capsys.readouterr().out
     # --only selects them by their name's start
     assert [r.check for r in crosscheck(path, only=["run: Q"]).results] == ["run: Q-learning loop"]
 

@@ -14,7 +14,11 @@ ours the same inputs at the same seeds, and sets the notebook globals the reader
 function reads (``model``, ``replay_buffer``, ``transition_probabilities``, ...) to
 copies of what ours is given. Outputs are compared leaf by leaf (:mod:`.diff`); a
 failure that matches a known mistake gets its hint (:mod:`.hints`, computed from mutated
-copies of our own code, :mod:`.mutate`). The result is a :class:`.report.Report`::
+copies of our own code, :mod:`.mutate`). The reader's training loops, skipped by the
+loader, are then run one by one, each in a run row (:mod:`.checks.runs`): the loop on
+copies of what ours trains, at the notebook's seeds, its environment recorded and compared
+with our own run step by step, within a budget (``runs=False`` leaves them out). The
+result is a :class:`.report.Report`::
 
     report = crosscheck("my_chapter18.ipynb", only=["training_step"])
     report.exit_code, [(r.check, r.status) for r in report.results]
