@@ -164,7 +164,7 @@ def test_the_loop_mistakes_are_made_from_our_own_loops():
                                                 hints.LOOP_NO_LEARNING_RATE_DECAY.mutation)
     mutated(dqn.train_after_episode, hints.LOOP_TARGET_EVERY_EPISODE.mutation)
     for name in ("LOOP_TRAINS_FROM_START", "LOOP_EPSILON_FAST", "LOOP_TARGET_EVERY_EPISODE",
-                 "LOOP_NO_LEARNING_RATE_DECAY"):
+                 "LOOP_HYPERPARAMETER", "LOOP_NO_LEARNING_RATE_DECAY"):
         assert name in hints.CATALOGUE and hints.CATALOGUE[name].citation.startswith("chapter text")
 
 
@@ -276,3 +276,12 @@ def test_the_books_policy_gradients_loop_passes_and_a_sign_mistake_fails(tmp_pat
     # the first update differs: the second iteration's episodes (10 to 19) depart
     assert mistaken.status == FAIL and mistaken.where.startswith("episode 1")
     assert int(mistaken.where.split()[1].rstrip(",")) >= 10
+
+
+def test_a_batch_size_typed_wrong_gets_its_hint(tmp_path):
+    """The first training step (episode 51) samples 64 experiences, not 32."""
+    text = "import tensorflow as tf\n" + HEADER + replaced(DQN_CELLS, "batch_size = 32\n",
+                                                          "batch_size = 64\n")
+    [row] = crosscheck(write(tmp_path, "mine.py", text), only=["run:"], run_episodes=53).results
+    assert row.status == FAIL and row.where == "episode 51", row.detail
+    assert row.hint == "your batch_size is 64; the notebook's is 32"

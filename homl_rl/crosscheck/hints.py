@@ -170,6 +170,11 @@ LOOP_TARGET_EVERY_EPISODE = Mistake(
     f"chapter text ({NOTEBOOK}, the fixed Q-value targets' training loop): 'if episode % 50 "
     "== 0: target.set_weights(model.get_weights())'",
     ("episode % config.target_update_period == 0", "True"))
+LOOP_HYPERPARAMETER = Mistake(
+    "your {name} is {theirs!r}; the notebook's is {ours!r}",
+    f"chapter text ({NOTEBOOK}, the DQN's cells): 'batch_size = 32', 'discount_factor = 0.95'")
+"""(a template: ``hint.format(name=..., theirs=..., ours=...)``; no mutation of our source:
+the run is our loop with the reader's value in its config)"""
 LOOP_NO_LEARNING_RATE_DECAY = Mistake(
     "the learning rate decays with the iterations: alpha = alpha0 / (1 + iteration * decay)",
     f"chapter text ({NOTEBOOK}, the Q-learning loop): 'alpha = alpha0 / (1 + iteration * "

@@ -306,10 +306,27 @@ def _with_train_after_episode(mistake):
                    names={"train_after_episode_mutated": after_episode})
 
 
-def dqn_loop_mistakes(variant, n_episodes):
+LOOP_HYPERPARAMETERS = ("batch_size", "discount_factor")
+"""the notebook globals of a DQN loop that are :class:`~homl_rl.dqn.DQNConfig` fields: a
+reader's other value is tried as a known mistake"""
+
+
+def dqn_loop_mistakes(variant, n_episodes, readers_values=None):
     """``[(hint, run())]``: the known DQN-loop mistakes (:mod:`homl_rl.crosscheck.hints`) of
-    ``variant``, each our own loop mutated, ``run()`` its recorded episodes."""
+    ``variant``, each our own loop mutated, ``run()`` its recorded episodes.
+    ``readers_values``: the reader's :data:`LOOP_HYPERPARAMETERS`, where known; one that is
+    not the notebook's is tried too, as our loop with the reader's value."""
     config = dqn_config(variant, n_episodes)
+    typed = []
+    for name, theirs in (readers_values or {}).items():
+        ours = getattr(config, name)
+        if isinstance(theirs, (int, float)) and not isinstance(theirs, bool) and theirs != ours:
+            try:
+                other = replace(config, **{name: theirs})
+            except (TypeError, ValueError):
+                continue
+            hint = hints.LOOP_HYPERPARAMETER.hint.format(name=name, theirs=theirs, ours=ours)
+            typed.append((hint, lambda other=other: our_dqn_record(variant, n_episodes, other)))
     fast_epsilon = mutated_class(DQNConfig, "epsilon", hints.LOOP_EPSILON_FAST.mutation)
     fast_config = fast_epsilon(**{f.name: getattr(config, f.name) for f in fields(config)})
     mistakes = [
@@ -320,7 +337,7 @@ def dqn_loop_mistakes(variant, n_episodes):
     if CHAPTER_VARIANTS[variant].target_network:
         mistakes.append((hints.LOOP_TARGET_EVERY_EPISODE.hint, lambda: our_dqn_record(
             variant, n_episodes, config, _with_train_after_episode(hints.LOOP_TARGET_EVERY_EPISODE))))
-    return mistakes
+    return typed + mistakes
 
 
 def run_dqn(ctx, loop, title, episodes, seconds):
@@ -335,8 +352,21 @@ def run_dqn(ctx, loop, title, episodes, seconds):
     answer = _request(ctx, loop, globals_, {"kind": "env", "env_id": "CartPole-v1",
                                             "episodes": budget, "watch": "model",
                                             "expected": ours}, seconds)
-    mistakes = lambda n: dqn_loop_mistakes(row.name, n)  # noqa: E731
+    def mistakes(n):
+        return dqn_loop_mistakes(row.name, n, _readers_values(ctx, loop, LOOP_HYPERPARAMETERS))
     return _compare_episodes(title, loop, answer, ours, budget, seconds, mistakes)
+
+
+def _readers_values(ctx, loop, names):
+    """The values the reader's ``names`` have at the loop (their definitions above it)."""
+    values = {}
+    for name in names:
+        if name in loop.bindings:
+            try:
+                values[name] = ctx.worker.request(ctx.timeout, op="value", stmt=loop.bindings[name])
+            except WorkerError:
+                continue
+    return values
 
 
 def _initial_specs(variant):
