@@ -465,7 +465,7 @@ def _crosscheck_options(parser):
     parser.add_argument("--run-episodes", type=positive_int, default=None, metavar="N",
                         help="run rows: stop each episode loop after N episodes (default: "
                              "each loop's own: the basic policy's 500, policy gradients' "
-                             "first 30, the DQN's first 60)")
+                             "first 30, the lander's 32, the DQN's first 60)")
     parser.add_argument("--run-seconds", type=positive_number, default=DEFAULT_RUN_SECONDS,
                         metavar="SECONDS", help="run rows: stop each loop after this long "
                                                 f"(default: {DEFAULT_RUN_SECONDS:g})")

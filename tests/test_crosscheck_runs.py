@@ -1,12 +1,15 @@
 """Run rows of ``homl-rl crosscheck``: the reader's training loops, run, against ours.
 
-Most use NumPy-only reader files (the basic policy's episodes, Q-learning); the DQN loops'
-test runs TensorFlow in the worker, at a budget of 6 episodes (about 6 s).
+Most use NumPy-only reader files (the basic policy's episodes, Q-learning); the DQN and
+policy-gradient loops' tests run TensorFlow in the worker at small budgets (5 to 12 s
+each); the lander's is slow.
 """
 
 from pathlib import Path
 
 import numpy as np
+
+import pytest
 
 from homl_rl.cli import main
 from homl_rl.crosscheck import DEFAULT_RUN_SECONDS, ERROR, FAIL, PASS, SKIPPED, crosscheck, hints
@@ -285,3 +288,82 @@ def test_a_batch_size_typed_wrong_gets_its_hint(tmp_path):
     [row] = crosscheck(write(tmp_path, "mine.py", text), only=["run:"], run_episodes=53).results
     assert row.status == FAIL and row.where == "episode 51", row.detail
     assert row.hint == "your batch_size is 64; the notebook's is 32"
+
+
+LANDER = '''
+
+def lander_play_one_step(env, obs, model, loss_fn):
+    with tf.GradientTape() as tape:
+        probas = model(obs[np.newaxis])
+        logits = tf.math.log(probas + tf.keras.backend.epsilon())
+        action = tf.random.categorical(logits, num_samples=1)
+        loss = tf.reduce_mean(loss_fn(action, probas))
+    grads = tape.gradient(loss, model.trainable_variables)
+    obs, reward, done, info, truncated = env.step(action[0, 0].numpy())
+    return obs, reward, done, truncated, grads
+
+
+def lander_play_multiple_episodes(env, n_episodes, n_max_steps, model, loss_fn):
+    all_rewards = []
+    all_grads = []
+    for episode in range(n_episodes):
+        current_rewards = []
+        current_grads = []
+        obs, info = env.reset()
+        for step in range(n_max_steps):
+            obs, reward, done, truncated, grads = lander_play_one_step(
+                env, obs, model, loss_fn)
+            current_rewards.append(reward)
+            current_grads.append(grads)
+            if done or truncated:
+                break
+        all_rewards.append(current_rewards)
+        all_grads.append(current_grads)
+    return all_rewards, all_grads
+
+
+np.random.seed(42)
+tf.random.set_seed(42)
+
+model = tf.keras.Sequential([
+    tf.keras.layers.Dense(32, activation="relu", input_shape=[8]),
+    tf.keras.layers.Dense(32, activation="relu"),
+    tf.keras.layers.Dense(4, activation="softmax"),
+])
+
+n_iterations = 200
+n_episodes_per_update = 16
+n_max_steps = 1000
+discount_factor = 0.99
+optimizer = tf.keras.optimizers.Nadam(learning_rate=0.005)
+loss_fn = tf.keras.losses.sparse_categorical_crossentropy
+
+env = gym.make("LunarLander-v3")
+env.reset(seed=42)
+
+mean_rewards = []
+for iteration in range(n_iterations):
+    all_rewards, all_grads = lander_play_multiple_episodes(
+        env, n_episodes_per_update, n_max_steps, model, loss_fn)
+    mean_reward = sum(map(sum, all_rewards)) / n_episodes_per_update
+    print(f"\\rIteration: {iteration + 1}/{n_iterations}, mean reward: {mean_reward:.1f}  ", end="")
+    mean_rewards.append(mean_reward)
+    all_final_rewards = discount_and_normalize_rewards(all_rewards, discount_factor)
+    all_mean_grads = []
+    for var_index in range(len(model.trainable_variables)):
+        mean_grads = tf.reduce_mean(
+            [final_reward * all_grads[episode_index][step][var_index]
+             for episode_index, final_rewards in enumerate(all_final_rewards)
+                 for step, final_reward in enumerate(final_rewards)], axis=0)
+        all_mean_grads.append(mean_grads)
+    optimizer.apply_gradients(zip(all_mean_grads, model.trainable_variables))
+'''
+
+
+@pytest.mark.slow  # about 25 s: LunarLander's episodes are long, each step eager
+def test_exercise_8s_lander_loop_passes(tmp_path):
+    pg_functions = POLICY_GRADIENTS[:POLICY_GRADIENTS.index("def play_multiple_episodes")]
+    path = write(tmp_path, "mine.py", pg_functions + LANDER)
+    [row] = crosscheck(path, only=["run: lander"], run_episodes=17).results
+    assert row.status == PASS, row.detail
+    assert row.detail.startswith("the same 17 episodes as ours")

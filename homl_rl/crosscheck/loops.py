@@ -7,8 +7,7 @@ the chapter's training loops, told apart by the book's names they call:
 - ``q_learning``: Q-learning's iterations (``step`` called, ``Q_values`` updated);
 - ``dqn``: a DQN variant's episodes (``play_one_step`` and ``training_step`` called);
 - ``policy_gradients``: REINFORCE's iterations on CartPole (``play_multiple_episodes``);
-- ``lander``: exercise 8's (``lander_play_multiple_episodes``) — found and listed, not run
-  yet.
+- ``lander``: exercise 8's on LunarLander (``lander_play_multiple_episodes``).
 
 For each it gives what a run row needs: the loop statement, its *preamble* (of the
 statements since the previous training loop, those that seed and reset,

@@ -15,8 +15,8 @@ the same seeds, recorded the same way:
 - a DQN variant's episodes: :func:`homl_rl.dqn.make_agent` and :func:`homl_rl.dqn.train`
   (the variant told by the ``training_step`` above the loop), with the model's weights
   after each episode's training step;
-- policy gradients on CartPole: :func:`homl_rl.policy_gradients.reinforce` as
-  :func:`homl_rl.policy_gradients.train_policy_gradients` runs it (its actions; an update's
+- policy gradients on CartPole, and exercise 8's lander: :func:`homl_rl.policy_gradients.reinforce`
+  as :func:`homl_rl.policy_gradients.train_from_config` runs it (its actions; an update's
   effect shows in the next iteration's).
 
 Our run is made first and sent with the request: the reader's loop is stopped at its
@@ -46,18 +46,21 @@ from homl_rl.engines.policy_gradients import make_reinforce_engine, resolve_rein
 from homl_rl.environments import basic_policy, evaluate_policy
 from homl_rl.keras_choices import make_optimizer
 from homl_rl.nn_policy import policy_net
-from homl_rl.policy_gradients import play_multiple_episodes, policy_gradients_config, reinforce
+from homl_rl.policy_gradients import (
+    lander_play_multiple_episodes, lander_policy_net, play_multiple_episodes,
+    policy_gradients_config, reinforce)
 from homl_rl.tf_setup import tf
 from homl_rl.variants import CHAPTER_VARIANTS
 
 NOTEBOOK_SEED = 42
 """the seed the notebook's cells set before each training loop"""
 
-RUN_EPISODES = {"basic_policy": 500, "dqn": 60, "policy_gradients": 30}
+RUN_EPISODES = {"basic_policy": 500, "dqn": 60, "policy_gradients": 30, "lander": 32}
 """the default budget of each episode loop, in episodes: the basic policy's whole 500 (about
 a second a side); the DQN's first 60 of 600 (ten training steps past episode 50, each
 ``predict`` call of the reader's side included); policy gradients' first 30 (three
-iterations of 10 episodes, two updates: see the README for the measured times)"""
+iterations of 10 episodes, two updates); the lander's first 32 (two iterations of 16, one
+update: see the README for the measured times)"""
 
 Q_LEARNING_ITERATIONS = 10_000
 """Q-learning's budget: the notebook's whole loop (a fraction of a second)"""
@@ -200,11 +203,12 @@ def _matching_hint(theirs, mistakes):
 
 # --- the basic policy --------------------------------------------------------------
 
-def _recorded_env(max_episodes=None):
-    """CartPole, reset at the notebook's seed (its first cells), then recorded: as the worker's."""
-    env = gym.make("CartPole-v1")
+def _recorded_env(env_id="CartPole-v1"):
+    """``env_id`` (CartPole), reset at the notebook's seed (its first cells), then recorded:
+    as the worker's."""
+    env = gym.make(env_id)
     env.reset(seed=NOTEBOOK_SEED)
-    return RecordingEnv(env, max_episodes)
+    return RecordingEnv(env)
 
 
 def run_basic_policy(ctx, loop, title, episodes, seconds):
@@ -383,40 +387,54 @@ def _initial_specs(variant):
 
 # --- policy gradients on CartPole ------------------------------------------------------------
 
-def our_policy_gradients_record(n_episodes):
-    """Our REINFORCE on CartPole for the iterations that hold ``n_episodes`` episodes,
-    recorded: ``(episodes, initial model spec, optimizer spec)``.
+POLICY_GRADIENTS = {
+    "policy_gradients": ("CartPole-v1", lambda env, seed: policy_net(seed),
+                         "binary_crossentropy", play_multiple_episodes),
+    "lander": ("LunarLander-v3",
+               lambda env, seed: lander_policy_net(env.observation_space.shape[0],
+                                                   env.action_space.n, seed),
+               "sparse_categorical_crossentropy", lander_play_multiple_episodes),
+}
+"""loop kind -> (environment, policy net at a seed, loss, play function), as
+:func:`homl_rl.policy_gradients.train_from_config` makes them"""
 
-    :func:`homl_rl.policy_gradients.train_policy_gradients`'s steps, in its order (the net
-    at seed 42, ``env.reset(seed=42)``, the optimizer, the engine, then
+
+def our_policy_gradients_record(n_episodes, kind="policy_gradients"):
+    """Our REINFORCE (CartPole, or exercise 8's lander) for the iterations that hold
+    ``n_episodes`` episodes, recorded: ``(episodes, initial model spec, optimizer spec)``.
+
+    :func:`homl_rl.policy_gradients.train_from_config`'s steps, in its order (the net at
+    seed 42, ``env.reset(seed=42)``, the optimizer, the engine, then
     :func:`~homl_rl.policy_gradients.reinforce`), on a recorded environment.
     """
-    config = policy_gradients_config("CartPole-v1")
+    env_id, make_model, loss, play_episodes = POLICY_GRADIENTS[kind]
+    config = policy_gradients_config(env_id)
     config = replace(config, n_iterations=-(-n_episodes // config.n_episodes_per_update))
     engine = resolve_reinforce_engine(None, config.env_id)
-    env = _recorded_env()
-    model = policy_net(config.seed, config.revision)
-    model.build((None,) + env.observation_space.shape)
+    env = _recorded_env(env_id)
+    model = make_model(env, config.seed)
+    if not model.built:
+        model.build((None,) + env.observation_space.shape)
     spec = model_spec(model)
     env.reset(seed=config.seed)
     optimizer = make_optimizer(config.optimizer, config.learning_rate)
     optimizer_spec = ("__optimizer__", type(optimizer).__name__, optimizer.get_config())
-    play = make_reinforce_engine(engine, config.env_id, play_multiple_episodes)
-    reinforce(env, model, optimizer, tf.keras.losses.binary_crossentropy, play, config,
-              progress=False)
+    play = make_reinforce_engine(engine, config.env_id, play_episodes)
+    reinforce(env, model, optimizer, tf.keras.losses.get(loss), play, config, progress=False)
+    env.close()
     return env.record.episodes[:n_episodes], spec, optimizer_spec
 
 
 def run_policy_gradients(ctx, loop, title, episodes, seconds):
-    budget = episodes or RUN_EPISODES["policy_gradients"]
-    ours, model, optimizer = our_policy_gradients_record(budget)
-    globals_ = {"model": model, "optimizer": optimizer,
-                "loss_fn": ("__loss__", "binary_crossentropy")}
-    answer = _request(ctx, loop, globals_, {"kind": "env", "env_id": "CartPole-v1",
+    budget = episodes or RUN_EPISODES[loop.kind]
+    env_id, _, loss, _ = POLICY_GRADIENTS[loop.kind]
+    ours, model, optimizer = our_policy_gradients_record(budget, loop.kind)
+    globals_ = {"model": model, "optimizer": optimizer, "loss_fn": ("__loss__", loss)}
+    answer = _request(ctx, loop, globals_, {"kind": "env", "env_id": env_id,
                                             "episodes": budget, "expected": ours}, seconds)
     return _compare_episodes(title, loop, answer, ours, budget, seconds)
 
 
 RUNNERS = {"basic_policy": run_basic_policy, "q_learning": run_q_learning, "dqn": run_dqn,
-           "policy_gradients": run_policy_gradients}
+           "policy_gradients": run_policy_gradients, "lander": run_policy_gradients}
 """loop kind -> its run row (the kinds found but not here are listed as not run yet)"""
