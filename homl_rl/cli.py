@@ -449,7 +449,7 @@ def _policy_gradients_options(parser):
 
 
 def _crosscheck_options(parser):
-    from homl_rl.crosscheck import DEFAULT_TIMEOUT
+    from homl_rl.crosscheck import DEFAULT_RUN_SECONDS, DEFAULT_TIMEOUT
 
     # PATH and --only are checked by the cross-check itself (one error line, exit code 2)
     parser.add_argument("path", metavar="PATH", help="your .py file or .ipynb notebook")
@@ -458,6 +458,15 @@ def _crosscheck_options(parser):
     parser.add_argument("--format", choices=["text", "json"], default="text")
     parser.add_argument("--timeout", type=positive_number, default=DEFAULT_TIMEOUT,
                         metavar="SECONDS", help=f"seconds per check (default: {DEFAULT_TIMEOUT:g})")
+    parser.add_argument("--no-runs", dest="runs", action="store_false",
+                        help="do not run your training loops (the run rows)")
+    parser.add_argument("--run-episodes", type=positive_int, default=None, metavar="N",
+                        help="run rows: stop each episode loop after N episodes (default: "
+                             "each loop's own: the basic policy's 500, policy gradients' "
+                             "first 30, the lander's 32, the DQN's first 60)")
+    parser.add_argument("--run-seconds", type=positive_number, default=DEFAULT_RUN_SECONDS,
+                        metavar="SECONDS", help="run rows: stop each loop after this long "
+                                                f"(default: {DEFAULT_RUN_SECONDS:g})")
 
 
 def _muzero_options(parser):

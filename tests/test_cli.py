@@ -298,6 +298,8 @@ BAD = {  # (subcommand, option): (arguments before it, bad value, what the error
     ("crosscheck", "--only"): ([EXAMPLE], ["no_such_check"], "no_such_check"),
     ("crosscheck", "--format"): ([EXAMPLE], ["xml"], "invalid choice"),
     ("crosscheck", "--timeout"): ([EXAMPLE], ["0"], "must be a positive number"),
+    ("crosscheck", "--run-episodes"): ([EXAMPLE], ["0"], "must be a positive integer, got 0"),
+    ("crosscheck", "--run-seconds"): ([EXAMPLE], ["0"], "must be a positive number"),
 }
 
 

@@ -14,7 +14,11 @@ ours the same inputs at the same seeds, and sets the notebook globals the reader
 function reads (``model``, ``replay_buffer``, ``transition_probabilities``, ...) to
 copies of what ours is given. Outputs are compared leaf by leaf (:mod:`.diff`); a
 failure that matches a known mistake gets its hint (:mod:`.hints`, computed from mutated
-copies of our own code, :mod:`.mutate`). The result is a :class:`.report.Report`::
+copies of our own code, :mod:`.mutate`). The reader's training loops, skipped by the
+loader, are then run one by one, each in a run row (:mod:`.checks.runs`): the loop on
+copies of what ours trains, at the notebook's seeds, its environment recorded and compared
+with our own run step by step, within a budget (``runs=False`` leaves them out). The
+result is a :class:`.report.Report`::
 
     report = crosscheck("my_chapter18.ipynb", only=["training_step"])
     report.exit_code, [(r.check, r.status) for r in report.results]
@@ -44,7 +48,12 @@ from homl_rl.crosscheck.report import ERROR, FAIL, PASS, SKIPPED, CheckResult, R
 DEFAULT_TIMEOUT = 60.0
 """seconds per check (the TensorFlow checks import TensorFlow in the worker: ~5 s)"""
 
-__all__ = ["DEFAULT_TIMEOUT", "ERROR", "FAIL", "PASS", "SKIPPED", "CheckResult", "Report",
+DEFAULT_RUN_SECONDS = 120.0
+"""seconds each of the reader's training loops may run in a run row (its time limit; the
+same as :data:`homl_rl.crosscheck.checks.runs.DEFAULT_RUN_SECONDS`, kept here so that the
+command line's help needs no TensorFlow)"""
+
+__all__ = ["DEFAULT_RUN_SECONDS", "DEFAULT_TIMEOUT", "ERROR", "FAIL", "PASS", "SKIPPED", "CheckResult", "Report",
            "UsageError", "crosscheck", "crosscheck_command"]
 
 
@@ -60,14 +69,18 @@ def kernel_history():
     return list(shell.history_manager.input_hist_parsed)
 
 
-def crosscheck(path=None, *, only=None, timeout=DEFAULT_TIMEOUT):
+def crosscheck(path=None, *, only=None, timeout=DEFAULT_TIMEOUT, runs=True, run_episodes=None,
+               run_seconds=DEFAULT_RUN_SECONDS):
     """Cross-check the reader's code: a :class:`Report` (an HTML table in Jupyter).
 
     ``path``: a ``.py`` file or an ``.ipynb`` notebook; ``None`` inside a running
     IPython/Jupyter/Colab kernel: the cells it has executed so far (its input history,
     in execution order: a later definition replaces an earlier one, as in the kernel).
     ``only``: check names, the start of one (``"training_step"``) or book names;
-    ``timeout``: seconds per check. Raises :class:`UsageError` for a missing or unreadable
+    ``timeout``: seconds per check. ``runs``: also run the reader's training loops
+    (:mod:`.checks.runs`: one run row per loop found, after the function rows), each
+    stopped after ``run_episodes`` episodes (``None``: each loop's default budget) or
+    ``run_seconds`` seconds; ``runs=False`` leaves them out. Raises :class:`UsageError` for a missing or unreadable
     file, code that defines none of the book's names, an unknown name in ``only``, or no
     path outside IPython.
     """
@@ -97,7 +110,8 @@ def crosscheck(path=None, *, only=None, timeout=DEFAULT_TIMEOUT):
                 f"{error}); if your notebook set TF_USE_LEGACY_KERAS before the first tf.keras, "
                 "restart the kernel and run crosscheck() before using tf.keras") from None
         return run(loaded, only=only, timeout=timeout, setup_problems=setup_problems,
-                   setup_notes=setup_notes)
+                   setup_notes=setup_notes, runs=runs, run_episodes=run_episodes,
+                   run_seconds=run_seconds)
     finally:
         if before is None:
             os.environ.pop("TF_USE_LEGACY_KERAS", None)
@@ -108,13 +122,17 @@ def crosscheck(path=None, *, only=None, timeout=DEFAULT_TIMEOUT):
 def crosscheck_command(args):
     """``homl-rl crosscheck``: print the report (``args.format``: text or json); the exit code.
 
-    ``args`` has ``path``, ``only``, ``format`` and ``timeout``. A usage error is one line
+    ``args`` has ``path``, ``only``, ``format``, ``timeout`` and (optional) ``runs``,
+    ``run_episodes`` and ``run_seconds``. A usage error is one line
     on stderr and exit code 2.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # our side's TensorFlow: no chatter
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     try:
-        report = crosscheck(args.path, only=args.only, timeout=args.timeout)
+        report = crosscheck(args.path, only=args.only, timeout=args.timeout,
+                            runs=getattr(args, "runs", True),
+                            run_episodes=getattr(args, "run_episodes", None),
+                            run_seconds=getattr(args, "run_seconds", DEFAULT_RUN_SECONDS))
     except UsageError as error:
         print(f"homl-rl crosscheck: error: {error}", file=sys.stderr)
         return 2

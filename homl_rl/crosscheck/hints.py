@@ -150,6 +150,38 @@ NOT_DISCOUNTED_TARGET = Mistake(
      "rewards + runs * max_next_Q_values"))
 
 
+# --- training loops (run rows) --------------------------------------------------------------
+
+LOOP_TRAINS_FROM_START = Mistake(
+    "training starts after episode 50 (if episode > 50: training_step(batch_size)), once the "
+    "replay buffer has filled up, not at the first episode",
+    f"chapter text ({NOTEBOOK}, the DQN's training loop): 'if episode > 50: "
+    "training_step(batch_size)'",
+    ("episode > config.training_starts_after", "True"))
+LOOP_EPSILON_FAST = Mistake(
+    "epsilon decays from 1 to 0.01 over 500 episodes: epsilon = max(1 - episode / 500, 0.01)",
+    f"chapter text ({NOTEBOOK}, the DQN's training loop): 'epsilon = max(1 - episode / 500, "
+    "0.01)'",
+    ("1 - episode / self.epsilon_decay_episodes", "1 - episode / 50"))
+LOOP_TARGET_EVERY_EPISODE = Mistake(
+    "the target network is a copy of the model made every 50 episodes (if episode % 50 == 0: "
+    "target.set_weights(model.get_weights())), not after every training step: its Q-value "
+    "targets stay fixed between two copies",
+    f"chapter text ({NOTEBOOK}, the fixed Q-value targets' training loop): 'if episode % 50 "
+    "== 0: target.set_weights(model.get_weights())'",
+    ("episode % config.target_update_period == 0", "True"))
+LOOP_HYPERPARAMETER = Mistake(
+    "your {name} is {theirs!r}; the notebook's is {ours!r}",
+    f"chapter text ({NOTEBOOK}, the DQN's cells): 'batch_size = 32', 'discount_factor = 0.95'")
+"""(a template: ``hint.format(name=..., theirs=..., ours=...)``; no mutation of our source:
+the run is our loop with the reader's value in its config)"""
+LOOP_NO_LEARNING_RATE_DECAY = Mistake(
+    "the learning rate decays with the iterations: alpha = alpha0 / (1 + iteration * decay)",
+    f"chapter text ({NOTEBOOK}, the Q-learning loop): 'alpha = alpha0 / (1 + iteration * "
+    "decay)', with decay = 0.005",
+    ("alpha0 / (1 + iteration * decay)", "alpha0"))
+
+
 class TrainingStepMistake(NamedTuple):
     """A known mistake in a variant's ``training_step``: our agent, with a method mutated."""
     hint: str

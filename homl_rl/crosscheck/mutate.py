@@ -44,18 +44,20 @@ def mutated_source(function, *replacements):
     return ast.unparse(_replaced(tree, replacements, function.__qualname__))
 
 
-def mutated(function, *replacements):
+def mutated(function, *replacements, names=None):
     """A copy of ``function`` with each ``(old, new)`` expression of its source replaced.
 
-    The copy runs in ``function``'s module globals, and its tracebacks point at the
-    original's file and lines. (A method calling ``super()`` without arguments cannot be
-    copied this way: the copy has no class cell.)
+    The copy runs in ``function``'s module globals (with ``names``: in a copy of them to
+    which ``names`` are added, e.g. a mutated function that the copy calls instead of the
+    original), and its tracebacks point at the original's file and lines. (A method calling
+    ``super()`` without arguments cannot be copied this way: the copy has no class cell.)
     """
     source = textwrap.dedent(inspect.getsource(function))
     tree = _replaced(ast.parse(source), replacements, function.__qualname__)
     ast.increment_lineno(tree, function.__code__.co_firstlineno - 1)
     namespace = {}
-    exec(compile(tree, inspect.getsourcefile(function), "exec"), function.__globals__, namespace)
+    module_globals = function.__globals__ if names is None else dict(function.__globals__, **names)
+    exec(compile(tree, inspect.getsourcefile(function), "exec"), module_globals, namespace)
     copy = namespace[function.__name__]
     copy.__qualname__ = f"{function.__qualname__}, mutated"
     return copy

@@ -3,6 +3,7 @@
 from homl_rl.crosscheck.breakages import matching_breakage, setup_note
 from homl_rl.crosscheck.checks import CHECKS
 from homl_rl.crosscheck.checks.base import Context
+from homl_rl.crosscheck.checks.runs import DEFAULT_RUN_SECONDS, RUN_PREFIX, run_rows
 from homl_rl.crosscheck.client import SetupError, Worker, WorkerError
 from homl_rl.crosscheck.loader import UsageError
 from homl_rl.crosscheck.report import ERROR, SKIPPED, CheckResult, Report
@@ -30,7 +31,17 @@ SETUP_SKIPPED = "not checked: see the set-up problem at the top"
 BOOK_LINE_BROKEN = "the book's line raised on this stack's libraries: see the set-up note at the top"
 
 
-def run(loaded, only, timeout, setup_problems=(), setup_notes=()):
+def _selects_run(wanted, title):
+    """``--only run`` (or ``run:``) selects every run row; ``--only "run: DQN"`` those it starts."""
+    return RUN_PREFIX.startswith(wanted) or title.startswith(wanted)
+
+
+def _names_runs(wanted):
+    return RUN_PREFIX.startswith(wanted) or wanted.startswith(RUN_PREFIX)
+
+
+def run(loaded, only, timeout, setup_problems=(), setup_notes=(), runs=True, run_episodes=None,
+        run_seconds=DEFAULT_RUN_SECONDS):
     """The report of the cross-check of ``loaded`` (see :func:`homl_rl.crosscheck.crosscheck`).
 
     ``setup_problems``: what already went wrong in the reader's environment; a check that
@@ -38,6 +49,11 @@ def run(loaded, only, timeout, setup_problems=(), setup_notes=()):
     once, and its row is skipped. ``setup_notes``: what the environment changed without
     the reader's code being wrong; a row whose error is a line of the book that this
     stack's libraries reject (:mod:`.breakages`) adds its note there, once.
+
+    ``runs``: add the run rows (:mod:`.checks.runs`: the reader's training loops, run
+    within ``run_episodes`` episodes, ``None`` for each loop's default, and
+    ``run_seconds`` seconds each), after the function rows; with ``only``, they run only
+    when it names them (``run``, or the start of a run row's name).
     """
     path = loaded.path
     book_names = {n for names, _ in CHECKS.values() for n in names}
@@ -45,9 +61,10 @@ def run(loaded, only, timeout, setup_problems=(), setup_notes=()):
         raise UsageError(f"{path} defines none of the book's names "
                          f"({', '.join(sorted(book_names))})")
     if only:
-        known = set(CHECKS) | book_names
+        known = set(CHECKS) | book_names | {"run"}
         unknown = [name for name in only
-                   if not any(_selects(name, check, names) for check, (names, _) in CHECKS.items())]
+                   if not any(_selects(name, check, names) for check, (names, _) in CHECKS.items())
+                   and not _names_runs(name)]
         if unknown:
             raise UsageError(f"unknown check {', '.join(unknown)}; choose from "
                              f"{', '.join(sorted(known))}")
@@ -64,7 +81,13 @@ def run(loaded, only, timeout, setup_problems=(), setup_notes=()):
         except WorkerError as error:
             report.results.append(CheckResult("load", ERROR, detail=str(error)))
         ctx = Context(loaded, worker, timeout)
-        for name, function, why in applicable_checks(loaded, only):
+        checks = applicable_checks(loaded, only)
+        if runs and (not only or any(_names_runs(w) for w in only)):
+            def select(title):
+                return not only or any(_selects_run(w, title) for w in only)
+            checks.append((f"{RUN_PREFIX}training loops", lambda ctx: run_rows(
+                ctx, run_episodes, run_seconds, select), ""))
+        for name, function, why in checks:
             if function is None:
                 report.results.append(CheckResult(name, SKIPPED, detail=why))
                 continue

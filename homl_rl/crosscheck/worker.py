@@ -17,6 +17,11 @@ Requests (dicts, ``op`` says which):
   ``seed``; return each result (TensorFlow tensors as NumPy arrays), what it printed,
   and the ``collect`` globals afterwards.
 - ``call_seeds``: ``call`` once per ``(seed, calls)`` of ``runs``: a list of answers.
+- ``run_loop``: run a training loop of the reader's (``stmts``: its preamble and the loop,
+  by id) with the names of ``bindings`` set to the definitions above it, ``globals`` set,
+  seeded with ``seed``, and the environment (or Q-learning's ``step``) recorded and
+  stopped at its budget (:mod:`homl_rl.crosscheck.recording`); returns the record, what
+  stopped the loop, and the error it raised if it did. The namespace is put back after.
 
 An error answers ``{"error": traceback, "raised": ...}`` (:func:`raised_summary`: what
 :mod:`homl_rl.crosscheck.breakages` recognises a line of the book that a newer library
@@ -211,10 +216,12 @@ class ReaderWorker:
         self.namespace = {"__name__": "__reader__", "__builtins__": __builtins__}
         self.values = {}
         self.shared_envs = {}
+        self.cells = []
 
     # --- load ----------------------------------------------------------------------
     def load(self, cells, setup_imports=()):
         errors, notes = [], []
+        self.cells = cells
         setup_imports = {tuple(stmt_id) for stmt_id in setup_imports}
         for cell_index, (filename, source, kept) in enumerate(cells):
             lines = source.splitlines(keepends=True)
@@ -289,6 +296,82 @@ class ReaderWorker:
         """:meth:`call` once per ``(seed, calls)`` of ``runs``, the globals set afresh each time."""
         return [self.call(stmt, calls, globals, seed, collect, method) for seed, calls in runs]
 
+    # --- run_loop -------------------------------------------------------------------
+    def run_loop(self, stmts, bindings, globals, seed, recorder, output_cap=20_000):
+        """Run the reader's loop ``stmts`` (ids, its preamble first), recorded (see the module).
+
+        ``recorder``: ``{"kind": "env", "env_id", "episodes", "seconds", "watch"}`` (the
+        loop's ``env`` is a :class:`~homl_rl.crosscheck.recording.RecordingEnv`; ``watch``:
+        the global whose weights are recorded after each episode) or ``{"kind": "step",
+        "iterations", "seconds"}`` (the reader's ``step`` is wrapped in a
+        :class:`~homl_rl.crosscheck.recording.RecordingStep`). The reader's
+        ``tf.random.set_seed(s)`` seeds as :meth:`seed` does, as everywhere here.
+        """
+        import time
+
+        from homl_rl.crosscheck.recording import (
+            BudgetReached, CappedOutput, RecordingEnv, RecordingStep)
+
+        saved = dict(self.namespace)
+        restore = []
+        out = CappedOutput(output_cap)
+        answer = {"error": None, "missing": None}
+        try:
+            for name, stmt_id in bindings.items():
+                if tuple(stmt_id) in self.values:
+                    self.namespace[name] = _fresh(self.values[tuple(stmt_id)])
+            for name, value in globals.items():
+                self.namespace[name] = self.resolve(value)
+            deadline = time.monotonic() + recorder["seconds"]
+            if recorder["kind"] == "env":
+                watch = recorder.get("watch")
+                env = gym.make(recorder["env_id"])
+                env.reset(seed=seed)  # the notebook's env, reset at its seed in its first cells
+                env = RecordingEnv(env, recorder.get("episodes"), deadline,
+                                   (lambda: self.namespace.get(watch)) if watch else None,
+                                   recorder.get("expected"))
+                self.namespace["env"] = env
+                record = env.record
+            else:
+                record = RecordingStep(self.namespace["step"], lambda: self.namespace.get("Q_values"),
+                                       recorder.get("iterations"), deadline)
+                self.namespace["step"] = record
+            self.seed(seed)
+            if "tensorflow" in sys.modules:  # the reader's tf.random.set_seed, read as set_seeds
+                random_module = sys.modules["tensorflow"].random
+                restore.append((random_module, "set_seed", random_module.set_seed))
+                random_module.set_seed = self.seed
+            codes = []
+            for cell_index, lineno in stmts:
+                filename, source, _ = self.cells[cell_index]
+                stmt = next(s for s in ast.parse(source, filename).body if s.lineno == lineno)
+                codes.append(compile(ast.Module(body=[stmt], type_ignores=[]), filename, "exec"))
+            try:
+                with contextlib.redirect_stdout(out):
+                    for code in codes:
+                        exec(code, self.namespace)
+            except BudgetReached:
+                pass
+            except NameError as error:
+                answer["missing"] = getattr(error, "name", None) or str(error)
+                answer["error"] = short_traceback()
+            except BaseException as error:  # noqa: BLE001 -- the reader's loop: anything goes
+                answer["error"] = short_traceback()
+                answer["raised"] = raised_summary(error)
+            if answer["error"] is not None and hasattr(record, "cut_last"):
+                record.cut_last()
+            answer["record"] = (record.to_dict() if hasattr(record, "to_dict") else None)
+            answer["printed"] = out.getvalue()[:2000]
+            answer["printed_chars"] = out.total
+            collect = recorder.get("collect", ())
+            answer["collected"] = {name: plain(self.namespace.get(name)) for name in collect}
+            return answer
+        finally:
+            for owner, attribute, value in restore:
+                setattr(owner, attribute, value)
+            self.namespace.clear()
+            self.namespace.update(saved)
+
     @staticmethod
     def call_methods(cls, method_calls, constructor_args):
         obj = cls(*constructor_args)
@@ -354,6 +437,16 @@ class ReaderWorker:
         if isinstance(value, tuple):
             return tuple(self.resolve(item) for item in value)
         return copy.deepcopy(value)
+
+
+def _fresh(value):
+    """A definition's value for one run: functions and classes as they are, values copied."""
+    if callable(value) or isinstance(value, type(sys)):
+        return value
+    try:
+        return copy.deepcopy(value)
+    except Exception:  # noqa: BLE001
+        return value
 
 
 def _defined_names(stmt):

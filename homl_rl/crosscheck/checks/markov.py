@@ -164,14 +164,15 @@ READER_FUNCTIONS = {"exploration_policy(state, possible_actions)": "exploration_
 loop calls the reader's (which read the MDP tables as globals)."""
 
 
-def q_learning_on_readers_functions():
+def q_learning_on_readers_functions(*mutations):
     """The code that runs our :func:`homl_rl.markov.q_learning` in the reader's namespace.
 
     Its calls to ``step`` and ``exploration_policy`` are rewritten to the notebook's
     signatures, so they call the reader's; every other name it reads comes from
-    :mod:`homl_rl.markov`. Leaves the learnt table in ``Q_values``.
+    :mod:`homl_rl.markov`. Leaves the learnt table in ``Q_values``. ``mutations``: more
+    ``(old, new)`` edits (a known mistake's).
     """
-    source = mutated_source(markov.q_learning, *READER_FUNCTIONS.items())
+    source = mutated_source(markov.q_learning, *READER_FUNCTIONS.items(), *mutations)
     readers = {"step", "exploration_policy"}
     ours = sorted(name for name in markov.q_learning.__code__.co_names
                   if name in vars(markov) and name not in readers)
