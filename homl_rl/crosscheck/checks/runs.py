@@ -292,7 +292,7 @@ def our_dqn_record(variant, n_episodes, config=None, train_function=train):
     """
     config = config or dqn_config(variant, n_episodes)
     env = _recorded_env()
-    agent = make_agent(variant, env, config, seed=NOTEBOOK_SEED)
+    agent = make_agent(variant, env, replace(config, seed=NOTEBOOK_SEED))
 
     def after_episode(episode, env_steps):
         env.record.episodes[-1]["weights"] = weights_snapshot(agent.model)
@@ -376,7 +376,7 @@ def _readers_values(ctx, loop, names):
 def _initial_specs(variant):
     """The model, target and optimizer a DQN loop starts with, as they cross the pipe."""
     config = dqn_config(variant, 1)
-    agent = make_agent(variant, _recorded_env(), config, seed=NOTEBOOK_SEED)
+    agent = make_agent(variant, _recorded_env(), replace(config, seed=NOTEBOOK_SEED))
     specs = {"model": model_spec(agent.model),
              "optimizer": ("__optimizer__", type(agent.optimizer).__name__,
                            agent.optimizer.get_config())}
