@@ -195,13 +195,17 @@ def lecture_study_run(seed, n_episodes=STUDIES_N_EPISODES, **hyperparameters):
                    **hyperparameters)
 
 
-def run_lecture_study(grid, seeds=(0, 1, 2), n_episodes=STUDIES_N_EPISODES, jobs=None,
+def run_lecture_study(grid, seeds=None, n_episodes=STUDIES_N_EPISODES, jobs=None,
                       cache_dir=STUDIES_CACHE, progress=True, use_ray=False, ray_address=None):
     """Run a lecture study: ``grid`` maps parameters the lecture's studies vary (those of
     the lecture's rows of :data:`homl_rl.experiments.STUDIES`) to their values; every
-    combination x ``seeds``, each run cached as it finishes, ``jobs`` processes (or Ray tasks:
-    ``use_ray``, ``ray_address``). Returns ``(runs, results)``."""
-    varied = {name: None for study in studies_of(LECTURE_AGENT).values() for name in study.grid}
+    combination x ``seeds`` (default: the full seeds of the lecture's one-parameter studies),
+    each run cached as it finishes, ``jobs`` processes (or Ray tasks: ``use_ray``,
+    ``ray_address``). Returns ``(runs, results)``."""
+    studies = studies_of(LECTURE_AGENT).values()
+    if seeds is None:  # the full seeds of the lecture's one-parameter studies
+        seeds = next(study.seeds for study in studies if study.parameter is not None)
+    varied = {name: None for study in studies for name in study.grid}
     unknown = sorted(set(grid) - set(varied))
     if unknown:
         raise ValueError(f"a lecture study varies {', '.join(varied)}, got {unknown}")
