@@ -39,10 +39,9 @@ def timed_run(variant, n_episodes, engine):
     load average just before it ran."""
     load = os.getloadavg()[0]
     start, cpu_start = time.perf_counter(), time.process_time()
-    rewards, model = train_dqn(variant, n_episodes, engine=engine, progress=False)
+    history, model = train_dqn(variant, n_episodes, engine=engine, progress=False)
     wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
-    steps = sum(rewards) + len(rewards)  # rewards[e] is the last step's 0-based index
-    return rewards, wall, cpu, steps, load
+    return history.last_steps, wall, cpu, history.n_steps, load
 
 
 def main(argv=None):
@@ -77,7 +76,7 @@ def main(argv=None):
         rewards, wall, cpu, steps, load = timed_run(variant, n, "notebook")
         print(f"  {wall:.1f} s", flush=True)
         if variant not in fast_rewards:
-            fast_rewards[variant] = train_dqn(variant, n, progress=False)[0]
+            fast_rewards[variant] = train_dqn(variant, n, progress=False)[0].last_steps
         same = rewards == fast_rewards[variant][:n]
         rows.append((variant, "notebook", n, steps, wall, cpu, load,
                      f"{'yes' if same else 'NO'}, all {n} episodes"))

@@ -23,6 +23,7 @@ import argparse
 import datetime
 import os
 import statistics
+from dataclasses import replace
 import sys
 import time
 from pathlib import Path
@@ -52,8 +53,8 @@ def run_tf_agents(n_steps):
 
 def run_keras(n_steps, jit_compile):
     env = make_env("CartPole-v1", render_mode=None)
-    agent = make_per_step_agent(TF_AGENTS_CARTPOLE, env, seed=SEED, jit_compile=jit_compile)
-    train_per_step(agent, env, n_steps=n_steps, seed=SEED, progress=False)
+    agent = make_per_step_agent(replace(TF_AGENTS_CARTPOLE, seed=SEED), env, jit_compile=jit_compile)
+    train_per_step(agent, env, n_steps=n_steps, reset_seed=SEED, progress=False)
     env.close()
 
 

@@ -166,14 +166,14 @@ def run_keras(seed, budget, eval_interval, n_eval_episodes):
     agent = None
     clock = _Clock(evaluator, lambda observations: agent.q_values(observations))
     env = make_env("CartPole-v1", render_mode=None)
-    agent = make_per_step_agent(config, env, seed=seed)
+    agent = make_per_step_agent(replace(config, seed=seed), env)
     env.action_space.seed(seed)
 
     def step_callback(agent, steps, history):
         if _due(steps, budget, eval_interval):
             clock.evaluate(steps)
 
-    history = train_per_step(agent, env, n_steps=budget, seed=seed, progress=False,
+    history = train_per_step(agent, env, n_steps=budget, reset_seed=seed, progress=False,
                              step_callback=step_callback)
     result = clock.summary(budget)
     env.close()

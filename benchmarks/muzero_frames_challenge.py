@@ -17,6 +17,7 @@ import argparse
 import datetime
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -53,9 +54,9 @@ def main(argv=None):
                         default=Path(__file__).with_name("results_muzero_frames.md"))
     parser.add_argument("--note", default=None, help="a sentence appended to the file")
     args = parser.parse_args(argv)
-    config = FRAMES_CARTPOLE
+    config = replace(FRAMES_CARTPOLE, seed=args.seed)
     run_dir = MUZERO_RUNS / f"frames_seed{args.seed}"
-    history = train(config, args.seed, checkpoint_dir=run_dir, final_test_episodes=0,
+    history = train(config, checkpoint_dir=run_dir, final_test_episodes=0,
                     time_limit=args.minutes * 60)
     if history["interrupted"]:
         raise SystemExit(f"interrupted: run again to resume the run in {run_dir}")

@@ -31,18 +31,18 @@ def run(mode, steps, seed, checkpoint_dir=None):
     """One timed run: its table row (``checkpoint_dir``: the one-process run's, with its 10
     final test games, e.g. ``.cache/muzero/cartpole_seed0``, which ``make figures-long`` then
     reads back)."""
-    config = MuZeroConfig()
+    config = MuZeroConfig(seed=seed)
     load_start = os.getloadavg()[0]
     start = time.perf_counter()
     if mode == "ray":
         from homl_rl.muzero.distributed import train_on_ray
 
-        history = train_on_ray(config, seed, training_steps=steps)
+        history = train_on_ray(config, training_steps=steps)
         roles = "Ray actors (1 self-play worker, reanalyse, test)"
     else:
         from homl_rl.muzero.training import train
 
-        history = train(config, seed, training_steps=steps, checkpoint_dir=checkpoint_dir,
+        history = train(config, training_steps=steps, checkpoint_dir=checkpoint_dir,
                         final_test_episodes=0 if checkpoint_dir is None else 10)
         roles = "one process"
     seconds = time.perf_counter() - start

@@ -474,7 +474,9 @@ def _muzero_options(parser):
     from homl_rl.muzero.distributed import train_on_ray
 
     workers = default_of(train_on_ray, "num_workers")
-    default_seed, interval = default_of(train, "seed"), default_of(train, "save_interval")
+    from homl_rl.muzero.config import MuZeroConfig
+
+    default_seed, interval = MuZeroConfig.seed, default_of(train, "save_interval")
     final_tests = default_of(train, "final_test_episodes")
     parser.add_argument("action", choices=["train", "play"])
     parser.add_argument("--seed", type=seed, default=default_seed,
@@ -556,6 +558,11 @@ def _check_muzero(args):
     if args.final_test_episodes < 0:
         args.parser.error("argument --final-test-episodes: must be an integer >= 0, got "
                           f"{args.final_test_episodes}")
+
+
+def _build_muzero_config(args, values):
+    """``muzero``: ``--seed`` is the config's seed (train; play seeds its game with it)."""
+    return build_config(args.config_class, dict(values, seed=args.seed))
 
 
 def _build_dqn_config(args, values):
@@ -651,8 +658,10 @@ SUBCOMMANDS = {
         "MuZero on CartPole (muzero-general's settings): train (checkpointed, resumable, "
         "Ctrl-C saves) or play (GIF)", _muzero_options, _run("muzero"),
         _config("homl_rl.muzero.config", "MuZeroConfig", aliases=ALIASES["muzero"],
-                # a tuple of pairs has no one-option form; the Python API sets it
-                exclude=("temperature_schedule",)), check=_check_muzero),
+                # a tuple of pairs has no one-option form; the Python API sets it. --seed
+                # is declared by hand: play takes it too
+                exclude=("temperature_schedule", "seed")), check=_check_muzero,
+        build=_build_muzero_config),
     "crosscheck": Subcommand(
         "compare your own chapter code (.py or .ipynb) with the reference, function by "
         "function, at the same seeds", _crosscheck_options, _crosscheck, quiet=False),

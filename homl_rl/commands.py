@@ -84,11 +84,12 @@ def dqn(args):
     from homl_rl.dqn import train_dqn
 
     try:  # args.config: built once, by the command line (cli._build_dqn_config)
-        rewards, model = train_dqn(args.variant, config=args.config, engine=args.engine,
+        history, model = train_dqn(args.variant, config=args.config, engine=args.engine,
                                    progress=not args.quiet)
     except ValueError as error:
         return _error("dqn", error)
-    _save_run(args, args.variant, args.config, args.config.seed, rewards, "episode")
+    # the notebook's rewards: each episode's last step index
+    _save_run(args, args.variant, args.config, args.config.seed, history.last_steps, "episode")
     return 0
 
 
@@ -265,7 +266,7 @@ def muzero(args):
         checkpoint = Path(args.checkpoint_dir) / MUZERO_CHECKPOINT_NAME
         if checkpoint.exists():
             print(f"resuming the run in {checkpoint}")
-        history = train(args.config, args.seed, progress=not args.quiet, logdir=args.logdir,
+        history = train(args.config, progress=not args.quiet, logdir=args.logdir,
                         checkpoint_dir=args.checkpoint_dir, save_interval=args.save_interval,
                         final_test_episodes=args.final_test_episodes,
                         time_limit=None if args.minutes is None else args.minutes * 60)
@@ -307,7 +308,7 @@ def _muzero_on_ray(args):
             return _error("muzero", f"argument --checkpoint-dir: {folder / name} exists, and a "
                                     "run on Ray starts afresh (it cannot resume): use another "
                                     "folder")
-    history = train_on_ray(args.config, args.seed, address=args.ray_address,
+    history = train_on_ray(args.config, address=args.ray_address,
                            progress=not args.quiet, logdir=args.logdir,
                            num_workers=args.num_workers)
     path = save_ray_run(folder / RAY_CHECKPOINT_NAME, history, args.config.training_steps)

@@ -36,6 +36,7 @@ from homl_rl.checks import (  # noqa: F401  (REVISIONS: the revisions whose DQN 
     check_positive_number, check_revision, check_unit_interval)
 from homl_rl.engines.dqn import make_dqn_engine, remember_dueling_layers
 from homl_rl.environments import SeedNextReset, make_env
+from homl_rl.history import TrainingHistory
 from homl_rl.keras_choices import (
     check_loss_name, check_optimizer_name, make_loss_fn, make_optimizer)
 from homl_rl.per_step_dqn import (
@@ -388,15 +389,17 @@ def soft_update(target, model, tau=0.01):
 
 def train(agent, env, config=DQNConfig(), progress=True, desc="DQN", max_env_steps=None,
           callback=None):
-    """The notebook's training loop; returns ``rewards``, one entry per episode.
+    """The notebook's training loop; returns a :class:`~homl_rl.history.TrainingHistory`
+    (``config`` and its ``seed`` in it).
 
-    ``rewards.append(step)`` as in the notebook: the 0-based index of the episode's last
-    step, i.e. the sum of rewards minus one (an episode of 200 steps records 199). The best
-    weights (highest ``step``, latest among ties) are restored at the end. Departures: the
-    fixed-target, double and dueling cells unpack ``obs, reward, done, info, truncated =
-    play_one_step(...)`` (two names swapped), so their ``if done or truncated`` never sees
-    a truncation; we unpack as the DQN cell does. Identical here: the loop stops at 200
-    steps, before CartPole-v1 truncates (500).
+    The notebook appends ``step`` to ``rewards`` after each episode: the 0-based index of
+    the episode's last step (an episode of 200 steps records 199); that list is
+    ``history.last_steps``, and ``history.episode_rewards`` the episodes' sums of rewards. The
+    best weights (highest ``step``, latest among ties) are restored at the end; each training
+    step's loss goes to ``history.losses``. Departures: the fixed-target, double and dueling
+    cells unpack ``obs, reward, done, info, truncated = play_one_step(...)`` (two names
+    swapped), so their ``if done or truncated`` never sees a truncation; we unpack as the DQN
+    cell does. Identical here: the loop stops at 200 steps, before CartPole-v1 truncates (500).
 
     Not in the notebook: ``max_env_steps`` ends the run once that many environment steps
     were played in all (cutting the last episode short; it still gets its training step),
@@ -405,15 +408,17 @@ def train(agent, env, config=DQNConfig(), progress=True, desc="DQN", max_env_ste
     """
     if max_env_steps is not None:
         check_positive_int("max_env_steps", max_env_steps)
-    rewards = []
+    history = TrainingHistory(config=config, seed=config.seed)
     best_score = 0
     env_steps = 0
     bar = progress_bar(range(config.n_episodes), desc=desc, progress=progress, unit="episode")
     for episode in bar:
         obs, info = env.reset()
+        episode_reward = 0.0
         for step in range(config.n_max_steps):
             epsilon = config.epsilon(episode)
             obs, reward, done, truncated, info = agent.play_one_step(env, obs, epsilon)
+            episode_reward += reward
             env_steps += 1
             if done or truncated or env_steps == max_env_steps:
                 break
@@ -421,31 +426,38 @@ def train(agent, env, config=DQNConfig(), progress=True, desc="DQN", max_env_ste
         # the notebook prints f"\rEpisode: {episode + 1}, Steps: {step + 1}, eps: {epsilon:.3f}"
         if bar.disable is False:
             bar.set_postfix(steps=step + 1, eps=f"{epsilon:.3f}", refresh=False)
-        rewards.append(step)
+        history.episode_rewards.append(float(episode_reward))
+        history.episode_lengths.append(step + 1)  # the notebook's rewards.append(step)
         if step >= best_score:
             best_weights = agent.model.get_weights()
             best_score = step
 
-        train_after_episode(agent, episode, config)
+        loss = train_after_episode(agent, episode, config)
+        if loss is not None:
+            history.losses.append(float(loss))
         if callback is not None:
             callback(episode, env_steps)
         if env_steps == max_env_steps:
             break
 
     agent.set_weights(best_weights)  # restores the best model weights
-    return rewards
+    history.n_steps = env_steps
+    return history
 
 
 def train_after_episode(agent, episode, config=DQNConfig()):
     """The end of an episode in the notebook's loop: past the 50th episode, one training
-    step, then the target network's update (copied every 50 episodes, or soft-updated)."""
+    step, then the target network's update (copied every 50 episodes, or soft-updated).
+    Returns the training step's loss (``None``: no training step yet)."""
     if episode > config.training_starts_after:
-        agent.training_step(config.batch_size)
+        loss = agent.training_step(config.batch_size)
         if agent.target is not None:
             if config.soft_target_update is not None:
                 soft_update(agent.target, agent.model, config.soft_target_update)
             elif episode % config.target_update_period == 0:
                 agent.target.set_weights(agent.model.get_weights())
+        return loss
+    return None
 
 
 def _check_env(env):
@@ -507,16 +519,18 @@ def make_agent(variant, env, config=DQNConfig(), engine=None):
 
 def train_dqn(variant="dqn", n_episodes=None, *, engine=None, progress=True, env=None,
               return_agent=False, revision="current", config=None, **hyperparameters):
-    """Train one of the chapter's DQN variants as its notebook cells do.
+    """Train one of the chapter's DQN variants as its notebook cells do; returns
+    ``(history, model)``: a :class:`~homl_rl.history.TrainingHistory` (episode rewards and
+    lengths, losses, the config with its seed) and the model, its best weights restored.
+    With ``return_agent=True``, ``(history, agent)`` (the model is ``agent.model``).
 
     ``variant``: ``"dqn"``, ``"fixed_q_targets"``, ``"double_dqn"`` or
-    ``"dueling_double_dqn"`` — or a per-step row of :data:`homl_rl.variants.VARIANTS` (e.g. ``"keras_rl_dqn"``),
-    trained by :func:`homl_rl.per_step_dqn.train_per_step` on the row's environment for at most
-    ``n_episodes`` episodes and ``n_steps`` steps (a hyper-parameter; default: the row's), its
-    ``hyperparameters`` being :class:`PerStepDQNConfig` fields; it returns the episodes' sums
-    of rewards (not the chapter's ``step``). ``hyperparameters``: any :class:`DQNConfig` field
-    (``n_max_steps``, ``batch_size``, ``learning_rate``, ``soft_target_update``, ``seed``:
-    the config's, 42 by default, ...).
+    ``"dueling_double_dqn"`` — or a per-step row of :data:`homl_rl.variants.VARIANTS` (e.g.
+    ``"keras_rl_dqn"``), trained by :func:`homl_rl.per_step_dqn.train_per_step` on the row's
+    environment for at most ``n_episodes`` episodes and ``n_steps`` steps (a hyper-parameter;
+    default: the row's), its ``hyperparameters`` being :class:`PerStepDQNConfig` fields.
+    ``hyperparameters``: any :class:`DQNConfig` field (``n_max_steps``, ``batch_size``,
+    ``learning_rate``, ``soft_target_update``, ``seed``: the config's, 42 by default, ...).
     ``engine``: ``"notebook"`` (``model.predict`` per step, as the cells), ``"fast"``, or
     ``None`` (the default, ``"fast"``: same numbers). ``env``: CartPole-v1 by default.
     ``revision="older"`` runs the older revision's cells instead (:data:`OLDER_REVISION`
@@ -525,12 +539,8 @@ def train_dqn(variant="dqn", n_episodes=None, *, engine=None, progress=True, env
     already (:func:`dqn_config`, as the command line does), trained as it is; ``n_episodes``,
     ``revision`` and ``hyperparameters`` are then not given::
 
-        rewards, model = train_dqn("double_dqn", revision="older")   # Adam 6e-3, Huber, ...
-
-    Returns ``(rewards, model)``: ``rewards[episode]`` is the notebook's ``step`` — the
-    0-based index of the episode's last step, one less than its sum of rewards — and
-    ``model`` has the best weights restored. With ``return_agent=True``, returns
-    ``(rewards, agent)`` (the model is ``agent.model``).
+        history, model = train_dqn("double_dqn", revision="older")   # Adam 6e-3, Huber, ...
+        history.last_steps   # the notebook's `rewards`: each episode's last step index
 
     The dueling variant reseeds (``env.reset(seed=42)``, ``np.random.seed(42)``,
     ``tf.keras.utils.set_random_seed(42)``) before training as the other variants do; the
@@ -566,11 +576,11 @@ def train_dqn(variant="dqn", n_episodes=None, *, engine=None, progress=True, env
         env = SeedNextReset(env)
     try:
         agent = make_agent(variant, env, config, engine=engine)
-        rewards = train(agent, env, config, progress=progress, desc=variant)
+        history = train(agent, env, config, progress=progress, desc=variant)
     finally:
         if own_env:
             env.close()
-    return (rewards, agent) if return_agent else (rewards, agent.model)
+    return (history, agent) if return_agent else (history, agent.model)
 
 
 def dqn_config(variant="dqn", n_episodes=DQNConfig.n_episodes, revision="current",
@@ -589,14 +599,14 @@ def dqn_config(variant="dqn", n_episodes=DQNConfig.n_episodes, revision="current
 
 def _train_per_step_variant(spec, n_episodes, *, seed, progress, env, return_agent,
                             n_steps=None, **hyperparameters):
-    """``train_dqn`` of a per-step row: ``(episode_returns, model)`` (or the agent)."""
+    """``train_dqn`` of a per-step row: ``(history, model)`` (or the agent)."""
     valid = {field.name for field in fields(PerStepDQNConfig)}
     unknown = sorted(set(hyperparameters) - valid)
     if unknown:
         raise TypeError(f"unknown hyper-parameter(s) {', '.join(unknown)}; "
                         f"valid: n_steps, {', '.join(sorted(valid))}")
-    config = replace(PRESETS[spec.name], **hyperparameters)
+    config = replace(PRESETS[spec.name], seed=seed, **hyperparameters)
     history, agent = train_per_step_dqn(
         config, spec.env_id, n_steps=spec.n_steps if n_steps is None else n_steps,
-        n_episodes=n_episodes, seed=seed, progress=progress, env=env)
-    return (history.episode_returns, agent) if return_agent else (history.episode_returns, agent.model)
+        n_episodes=n_episodes, progress=progress, env=env)
+    return (history, agent) if return_agent else (history, agent.model)

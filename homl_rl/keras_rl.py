@@ -48,6 +48,7 @@ import random
 import timeit
 import warnings
 from collections import deque
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -623,7 +624,7 @@ class DQNAgent:
         def episode_end(agent, episode, per_step_history):
             if not self._episode_finished:  # cut by nb_steps: keras-rl2 logs nothing
                 return
-            logs = {"episode_reward": per_step_history.episode_returns[-1],
+            logs = {"episode_reward": per_step_history.episode_rewards[-1],
                     "nb_episode_steps": per_step_history.episode_lengths[-1],
                     "nb_steps": per_step_history.n_steps}
             logger.on_episode_end(episode, logs)
@@ -631,11 +632,11 @@ class DQNAgent:
             self.reset_states()
             logger.on_episode_begin()
 
-        try:
+        try:  # no reset_seed: keras-rl2's fit reseeds no reset
             train_per_step(self, _KerasRL2Stepping(self, env, action_repetition, visualize,
                                                    nb_max_episode_steps),
-                           n_steps=nb_steps, seed=None, callback=episode_end,
-                           step_callback=step_end, progress=False)
+                           n_steps=nb_steps, callback=episode_end, step_callback=step_end,
+                           progress=False)
         except KeyboardInterrupt:
             pass
         logger.on_train_end()
@@ -878,14 +879,31 @@ def _make_train_logger(verbose, nb_steps, metrics_names, log_interval):
 
 # --- lecture 002's run -------------------------------------------------------------------------
 
-def lecture_cartpole(seed=0, nb_steps=5000, verbose=0, n_test_episodes=5):
+@dataclass(frozen=True)
+class LectureCartPoleConfig:
+    """Lecture 002's "Cartpole and DQN" run (:func:`lecture_cartpole`)."""
+    seed: int = 0
+    """the run's seed: every generator, and CartPole-v0's first reset"""
+    nb_steps: int = 5000
+    """``fit``'s environment steps"""
+    n_test_episodes: int = 5
+    """``test``'s episodes, before and after ``fit``"""
+
+    def __post_init__(self):
+        check_non_negative_int("seed", self.seed)
+        check_positive_int("nb_steps", self.nb_steps)
+        check_positive_int("n_test_episodes", self.n_test_episodes)
+
+
+def lecture_cartpole(config=LectureCartPoleConfig(), verbose=0):
     """Lecture 002's "Cartpole and DQN" cells (``examples/keras_rl_cartpole.py`` is the
-    reader's script of them) at ``seed``: ``tf.keras.utils.set_random_seed(seed)``, CartPole-v0
+    reader's script of them) at ``config.seed``: ``tf.keras.utils.set_random_seed(seed)``, CartPole-v0
     first reset with ``seed``, the 3x16 ReLU model behind ``Flatten(input_shape=(1, 4))``,
     ``SequentialMemory(50000, window_length=1)``, ``nb_steps_warmup=10``,
     ``target_model_update=1e-2``, ``EpsGreedyQPolicy()``, ``Adam(1e-3)``; five test episodes,
-    ``fit`` for ``nb_steps``, five test episodes. Returns the three histories' ``history``
-    dicts: ``{"test_before": ..., "fit": ..., "test_after": ...}``."""
+    ``fit`` for ``nb_steps``, five test episodes (``config``'s). Returns the three histories'
+    ``history`` dicts: ``{"test_before": ..., "fit": ..., "test_after": ...}``."""
+    seed, nb_steps, n_test_episodes = config.seed, config.nb_steps, config.n_test_episodes
     tf.keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
     env = make_env("CartPole-v0", render_mode=None)

@@ -72,22 +72,23 @@ def train(agent, env, n_episodes=N_EPISODES, seed=None, progress=False):
         raise ValueError("train records one loss per step: it needs a lecture preset "
                          "(train_interval=1, step_order='lecture_003')")
     history = train_per_step(agent, env, n_episodes=check_positive_int("n_episodes", n_episodes),
-                             seed=seed, progress=progress, desc="lecture 003's DQN")
+                             reset_seed=seed, progress=progress, desc="lecture 003's DQN")
     # every step trains once the buffer holds a batch: the untrained steps are the first ones
     losses = [math.inf] * (history.n_steps - len(history.losses)) + history.losses
-    return len(history.episode_returns), losses, history.eval_returns
+    return len(history.episode_rewards), losses, history.eval_returns
 
 
-def run_one(seed=0, n_episodes=N_EPISODES, preset="lecture_dqn", progress=False, **changes):
+def run_one(n_episodes=N_EPISODES, preset="lecture_dqn", progress=False, **changes):
     """The lecture's ``run_one``: a fresh agent (``reset()``), ``train``, then one more
     ``eval_dqn()``; returns ``{"episode_takens", "score", "losses", "rewards"}`` plus
     ``"n_steps"`` (environment steps played).
 
     ``preset``: ``"lecture_dqn"`` (the lecture's first run) or ``"lecture_dqn_studies"`` (its
     studies' parameter set); ``changes``: :class:`~homl_rl.per_step_dqn.PerStepDQNConfig`
-    fields, e.g. ``buffer_capacity=500``. JSON-able parameters and result; it seeds the
-    process's random generators itself (``set_seeds``: every generator, and TensorFlow's op
-    determinism), so a study maps it over processes.
+    fields, e.g. ``buffer_capacity=500``, or ``seed=3`` (the config's seed, 0 by default).
+    JSON-able parameters and result; it seeds the process's random generators itself
+    (``set_seeds``: every generator, and TensorFlow's op determinism), so a study maps it
+    over processes.
     """
     if preset not in (name for name, config in PRESETS.items()
                       if config in (LECTURE_DQN, LECTURE_DQN_STUDIES)):
@@ -95,9 +96,9 @@ def run_one(seed=0, n_episodes=N_EPISODES, preset="lecture_dqn", progress=False,
     config = replace(PRESETS[preset], **changes)
     env = make_env(ENV_ID, render_mode=None)
     try:
-        agent = make_per_step_agent(config, env, seed=seed)
-        env.action_space.seed(seed)
-        episodes_taken, losses, rewards_history = train(agent, env, n_episodes, seed=seed,
+        agent = make_per_step_agent(config, env)
+        env.action_space.seed(config.seed)
+        episodes_taken, losses, rewards_history = train(agent, env, n_episodes, seed=config.seed,
                                                         progress=progress)
         score = float(np.mean(eval_dqn(agent, env)))
     finally:

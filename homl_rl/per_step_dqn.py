@@ -10,7 +10,7 @@ Q-network, target network, replay buffer and compiled training step), and
 :func:`train_per_step` the one training loop::
 
     agent = PerStepDQN(KERAS_RL_CARTPOLE, n_actions=2, input_shape=(4,))
-    history = train_per_step(agent, env, n_steps=5000, seed=0)
+    history = train_per_step(agent, env, n_steps=5000, reset_seed=0)
 
 When it trains and hard-copies its target is the config's ``step_order``, a hook from
 :data:`STEP_ORDERS` (:meth:`PerStepDQN.train_after_step` and :meth:`PerStepDQN.after_episode`
@@ -32,7 +32,7 @@ orders it) or of before it (``"previous"``, keras-rl2's: see :data:`SOFT_UPDATE_
 
 import copy
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -41,6 +41,7 @@ from homl_rl.checks import (
     check_unit_interval)
 from homl_rl.engines.dqn import DQNFastEngine
 from homl_rl.environments import make_env
+from homl_rl.history import TrainingHistory
 from homl_rl.keras_choices import (  # noqa: F401  (optimizer_names: part of this API)
     check_loss_name, check_optimizer_name, make_optimizer, optimizer_names)
 from homl_rl.progress import progress_bar
@@ -225,6 +226,9 @@ class PerStepDQNConfig:
     """episodes of each evaluation (lecture 003's ``eval_dqn(n_sim=5)``), averaged"""
     eval_stop_at: float = math.inf
     """stop training once an evaluation's mean return reaches this (lecture 003's 199)"""
+    seed: int = 0
+    """the run's seed (:func:`train_per_step_dqn`: every generator, the action space and the
+    first reset)"""
 
     def __post_init__(self):
         check_unit_interval("gamma", self.gamma)
@@ -233,6 +237,7 @@ class PerStepDQNConfig:
             check_positive_int(name, getattr(self, name))
         check_non_negative_int("warmup_steps", self.warmup_steps)
         check_non_negative_int("random_steps", self.random_steps)
+        check_non_negative_int("seed", self.seed)
         check_choice("target_update", self.target_update, TARGET_UPDATES)
         check_unit_interval("tau", self.tau, zero=False)
         check_choice("soft_update_weights", self.soft_update_weights, SOFT_UPDATE_WEIGHTS)
@@ -690,25 +695,6 @@ class PerStepDQN:
 
 # --- the training loop ---------------------------------------------------------------------
 
-@dataclass
-class PerStepHistory:
-    """What :func:`train_per_step` records."""
-    episode_returns: list = field(default_factory=list)
-    """sum of rewards of each episode"""
-    episode_lengths: list = field(default_factory=list)
-    """steps of each episode"""
-    losses: list = field(default_factory=list)
-    """the loss of every training step, in order"""
-    n_steps: int = 0
-    """environment steps played"""
-    eval_returns: list = field(default_factory=list)
-    """mean greedy return of each evaluation (``eval_every``)"""
-    eval_after: list = field(default_factory=list)
-    """finished episodes at each evaluation"""
-    stopped_early: bool = False
-    """whether an evaluation reached ``eval_stop_at`` (or the callback stopped the run)"""
-
-
 def evaluate_greedy(agent, env, n_episodes=5):
     """Monte-Carlo evaluation of the greedy policy (:meth:`PerStepDQN.greedy_policy`): the sum of rewards of each of ``n_episodes``
     episodes played on a ``deepcopy`` of ``env`` (so the training environment's random state
@@ -727,10 +713,10 @@ def evaluate_greedy(agent, env, n_episodes=5):
     return returns
 
 
-def train_per_step(agent, env, n_steps=None, n_episodes=None, *, seed=None, callback=None,
+def train_per_step(agent, env, n_steps=None, n_episodes=None, *, reset_seed=None, callback=None,
                    step_callback=None, progress=True, desc="per-step DQN"):
     """Train ``agent`` on Gymnasium ``env`` for ``n_steps`` steps or ``n_episodes`` episodes
-    (whichever ends first; at least one must be given); returns a :class:`PerStepHistory`.
+    (whichever ends first; at least one must be given); returns a :class:`TrainingHistory`.
 
     ``agent`` is a :class:`PerStepDQN`, or anything with a ``config`` and the loop's hooks
     (keras-rl2's :class:`homl_rl.keras_rl.DQNAgent` and Breakout's
@@ -745,7 +731,8 @@ def train_per_step(agent, env, n_steps=None, n_episodes=None, *, seed=None, call
     ``n_steps``); the greedy evaluation if due (``eval_every``: its mean return goes to
     ``history.eval_returns``, and reaching ``eval_stop_at`` stops the run); then
     ``callback(agent, episode, history)`` — which may return ``True`` to stop. The first reset
-    gets ``seed`` (``None``: not reseeded).
+    gets ``reset_seed`` (``None``: not reseeded). This is the loop alone; it seeds nothing else
+    (:func:`train_per_step_dqn` seeds a run from its config).
     """
     if n_steps is None and n_episodes is None:
         raise ValueError("give n_steps or n_episodes (or both)")
@@ -753,7 +740,7 @@ def train_per_step(agent, env, n_steps=None, n_episodes=None, *, seed=None, call
         check_positive_int("n_steps", n_steps)
     if n_episodes is not None:
         check_positive_int("n_episodes", n_episodes)
-    history = PerStepHistory()
+    history = TrainingHistory()
     config = agent.config
     eval_every = getattr(config, "eval_every", 0)  # a config without it: no evaluation
     step = episode = 0
@@ -764,7 +751,7 @@ def train_per_step(agent, env, n_steps=None, n_episodes=None, *, seed=None, call
     try:
         while ((n_steps is None or step < n_steps)
                and (n_episodes is None or episode < n_episodes)):
-            state, _ = env.reset(seed=seed if episode == 0 else None)
+            state, _ = env.reset(seed=reset_seed if episode == 0 else None)
             episode_return, length = 0.0, 0
             while True:
                 action = agent.choose_action(state, step, episode)
@@ -782,7 +769,7 @@ def train_per_step(agent, env, n_steps=None, n_episodes=None, *, seed=None, call
                 if stopped or terminated or truncated or step == n_steps:
                     break
             agent.at_episode_end(episode, state, step, terminated or truncated)
-            history.episode_returns.append(float(episode_return))
+            history.episode_rewards.append(float(episode_return))
             history.episode_lengths.append(length)
             history.n_steps = step
             if n_steps is None:
@@ -806,26 +793,30 @@ def train_per_step(agent, env, n_steps=None, n_episodes=None, *, seed=None, call
     return history
 
 
-def make_per_step_agent(config, env, seed=0, model=None, jit_compile=False):
-    """``set_seeds(seed)``, then a :class:`PerStepDQN` of ``config`` for ``env``'s spaces."""
-    set_seeds(seed)
+def make_per_step_agent(config, env, model=None, jit_compile=False):
+    """``set_seeds(config.seed)``, then a :class:`PerStepDQN` of ``config`` for ``env``'s
+    spaces."""
+    set_seeds(config.seed)
     return PerStepDQN(config, n_actions=int(env.action_space.n),
                       input_shape=env.observation_space.shape, model=model,
                       jit_compile=jit_compile)
 
 
-def train_per_step_dqn(config, env_id="CartPole-v1", n_steps=None, n_episodes=None, *, seed=0,
+def train_per_step_dqn(config, env_id="CartPole-v1", n_steps=None, n_episodes=None, *,
                        progress=True, env=None, jit_compile=False, step_callback=None):
-    """Seed, build and train a per-step agent of ``config`` on ``env_id`` (or ``env``);
-    returns ``(history, agent)``."""
+    """Seed (``config.seed``: every generator, the action space, the first reset), build and
+    train a per-step agent of ``config`` on ``env_id`` (or ``env``); returns
+    ``(history, agent)``: a :class:`~homl_rl.history.TrainingHistory` and the agent."""
     own_env = env is None
     env = make_env(env_id, render_mode=None) if own_env else env
     try:
-        agent = make_per_step_agent(config, env, seed=seed, jit_compile=jit_compile)
-        env.action_space.seed(seed)
-        history = train_per_step(agent, env, n_steps=n_steps, n_episodes=n_episodes, seed=seed,
-                                 progress=progress, step_callback=step_callback)
+        agent = make_per_step_agent(config, env, jit_compile=jit_compile)
+        env.action_space.seed(config.seed)
+        history = train_per_step(agent, env, n_steps=n_steps, n_episodes=n_episodes,
+                                 reset_seed=config.seed, progress=progress,
+                                 step_callback=step_callback)
     finally:
         if own_env:
             env.close()
+    history.config, history.seed = config, config.seed
     return history, agent

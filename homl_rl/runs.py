@@ -27,8 +27,9 @@ from homl_rl.breakout import BreakoutConfig, train_breakout
 from homl_rl.dqn import DQNConfig, make_agent, train_dqn
 from homl_rl.engines.policy_gradients import REINFORCE_HEADS, fast_engine_is_exact
 from homl_rl.environments import make_env
+from homl_rl.history import TrainingHistory
 from homl_rl.io import atomic_write, read_json, to_jsonable, write_json
-from homl_rl.keras_rl import lecture_cartpole
+from homl_rl.keras_rl import LectureCartPoleConfig, lecture_cartpole
 from homl_rl.muzero import MuZeroConfig
 from homl_rl.muzero import train as train_muzero
 from homl_rl.nn_policy import ImitationConfig, policy_net, train_to_imitate_basic_policy
@@ -94,7 +95,8 @@ def execute(spec, progress=False, cache_dir=RUNS_CACHE, config=None, options=Non
     if config is None:
         config = spec.config() if callable(spec.config) else spec.config
     config = jsonable_config(config)
-    key = cache_key(spec.train, config, spec.sources)
+    # how the result goes to disk is part of the key: a new format never reads an old entry
+    key = cache_key(spec.train, config, (*spec.sources, *filter(None, (spec.dump, spec.load))))
     if key not in _MEMO:
         json_path, npz_path = _disk_paths(spec, key, cache_dir)
         if spec.load is not None and json_path.exists():
@@ -144,9 +146,14 @@ def train_dqn_run(config, progress):
                      return_agent=True, **hyper)
 
 
+DQN_HISTORY = ("episode_rewards", "episode_lengths", "losses", "n_steps")
+"""what a chapter DQN run's cache entry keeps of its :class:`~homl_rl.history.TrainingHistory`
+(the config is the entry's own)"""
+
+
 def dump_dqn(result):
-    rewards, agent = result
-    return {"rewards": rewards}, _weights(agent.model)
+    history, agent = result
+    return {"history": {name: getattr(history, name) for name in DQN_HISTORY}}, _weights(agent.model)
 
 
 def load_dqn(data, arrays, config):
@@ -156,7 +163,8 @@ def load_dqn(data, arrays, config):
     agent = make_agent(config["variant"], env, DQNConfig(**hyper), engine=config["engine"])
     env.close()
     agent.set_weights([arrays[f"w{index}"] for index in range(len(arrays))])
-    return data["rewards"], agent
+    config = DQNConfig(**hyper)
+    return TrainingHistory(**data["history"], config=config, seed=config.seed), agent
 
 
 def dqn_run_config(variant, **hyperparameters):
@@ -198,7 +206,7 @@ def pg_config(lander=False):
 def train_keras_rl_run(config, progress):
     """Lecture 002's keras-rl2 cells (:func:`homl_rl.keras_rl.lecture_cartpole`): the three
     histories (test before, fit, test after)."""
-    return to_jsonable(lecture_cartpole(seed=config["seed"], nb_steps=config["nb_steps"]))
+    return to_jsonable(lecture_cartpole(LectureCartPoleConfig(**config)))
 
 
 def dump_json_only(result):
@@ -263,8 +271,8 @@ def train_agent_run(config, progress):
 def train_muzero_run(config, progress):
     """MuZero on CartPole with muzero-general's settings (resumable, in its checkpoint folder
     under :data:`homl_rl.paths.MUZERO_RUNS`): the run's history (:func:`homl_rl.muzero.train`)."""
-    return train_muzero(MuZeroConfig(training_steps=config["training_steps"]),
-                        seed=config["seed"], progress=progress,
+    return train_muzero(MuZeroConfig(training_steps=config["training_steps"], seed=config["seed"]),
+                        progress=progress,
                         checkpoint_dir=MUZERO_RUNS / f"cartpole_seed{config['seed']}",
                         final_test_episodes=config["final_test_episodes"])
 

@@ -345,16 +345,18 @@ build_q_network(input_shape=(4,), n_outputs=2).summary()
 ε-greedy policy with ε decaying linearly from 1 to 0.01 over 500 episodes, and after episode 50
 one training step per episode (a batch of 32, discount factor 0.95, Nadam at 0.01). The book's
 names are methods of the returned agent: `agent.epsilon_greedy_policy`, `agent.play_one_step`,
-`agent.training_step`. Like the book, `rewards` records each episode's last step index, so a
-full 200-step episode shows as 199, and the best weights are restored at the end. The full run,
-with the fast engine:
+`agent.training_step`. It returns the run's history (each episode's sum of rewards and length,
+the losses, the config and seed it ran with); like the book's `rewards` list,
+`history.last_steps` records each episode's last step index, so a full 200-step episode shows
+as 199. The best weights are restored at the end. The full run, with the fast engine:
 """),
     code('''
 from homl_rl.dqn import train_dqn
 from homl_rl.figures.dqn import plot_rewards
 
-rewards, agent = train_dqn("dqn", n_episodes=600, engine="fast", progress=False,
+history, agent = train_dqn("dqn", n_episodes=600, engine="fast", progress=False,
                            return_agent=True)
+rewards = history.last_steps  # the book's rewards list
 print("first 20 episodes:", rewards[:20])
 print("sum over the 600 episodes:", sum(rewards))
 print("best:", max(rewards), "first reached at episode", rewards.index(max(rewards)))
@@ -393,8 +395,8 @@ A second network, the *target*, computes the next-state values; it is a copy of 
 network refreshed every 50 episodes, so the targets stop chasing the network being trained.
 """),
     code('''
-variant_rewards["fixed_q_targets"], _ = train_dqn(
-    "fixed_q_targets", n_episodes=N_VARIANT_EPISODES, engine="fast", progress=False)
+variant_rewards["fixed_q_targets"] = train_dqn(
+    "fixed_q_targets", n_episodes=N_VARIANT_EPISODES, engine="fast", progress=False)[0].last_steps
 print("first 20 episodes:", variant_rewards["fixed_q_targets"][:20])
 print("sum:", sum(variant_rewards["fixed_q_targets"]))
 plot_rewards(variant_rewards["fixed_q_targets"])
@@ -409,8 +411,8 @@ taking the max of one noisy estimate overestimates Q-values, and splitting the t
 reduces that bias.
 """),
     code('''
-variant_rewards["double_dqn"], _ = train_dqn(
-    "double_dqn", n_episodes=N_VARIANT_EPISODES, engine="fast", progress=False)
+variant_rewards["double_dqn"] = train_dqn(
+    "double_dqn", n_episodes=N_VARIANT_EPISODES, engine="fast", progress=False)[0].last_steps
 print("first 20 episodes:", variant_rewards["double_dqn"][:20])
 print("sum:", sum(variant_rewards["double_dqn"]))
 plot_rewards(variant_rewards["double_dqn"])
@@ -426,8 +428,8 @@ DQN target and a learning rate of 0.005. (`train_dqn` reseeds before this run, a
 variants; the book's cell continues from the previous cells' random state.)
 """),
     code('''
-variant_rewards["dueling_double_dqn"], _ = train_dqn(
-    "dueling_double_dqn", n_episodes=N_VARIANT_EPISODES, engine="fast", progress=False)
+variant_rewards["dueling_double_dqn"] = train_dqn(
+    "dueling_double_dqn", n_episodes=N_VARIANT_EPISODES, engine="fast", progress=False)[0].last_steps
 print("first 20 episodes:", variant_rewards["dueling_double_dqn"][:20])
 print("sum:", sum(variant_rewards["dueling_double_dqn"]))
 plot_rewards(variant_rewards["dueling_double_dqn"])

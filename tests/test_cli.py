@@ -11,6 +11,7 @@ import pytest
 
 from homl_rl import cli
 from homl_rl.cli import SUBCOMMANDS, add_config_options, build_config, build_parser, main
+from homl_rl.history import TrainingHistory
 from homl_rl.stack import has_tf_agents
 
 REPO = Path(__file__).resolve().parents[1]
@@ -398,7 +399,8 @@ def test_the_dqn_config_is_built_once_from_the_parser_to_the_training_loop(monke
 
     def recorded_train(agent, env, config, **kwargs):
         trained.append(config)
-        return [9, 199]
+        return TrainingHistory(episode_rewards=[10.0, 200.0], episode_lengths=[10, 200],
+                               config=config, seed=config.seed)
 
     monkeypatch.setattr(dqn.DQNConfig, "__post_init__", counted_post_init)
     monkeypatch.setitem(cli.SUBCOMMANDS, "dqn",

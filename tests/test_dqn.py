@@ -13,6 +13,7 @@ from homl_rl.engines.dqn import (DQNFastEngine, DQNNotebookEngine, make_dqn_engi
                                  nadam_replica_is_exact, numpy_forward)
 from homl_rl.engines.eager_replica import NadamReplica
 from homl_rl.environments import make_env
+from homl_rl.history import TrainingHistory
 from homl_rl.seeding import set_seeds
 from homl_rl.tf_setup import tf
 
@@ -138,8 +139,9 @@ PINNED = {variant: [int(word) for word in "".join(text).split()]
 
 
 def run(variant, n_episodes, **kwargs):
-    rewards, model = train_dqn(variant, n_episodes, progress=False, **kwargs)
-    return rewards
+    """The notebook's ``rewards`` list of a run (each episode's last step index)."""
+    history, model = train_dqn(variant, n_episodes, progress=False, **kwargs)
+    return history.last_steps
 
 
 # --- the networks ----------------------------------------------------------------------
@@ -399,9 +401,10 @@ def test_training_loop_records_steps_keeps_best_weights_and_trains_after_episode
     agent = FakeAgent(env)
     original_set = agent.target.set_weights
     agent.target.set_weights = lambda w: (agent.synced_at.append(env.episode), original_set(w))
-    rewards = train(agent, env, DQNConfig(n_episodes=120), progress=False)
+    history = train(agent, env, DQNConfig(n_episodes=120), progress=False)
 
-    assert rewards == [length - 1 for length in lengths]  # the 0-based last step, as the notebook
+    assert history.last_steps == [length - 1 for length in lengths]  # as the notebook's rewards
+    assert history.episode_lengths == lengths and history.n_steps == sum(lengths)
     assert agent.trained_at == list(range(51, 120))  # `if episode > 50`
     assert agent.synced_at == [100]  # `if episode % 50 == 0` inside `if episode > 50`
     # best score 8 at episodes 60 and 62: the latest tie wins (`step >= best_score`), and its
@@ -413,9 +416,9 @@ def test_training_loop_records_steps_keeps_best_weights_and_trains_after_episode
 
 def test_training_loop_stops_an_episode_at_n_max_steps():
     env = FakeEnv([1000] * 3)
-    rewards = train(FakeAgent(env, with_target=False), env, DQNConfig(n_episodes=3, n_max_steps=7),
-                    progress=False)
-    assert rewards == [6, 6, 6]
+    history = train(FakeAgent(env, with_target=False), env,
+                    DQNConfig(n_episodes=3, n_max_steps=7), progress=False)
+    assert history.last_steps == [6, 6, 6]
 
 
 def test_soft_target_updates_replace_the_hard_copy():
@@ -433,9 +436,9 @@ def test_an_env_step_budget_cuts_the_last_episode_and_still_trains_after_it():
     env = FakeEnv([5, 5, 5, 5])
     agent = FakeAgent(env, with_target=False)
     seen = []
-    rewards = train(agent, env, DQNConfig(n_episodes=4, training_starts_after=0), progress=False,
+    history = train(agent, env, DQNConfig(n_episodes=4, training_starts_after=0), progress=False,
                     max_env_steps=12, callback=lambda episode, steps: seen.append((episode, steps)))
-    assert rewards == [4, 4, 1]  # the third episode cut after 2 steps, the fourth never played
+    assert history.last_steps == [4, 4, 1]  # the third episode cut after 2 steps, the fourth never played
     assert len(agent.epsilons) == 12  # exactly the budget's steps
     assert agent.trained_at == [1, 2]  # `if episode > 0`: the cut episode trains too
     assert seen == [(0, 5), (1, 10), (2, 12)]  # after each episode's training step
@@ -447,10 +450,10 @@ def test_a_budget_the_episodes_do_not_reach_changes_nothing():
     plain, budget = FakeAgent(plain_env), FakeAgent(budget_env)
     config = DQNConfig(n_episodes=5, training_starts_after=1, target_update_period=2)
     seen = []
-    assert (train(plain, plain_env, config, progress=False)
-            == train(budget, budget_env, config, progress=False, max_env_steps=1000,
-                     callback=lambda episode, steps: seen.append(steps))
-            == [length - 1 for length in lengths])
+    history = train(plain, plain_env, config, progress=False)
+    assert history == train(budget, budget_env, config, progress=False, max_env_steps=1000,
+                            callback=lambda episode, steps: seen.append(steps))
+    assert history.last_steps == [length - 1 for length in lengths]
     assert (plain.epsilons, plain.trained_at, plain.synced_at, plain.model.weights) == (
         budget.epsilons, budget.trained_at, budget.synced_at, budget.model.weights)
     assert seen == list(np.cumsum(lengths))
@@ -505,8 +508,8 @@ def test_notebook_engine_first_100_episodes_are_the_pinned_ones(variant):
 @pytest.mark.slow
 @pytest.mark.parametrize("variant", CHAPTER_VARIANTS)
 def test_full_600_episode_run_is_the_pinned_one(variant):
-    rewards, model = train_dqn(variant, progress=False)
-    assert rewards == PINNED[variant]
+    history, model = train_dqn(variant, progress=False)
+    assert history.last_steps == PINNED[variant]
 
 
 @pytest.mark.slow
@@ -520,11 +523,16 @@ def test_numpy_replay_buffer_trains_identically():
     assert run("double_dqn", 60, replay_buffer="numpy") == PINNED["double_dqn"][:60]
 
 
-def test_train_dqn_returns_the_step_indices_and_the_agents_model():
-    rewards, agent = train_dqn("dqn", 3, n_max_steps=5, progress=False, return_agent=True)
-    assert rewards == [4, 4, 4]  # 5 steps each (the first episodes last 27, 9, 20 steps): step 4
-    rewards, model = train_dqn("dqn", 3, n_max_steps=5, progress=False)
-    assert isinstance(model, tf.keras.Model)
+def test_train_dqn_returns_a_typed_history_and_the_agents_model():
+    history, agent = train_dqn("dqn", 3, n_max_steps=5, progress=False, return_agent=True)
+    # 5 steps each (the first episodes last 27, 9, 20 steps): the notebook records step 4
+    assert history.last_steps == [4, 4, 4] and history.episode_lengths == [5, 5, 5]
+    assert history.episode_rewards == [5.0, 5.0, 5.0] and history.n_steps == 15
+    assert history.losses == []  # no training step before episode 51
+    assert isinstance(history, TrainingHistory)
+    assert history.config.n_max_steps == 5 and history.seed == history.config.seed == 42
+    history, model = train_dqn("dqn", 3, n_max_steps=5, seed=7, progress=False)
+    assert isinstance(model, tf.keras.Model) and history.seed == 7
 
 
 # --- bad input -------------------------------------------------------------------------
@@ -673,8 +681,9 @@ def test_other_optimizers_take_their_own_eager_step(optimizer):
 
 
 def test_a_training_run_steps_through_the_nadam_replica():
-    rewards, agent = train_dqn("double_dqn", 53, progress=False, return_agent=True)
-    assert rewards == PINNED["double_dqn"][:53]
+    history, agent = train_dqn("double_dqn", 53, progress=False, return_agent=True)
+    assert history.last_steps == PINNED["double_dqn"][:53]
+    assert len(history.losses) == 2 and all(loss > 0 for loss in history.losses)
     assert agent.engine.n_replica_steps == 2  # the training steps after episodes 51 and 52
     assert int(agent.optimizer.iterations.numpy()) == 2
 
@@ -684,8 +693,8 @@ def test_without_an_exact_replica_the_run_warns_and_keeps_the_notebooks_numbers(
     dqn_engines.nadam_replica_is_usable.cache_clear()
     try:
         with pytest.warns(RuntimeWarning, match="replica of Keras' Nadam does not match"):
-            rewards, agent = train_dqn("dqn", 53, progress=False, return_agent=True)
+            history, agent = train_dqn("dqn", 53, progress=False, return_agent=True)
     finally:
         dqn_engines.nadam_replica_is_usable.cache_clear()
-    assert rewards == PINNED["dqn"][:53]
+    assert history.last_steps == PINNED["dqn"][:53]
     assert agent.engine.n_replica_steps == 0

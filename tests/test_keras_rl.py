@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 from homl_rl.keras_rl import (
-    DQNAgent, EpsGreedyQPolicy, GreedyQPolicy, SequentialMemory, episode_line, lecture_cartpole)
+    DQNAgent, EpsGreedyQPolicy, GreedyQPolicy, LectureCartPoleConfig, SequentialMemory,
+    episode_line, lecture_cartpole)
 from homl_rl.seeding import set_seeds
 from homl_rl.tf_setup import tf
 
@@ -286,7 +287,7 @@ def test_a_model_with_the_wrong_output_or_an_uncompiled_agent_is_an_error():
 
 
 def test_lecture_run_is_deterministic_at_a_seed():
-    runs = [lecture_cartpole(seed=1, nb_steps=150) for _ in range(2)]
+    runs = [lecture_cartpole(LectureCartPoleConfig(seed=1, nb_steps=150)) for _ in range(2)]
     assert runs[0] == runs[1]
     assert set(runs[0]) == {"test_before", "fit", "test_after"}
     assert runs[0]["fit"]["nb_steps"][-1] <= 150 and len(runs[0]["test_after"]["episode_reward"]) == 5
@@ -320,4 +321,4 @@ def test_the_example_script_gives_the_pinned_test_episodes(seed):
     assert rewards[5:] == LECTURE_TEST_AFTER[stack][seed]
     assert len(re.findall(r"^ *\d+/5000: episode: ", out, re.M)) > 50
     # the package's run of the same cells gives the same numbers
-    assert lecture_cartpole(seed=seed)["test_after"]["episode_reward"] == rewards[5:]
+    assert lecture_cartpole(LectureCartPoleConfig(seed=seed))["test_after"]["episode_reward"] == rewards[5:]

@@ -4,6 +4,7 @@ reading of its loop, the exact fast greedy policy, and its pinned runs."""
 
 import math
 import sys
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -95,15 +96,15 @@ def test_the_evaluation_schedule_and_the_early_stop():
     env = make_env("CartPole-v0", render_mode=None)
     agent = make_per_step_agent(config, env)
     from homl_rl.per_step_dqn import train_per_step
-    history = train_per_step(agent, env, n_episodes=9, seed=0, progress=False)
+    history = train_per_step(agent, env, n_episodes=9, reset_seed=0, progress=False)
     assert history.eval_after == [2, 5, 8] and len(history.eval_returns) == 3
     assert not history.stopped_early
     # an evaluation is the mean of greedy episodes on a copy of the environment
     assert all(8 <= value <= 200 for value in history.eval_returns)
     stopping = PerStepDQNConfig(**{**config.__dict__, "eval_stop_at": 0})
     agent = make_per_step_agent(stopping, env)
-    history = train_per_step(agent, env, n_episodes=9, seed=0, progress=False)
-    assert history.eval_after == [2] and len(history.episode_returns) == 2
+    history = train_per_step(agent, env, n_episodes=9, reset_seed=0, progress=False)
+    assert history.eval_after == [2] and len(history.episode_rewards) == 2
     assert history.stopped_early
     env.close()
     for changes, message in (({"eval_every": -1}, "eval_every must be a non-negative integer"),
@@ -115,7 +116,7 @@ def test_the_evaluation_schedule_and_the_early_stop():
 
 def test_eval_dqn_plays_greedy_episodes_on_a_copy_of_the_environment():
     env = make_env("CartPole-v0", render_mode=None)
-    agent = make_per_step_agent(LECTURE_DQN, env, seed=0)
+    agent = make_per_step_agent(LECTURE_DQN, env)
     env.reset(seed=5)
     state = env.unwrapped.state.copy()
     returns = eval_dqn(agent, env, n_sim=4)
@@ -138,7 +139,7 @@ def test_eval_dqn_plays_greedy_episodes_on_a_copy_of_the_environment():
 
 def test_the_fast_greedy_policy_takes_the_compiled_networks_actions_even_near_ties():
     env = make_env("CartPole-v0", render_mode=None)
-    agent = make_per_step_agent(LECTURE_DQN, env, seed=3)
+    agent = make_per_step_agent(replace(LECTURE_DQN, seed=3), env)
     rng = np.random.default_rng(0)
     states = rng.normal(0, 1, (300, 4)).astype(np.float32)
     kernel1, bias1, kernel2, bias2 = agent.model.get_weights()
@@ -178,7 +179,7 @@ def test_the_presets_are_the_lectures_settings():
 def test_train_reads_the_lectures_loop():
     env = make_env("CartPole-v0", render_mode=None)
     config = PerStepDQNConfig(**{**LECTURE_DQN.__dict__, "batch_size": 32, "hidden_layers": (16,)})
-    agent = make_per_step_agent(config, env, seed=0)
+    agent = make_per_step_agent(config, env)
     ep, losses, rewards_history = train(agent, env, n_episodes=7, seed=0)
     assert ep == 7
     # one loss per environment step, inf until the buffer holds a batch (31 steps)
@@ -232,9 +233,10 @@ def test_the_lectures_run_reaches_199_at_the_pinned_episode(seed):
 
 
 def test_train_dqn_trains_the_lecture_row():
-    rewards, agent = train_dqn("lecture_dqn", n_episodes=3, seed=0, progress=False,
+    history, agent = train_dqn("lecture_dqn", n_episodes=3, seed=0, progress=False,
                                return_agent=True, buffer_capacity=500)
-    assert len(rewards) == 3 and agent.config.buffer_capacity == 500
+    assert len(history.episode_rewards) == 3 and agent.config.buffer_capacity == 500
+    assert history.config is agent.config and history.seed == agent.config.seed == 0
     assert agent.config.eval_every == 3  # the row's evaluation: after episode 2
 
 

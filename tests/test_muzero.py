@@ -5,6 +5,7 @@ resumed from checkpoints."""
 import copy
 import math
 import signal
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -40,6 +41,7 @@ def test_config_defaults_are_muzero_generals_cartpole():
 
 
 @pytest.mark.parametrize("changes, message", [
+    ({"seed": -1}, "seed must be a non-negative integer, got -1"),
     ({"num_simulations": 0}, "num_simulations must be a positive integer, got 0"),
     ({"discount": 1.5}, r"discount must be in \[0, 1\], got 1.5"),
     ({"ratio": -1}, "ratio must be a positive number, got -1"),
@@ -343,8 +345,8 @@ TINY = MuZeroConfig(num_simulations=4, batch_size=8, num_unroll_steps=3, td_step
 
 
 def test_a_short_seeded_run_is_deterministic(tmp_path):
-    first = train(TINY, seed=3, training_steps=20, progress=False)
-    second = train(TINY, seed=3, training_steps=20, progress=False)
+    first = train(replace(TINY, seed=3), training_steps=20, progress=False)
+    second = train(replace(TINY, seed=3), training_steps=20, progress=False)
     for key in ("test_steps", "test_rewards", "test_played_games", "game_rewards",
                 "game_lengths", "total_loss", "value_loss", "reward_loss", "policy_loss", "lr"):
         differ = [i for i, (a, b) in enumerate(zip(first[key], second[key])) if a != b]
@@ -362,7 +364,7 @@ def test_a_short_seeded_run_is_deterministic(tmp_path):
     played = np.cumsum(first["game_lengths"])
     assert 20 <= math.floor(1.5 * played[-1]) + 1
     assert 20 > 1.5 * played[-2] if len(played) > 1 else True
-    other = train(TINY, seed=4, training_steps=20, progress=False, logdir=tmp_path)
+    other = train(replace(TINY, seed=4), training_steps=20, progress=False, logdir=tmp_path)
     assert other["total_loss"] != first["total_loss"]
     scalars = read_scalars(tmp_path)
     assert [value for _, value in scalars["loss/total_loss"]] == pytest.approx(other["total_loss"])
@@ -379,7 +381,7 @@ HISTORY_KEYS = ("test_steps", "test_rewards", "test_played_games", "game_rewards
 @pytest.fixture(scope="module")
 def straight_run():
     """TINY at seed 5 for 30 steps, never stopped (the reference of the resumed runs)."""
-    return train(TINY, seed=5, training_steps=30, progress=False, final_test_episodes=3)
+    return train(replace(TINY, seed=5), training_steps=30, progress=False, final_test_episodes=3)
 
 
 def assert_same_run(resumed, straight):
@@ -406,17 +408,17 @@ def test_a_run_killed_between_checkpoints_resumes_exactly(tmp_path, monkeypatch,
 
     monkeypatch.setattr(Trainer, "update_weights", crash_at_step_17)
     with pytest.raises(Crash):
-        train(TINY, seed=5, training_steps=30, progress=False, final_test_episodes=3,
+        train(replace(TINY, seed=5), training_steps=30, progress=False, final_test_episodes=3,
               checkpoint_dir=tmp_path, save_interval=10)
     monkeypatch.setattr(Trainer, "update_weights", update_weights)
     meta, _ = read_checkpoint(tmp_path / MUZERO_CHECKPOINT_NAME)
     assert meta["trained_steps"] == 10  # the last checkpoint before the crash
-    resumed = train(TINY, seed=5, training_steps=30, progress=False, final_test_episodes=3,
+    resumed = train(replace(TINY, seed=5), training_steps=30, progress=False, final_test_episodes=3,
                     checkpoint_dir=tmp_path, save_interval=10)
     assert_same_run(resumed, straight_run)
     assert len(resumed["final_test_rewards"]) == 3 and not resumed["interrupted"]
     saved = (tmp_path / MUZERO_CHECKPOINT_NAME).read_bytes()
-    again = train(TINY, seed=5, training_steps=30, progress=False, final_test_episodes=3,
+    again = train(replace(TINY, seed=5), training_steps=30, progress=False, final_test_episodes=3,
                   checkpoint_dir=tmp_path)  # a finished run is read back, its file untouched
     assert_same_run(again, straight_run)
     assert again["seconds"] == read_checkpoint(tmp_path / MUZERO_CHECKPOINT_NAME)[0]["seconds"]
@@ -433,12 +435,12 @@ def test_ctrl_c_saves_and_the_run_resumes_exactly(tmp_path, monkeypatch, straigh
         return result
 
     monkeypatch.setattr(Trainer, "update_weights", ctrl_c_at_step_13)
-    stopped = train(TINY, seed=5, training_steps=30, progress=False, final_test_episodes=3,
+    stopped = train(replace(TINY, seed=5), training_steps=30, progress=False, final_test_episodes=3,
                     checkpoint_dir=tmp_path, save_interval=100)
     monkeypatch.setattr(Trainer, "update_weights", update_weights)
     assert stopped["interrupted"] and stopped["training_steps"] == 13
     assert stopped["final_test_rewards"] == []
-    resumed = train(TINY, seed=5, training_steps=30, progress=False, final_test_episodes=3,
+    resumed = train(replace(TINY, seed=5), training_steps=30, progress=False, final_test_episodes=3,
                     checkpoint_dir=tmp_path, save_interval=100)
     assert_same_run(resumed, straight_run)
     assert resumed["seconds"] > stopped["seconds"]
@@ -448,35 +450,35 @@ def test_a_time_limit_stops_saves_and_the_run_resumes_exactly(tmp_path, monkeypa
                                                                straight_run):
     clock = iter(range(10**6))  # a clock that ticks one second at each reading
     monkeypatch.setattr(training.time, "perf_counter", lambda: float(next(clock)))
-    stopped = train(TINY, seed=5, training_steps=30, progress=False, final_test_episodes=3,
+    stopped = train(replace(TINY, seed=5), training_steps=30, progress=False, final_test_episodes=3,
                     checkpoint_dir=tmp_path, save_interval=100, time_limit=8)
     assert stopped["timed_out"] and not stopped["interrupted"]
     assert 0 < stopped["training_steps"] < 30 and stopped["final_test_rewards"] == []
     meta, _ = read_checkpoint(tmp_path / MUZERO_CHECKPOINT_NAME)
     assert meta["trained_steps"] == stopped["training_steps"] and meta["seconds"] >= 8
-    more = train(TINY, seed=5, training_steps=30, progress=False, final_test_episodes=3,
+    more = train(replace(TINY, seed=5), training_steps=30, progress=False, final_test_episodes=3,
                  checkpoint_dir=tmp_path, save_interval=100, time_limit=meta["seconds"] + 3)
     assert more["timed_out"] and stopped["training_steps"] <= more["training_steps"] < 30
-    resumed = train(TINY, seed=5, training_steps=30, progress=False, final_test_episodes=3,
+    resumed = train(replace(TINY, seed=5), training_steps=30, progress=False, final_test_episodes=3,
                     checkpoint_dir=tmp_path, save_interval=100)
     assert_same_run(resumed, straight_run)
     assert not resumed["timed_out"] and len(resumed["final_test_rewards"]) == 3
     with pytest.raises(ValueError, match="time_limit must be a positive number"):
-        train(TINY, seed=5, training_steps=30, progress=False, time_limit=0)
+        train(replace(TINY, seed=5), training_steps=30, progress=False, time_limit=0)
 
 
 def test_a_checkpoint_of_another_run_is_refused(tmp_path):
-    train(TINY, seed=5, training_steps=2, progress=False, final_test_episodes=0,
+    train(replace(TINY, seed=5), training_steps=2, progress=False, final_test_episodes=0,
           checkpoint_dir=tmp_path)
     with pytest.raises(CheckpointError, match="its seed is 5, not 6"):
-        train(TINY, seed=6, training_steps=2, progress=False, final_test_episodes=0,
+        train(replace(TINY, seed=6), training_steps=2, progress=False, final_test_episodes=0,
               checkpoint_dir=tmp_path)
     with pytest.raises(CheckpointError, match="its training_steps is 2, not 3"):
-        train(TINY, seed=5, training_steps=3, progress=False, final_test_episodes=0,
+        train(replace(TINY, seed=5), training_steps=3, progress=False, final_test_episodes=0,
               checkpoint_dir=tmp_path)
     (tmp_path / MUZERO_CHECKPOINT_NAME).write_bytes(b"not a checkpoint")
     with pytest.raises(CheckpointError, match="corrupt"):
-        train(TINY, seed=5, training_steps=2, progress=False, final_test_episodes=0,
+        train(replace(TINY, seed=5), training_steps=2, progress=False, final_test_episodes=0,
               checkpoint_dir=tmp_path)
 
 

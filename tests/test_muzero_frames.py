@@ -3,6 +3,7 @@ observations, the convolutional representation's NumPy and Keras paths, a tiny s
 and the state-vector default left as it was."""
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -124,8 +125,8 @@ def test_the_conv_representation_numpy_and_keras_agree():
 # --- runs ------------------------------------------------------------------------------------
 
 def test_a_tiny_frames_run_trains_and_is_deterministic():
-    first = train(TINY_FRAMES, seed=3, training_steps=12, progress=False)
-    second = train(TINY_FRAMES, seed=3, training_steps=12, progress=False)
+    first = train(replace(TINY_FRAMES, seed=3), training_steps=12, progress=False)
+    second = train(replace(TINY_FRAMES, seed=3), training_steps=12, progress=False)
     for key in ("test_rewards", "game_rewards", "total_loss", "value_loss", "reward_loss",
                 "policy_loss"):
         assert first[key] == second[key], key
@@ -157,7 +158,7 @@ def test_the_state_default_is_unchanged_pinned(kernel_pins):
     # 0c42a7f before the frames observation existed: the default config's first 25 steps;
     # the games are the same on AVX-512 and AVX2 machines, the losses are pinned per kernel
     # class (tests/kernel_pins.json)
-    history = train(MuZeroConfig(), seed=0, training_steps=25, progress=False)
+    history = train(MuZeroConfig(seed=0), training_steps=25, progress=False)
     assert history["game_rewards"] == [14.0, 9.0] and history["test_rewards"] == [10.0]
     assert history["played_steps"] == 23
     kernel_pins.check(

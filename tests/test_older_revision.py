@@ -33,7 +33,7 @@ PINNED_LANDER_FIRST_ITERATION = -219.10426575611567
 
 
 def run(variant, n_episodes, **kwargs):
-    return train_dqn(variant, n_episodes, progress=False, revision="older", **kwargs)[0]
+    return train_dqn(variant, n_episodes, progress=False, revision="older", **kwargs)[0].last_steps
 
 
 # --- what the preset changes ------------------------------------------------------------

@@ -2,6 +2,7 @@
 targets, sampling, losses, determinism, and its rows in the variant table."""
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from homl_rl.dqn import agent_class, make_agent, train_dqn
 from homl_rl.variants import CHAPTER_VARIANTS, VARIANTS
 from homl_rl.environments import make_env
+from homl_rl.history import TrainingHistory
 from homl_rl.per_step_dqn import (
     KERAS_RL_CARTPOLE, PRESETS, RL_ZOO_CARTPOLE, PerStepDQN, PerStepDQNConfig, make_optimizer,
     make_per_step_agent, optimizer_names, train_per_step, train_per_step_dqn)
@@ -307,7 +309,7 @@ def test_rl_zoo_cartpole_trains_and_copies_on_sb3s_steps():
     rollouts that end past learning_starts = 1,000), the copy of n = 1,280 before them."""
     assert PRESETS["rl_zoo_dqn"] is RL_ZOO_CARTPOLE
     env = make_env("CartPole-v1", render_mode=None)
-    agent = make_per_step_agent(RL_ZOO_CARTPOLE, env, seed=0)
+    agent = make_per_step_agent(RL_ZOO_CARTPOLE, env)
     events, played = [], [0]
     real_train, real_copy, real_train_after_step = agent.train, agent.update_target, agent.train_after_step
     agent.train = lambda: events.append(("train", played[0])) or real_train()
@@ -320,7 +322,7 @@ def test_rl_zoo_cartpole_trains_and_copies_on_sb3s_steps():
     greedy = []
     real_greedy = agent.greedy_action
     agent.greedy_action = lambda state: greedy.append(played[0]) or real_greedy(state)
-    history = train_per_step(agent, env, n_steps=1300, seed=0, progress=False)
+    history = train_per_step(agent, env, n_steps=1300, reset_seed=0, progress=False)
     env.close()
     expected = []  # SB3's rule, step by step: _on_step's copy, then train after a rollout
     for n in range(1, 1301):
@@ -367,9 +369,9 @@ SMALL = PerStepDQNConfig(hidden_layers=(16,), warmup_steps=32, buffer_capacity=1
 
 
 def test_training_is_deterministic_at_a_seed():
-    runs = [train_per_step_dqn(SMALL, n_steps=150, seed=3, progress=False) for _ in range(2)]
+    runs = [train_per_step_dqn(replace(SMALL, seed=3), n_steps=150, progress=False) for _ in range(2)]
     (history, agent), (history2, agent2) = runs
-    assert history.episode_returns == history2.episode_returns
+    assert history.episode_rewards == history2.episode_rewards
     assert history.losses == history2.losses and len(history.losses) == 150 - 33
     assert sum(history.episode_lengths) == history.n_steps == 150
     for ours, theirs in zip(agent.model.get_weights(), agent2.model.get_weights()):
@@ -378,13 +380,13 @@ def test_training_is_deterministic_at_a_seed():
 
 def test_the_loop_stops_at_n_episodes_or_when_the_callback_says_so():
     stops = []
-    history, _ = train_per_step_dqn(SMALL, n_episodes=3, seed=0, progress=False)
-    assert len(history.episode_returns) == 3
+    history, _ = train_per_step_dqn(SMALL, n_episodes=3, progress=False)
+    assert len(history.episode_rewards) == 3
     env = make_env("CartPole-v1", render_mode=None)
     agent = make_per_step_agent(SMALL, env)
-    history = train_per_step(agent, env, n_episodes=10, seed=0, progress=False,
+    history = train_per_step(agent, env, n_episodes=10, reset_seed=0, progress=False,
                              callback=lambda agent, episode, history: stops.append(episode) or episode == 1)
-    assert stops == [0, 1] and len(history.episode_returns) == 2
+    assert stops == [0, 1] and len(history.episode_rewards) == 2
     with pytest.raises(ValueError, match="give n_steps or n_episodes"):
         train_per_step(agent, env)
     env.close()
@@ -398,7 +400,7 @@ def test_the_first_random_steps_ignore_the_network_and_epsilon():
     greedy_calls = []
     agent.greedy_action = lambda state: greedy_calls.append(1) or 0
     set_seeds(5, tensorflow=False)
-    train_per_step(agent, env, n_steps=60, seed=0, progress=False)
+    train_per_step(agent, env, n_steps=60, reset_seed=0, progress=False)
     assert len(greedy_calls) == 60 - 40  # epsilon 0: greedy from step 40 on, never before
     set_seeds(5, tensorflow=False)
     expected = [np.random.randint(0, 2) for _ in range(40)]
@@ -411,10 +413,10 @@ def test_the_step_callback_sees_every_step_and_can_stop_mid_episode():
     env = make_env("CartPole-v1", render_mode=None)
     agent = make_per_step_agent(SMALL, env)
     seen = []
-    history = train_per_step(agent, env, n_steps=500, seed=0, progress=False,
+    history = train_per_step(agent, env, n_steps=500, reset_seed=0, progress=False,
                              step_callback=lambda agent, steps, history: seen.append(steps) or steps == 7)
     assert seen == list(range(1, 8)) and history.n_steps == 7 and history.stopped_early
-    assert len(history.episode_returns) == 1  # the cut episode, as an n_steps cut records it
+    assert len(history.episode_rewards) == 1  # the cut episode, as an n_steps cut records it
     env.close()
 
 
@@ -439,9 +441,13 @@ def test_a_per_step_row_trains_through_train_dqn():
     row = VARIANTS["keras_rl_dqn"]
     assert row.per_step and PRESETS[row.name] is KERAS_RL_CARTPOLE
     assert row.env_id == "CartPole-v0" and agent_class(row) is PerStepDQN
-    rewards, agent = train_dqn("keras_rl_dqn", n_episodes=2, seed=0, progress=False,
+    history, agent = train_dqn("keras_rl_dqn", n_episodes=2, seed=0, progress=False,
                                return_agent=True, learning_rate=5e-3)
-    assert len(rewards) == 2 and agent.config.learning_rate == 5e-3
+    assert len(history.episode_rewards) == 2 and agent.config.learning_rate == 5e-3
+    # the same record as a chapter row's: sums of rewards, lengths, the last step indexes
+    assert isinstance(history, TrainingHistory) and history.seed == 0
+    assert history.episode_rewards == [float(n) for n in history.episode_lengths]
+    assert history.last_steps == [n - 1 for n in history.episode_lengths]
     with pytest.raises(TypeError, match="unknown hyper-parameter"):
         train_dqn("keras_rl_dqn", n_episodes=1, progress=False, n_episodez=3)
 

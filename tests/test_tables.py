@@ -47,10 +47,10 @@ def test_a_variant_row_added_at_run_time_reaches_every_consumer(tmp_path):
         from homl_rl.figures import FIGURES
         from homl_rl.variants import VARIANTS
 
-        rewards, agent = train_dqn("dueling_dqn", n_episodes=3, progress=False, return_agent=True)
+        history, agent = train_dqn("dueling_dqn", n_episodes=3, progress=False, return_agent=True)
         args = cli.parse_args(["dqn", "--variant", "dueling_dqn", "--episodes", "3"])
         print(json.dumps({
-            "rewards": len(rewards), "agent": type(agent) is FixedQTargetsDQN,
+            "rewards": len(history.episode_rewards), "agent": type(agent) is FixedQTargetsDQN,
             "target": agent.target is not None,
             "builder": q_network_builder("dueling_dqn") is build_dueling_q_network,
             "figures": [f for f in FIGURES if f.startswith("dueling_dqn_")],

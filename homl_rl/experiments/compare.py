@@ -243,10 +243,10 @@ def run_per_step_dqn(agent_name, seed, config):
     with its preset) for ``config.env_steps``
     environment steps, its XLA-compiled training step, evaluated at step 0, at every multiple
     of ``eval_interval`` and at the budget."""
-    preset = per_step_dqn.PRESETS[agent_name]
+    preset = replace(per_step_dqn.PRESETS[agent_name], seed=seed)
     start = time.perf_counter()
     env = make_env(ENV_ID, render_mode=None)
-    agent = make_per_step_agent(preset, env, seed=seed, jit_compile=True)
+    agent = make_per_step_agent(preset, env, jit_compile=True)
     env.action_space.seed(seed)
     evaluate = TimedEvaluations(config, _compiled_q_values(agent.model), start)
 
@@ -255,11 +255,11 @@ def run_per_step_dqn(agent_name, seed, config):
             evaluate(env_steps)
 
     evaluate(0)
-    history = train_per_step(agent, env, n_steps=config.env_steps, seed=seed, progress=False,
+    history = train_per_step(agent, env, n_steps=config.env_steps, reset_seed=seed, progress=False,
                              step_callback=after_step)
     env.close()
     summary = _summary(evaluate.points, config, evaluate.train_seconds())
-    summary["episodes"] = len(history.episode_returns)
+    summary["episodes"] = len(history.episode_rewards)
     return summary
 
 

@@ -128,8 +128,8 @@ def episodes_to_convergence(sums_of_rewards, window=CONVERGENCE_WINDOW,
 def dqn_study_run(seed, n_episodes=CHAPTER_N_EPISODES, variant=STUDY_VARIANT, **hyperparameters):
     """One run of a study: train our DQN (fast engine) and summarise it. A function of its
     parameters alone: it seeds the process's generators itself (``set_seeds``)."""
-    steps, model = train_dqn(variant, n_episodes, seed=seed, progress=False, **hyperparameters)
-    sums_of_rewards = [step + 1 for step in steps]  # the notebook records the 0-based last step
+    history, model = train_dqn(variant, n_episodes, seed=seed, progress=False, **hyperparameters)
+    sums_of_rewards = history.episode_rewards
     return {"sums_of_rewards": sums_of_rewards,
             "score": float(np.mean(sums_of_rewards[-SCORE_EPISODES:])),
             "episodes_to_convergence": episodes_to_convergence(sums_of_rewards)}

@@ -16,8 +16,10 @@ def plot_rewards(rewards):
 
 
 def rewards_plot(run):
-    """A variant's learning curve (``run``: a DQN run of :mod:`homl_rl.runs`)."""
-    rewards, agent = run.result
+    """A variant's learning curve (``run``: a DQN run of :mod:`homl_rl.runs`): the notebook's
+    ``rewards`` list (:attr:`~homl_rl.history.TrainingHistory.last_steps`)."""
+    history, agent = run.result
+    rewards = history.last_steps
     hyperparameters = {key: value for key, value in run.config.items()
                        if key not in ("variant", "seed", "engine")}
     return plot_rewards(rewards), {
@@ -32,5 +34,5 @@ def rewards_plot(run):
 
 def animation(run):
     """One episode of the trained agent's greedy policy (``epsilon_greedy_policy``, epsilon=0)."""
-    rewards, agent = run.result
+    _, agent = run.result
     return episode_animation(agent.epsilon_greedy_policy)

@@ -69,7 +69,7 @@ def study_plot(study):
 
 def q_value_heatmap_plot(run):
     """The lecture's heat maps, for the DQN of Figure 18-10 (cart at rest at the centre)."""
-    rewards, agent = run.result
+    _, agent = run.result
     data = q_value_grid(lambda states: agent.model.predict(states, verbose=0))
     Q_values = data["Q_values"]
     extent = [np.degrees(data["angular_velocities"][0]), np.degrees(data["angular_velocities"][-1]),
@@ -96,7 +96,7 @@ def q_value_heatmap_plot(run):
 
 def epsilon_actions_plot(run):
     """The lecture's cell "Distribution of the actions for epsilon=…", with our trained DQN."""
-    rewards, agent = run.result
+    _, agent = run.result
     state = np.zeros(4, dtype=np.float32)  # the lecture's sample state
     counts = epsilon_action_counts(agent.epsilon_greedy_policy, state)
     fig, axes = plt.subplots(len(counts), 1, figsize=(8, 6), sharex=True)

@@ -32,6 +32,15 @@ HISTORY_ARRAYS = ("test_steps", "test_rewards", "test_played_games", "game_rewar
 """the history's lists, stored as arrays (float64 or int64: every value exact)"""
 
 
+def checkpoint_config(config):
+    """``config`` as a checkpoint's ``config`` keeps it: JSON-able, without its ``seed`` (the
+    checkpoint's own ``seed`` entry), so that checkpoints written before the config carried
+    its seed still resume and play."""
+    values = to_jsonable(asdict(config))
+    del values["seed"]
+    return values
+
+
 def _pack_network_weights(arrays, prefix, weights):
     for name in MLP_NAMES:
         pack_weights(arrays, f"{prefix}_{name}", weights[name])
@@ -154,7 +163,7 @@ def save_ray_run(path, history, training_steps):
     asynchronously), but it has a run's ``network`` weights and ``config``, so that
     :func:`homl_rl.muzero.play.load_trained` reads it too."""
     meta = {key: history[key] for key in RAY_RUN_META}
-    meta.update(config=to_jsonable(asdict(history["config"])), ray=True,
+    meta.update(config=checkpoint_config(history["config"]), ray=True,
                 trained_steps=history["training_steps"], training_steps=training_steps)
     arrays = {}
     _pack_network_weights(arrays, "network", history["weights"])

@@ -147,8 +147,11 @@ class MuZeroConfig:
     """training steps per self-played move: the trainer keeps training_step / played steps at this"""
     test_interval: int = 250
     """training steps between two test games (temperature 0); not in muzero-general, whose test worker plays without a pause"""
+    seed: int = 0
+    """the run's seed: every generator, then self-play at ``seed``, test games at ``seed + 1``, the replay buffer at ``seed``"""
 
     def __post_init__(self):
+        check_non_negative_int("seed", self.seed)
         if not isinstance(self.env_id, str) or not self.env_id:
             raise ValueError(f"env_id must be a Gymnasium environment id, got {self.env_id!r}")
         check_choice("observation", self.observation, ("state", "frames"))

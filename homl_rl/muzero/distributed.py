@@ -32,7 +32,7 @@ The actors take no CPU from Ray's accounting (``num_cpus=0``, as muzero-general'
 share the cores, and each keeps TensorFlow to one thread.
 
 **Seeds.** The trainer seeds everything with ``seed`` before building its network (so
-the initial weights are those of ``train(config, seed)``); self-play worker ``i`` plays
+the initial weights are those of ``train(config)``); self-play worker ``i`` plays
 with ``seed + i``, the test worker with ``seed + num_workers``, the buffer draws with
 ``seed`` (the reanalysis's draws too). With one worker these are ``train``'s seeds. The
 run is still not reproducible: the roles run asynchronously, so which weights a game is
@@ -52,7 +52,7 @@ import time
 import numpy as np
 
 from homl_rl.checkpoints import CtrlC
-from homl_rl.checks import check_non_negative_int, check_positive_int
+from homl_rl.checks import check_positive_int
 from homl_rl.muzero.config import MuZeroConfig
 from homl_rl.muzero.networks import MuZeroNetwork, NumpyInference
 from homl_rl.muzero.replay_buffer import GameReplayBuffer, reanalyse_game
@@ -284,7 +284,7 @@ class RayReanalyse:
             storage.set_info.remote({"num_reanalysed_games": reanalysed})
 
 
-def train_on_ray(config=MuZeroConfig(), seed=0, training_steps=None, address=None,
+def train_on_ray(config=MuZeroConfig(), training_steps=None, address=None,
                  progress=True, logdir=None, num_cpus=None, num_workers=1):
     """Train MuZero with its roles as Ray actors (see the module's docstring); return the
     history of :func:`homl_rl.muzero.training.train` (the same keys: test games, self-play
@@ -299,7 +299,7 @@ def train_on_ray(config=MuZeroConfig(), seed=0, training_steps=None, address=Non
     Ctrl-C stops it after the trainer's current step."""
     training_steps = check_positive_int(
         "training_steps", config.training_steps if training_steps is None else training_steps)
-    seed = check_non_negative_int("seed", seed)
+    seed = config.seed
     num_workers = check_positive_int("num_workers", num_workers)
     if num_cpus is not None:
         check_positive_int("num_cpus", num_cpus)

@@ -28,7 +28,8 @@ def load_trained(checkpoint_dir):
                 and not (path / MUZERO_CHECKPOINT_NAME).exists() else path / MUZERO_CHECKPOINT_NAME)
     meta, arrays = read_checkpoint(path, meta_keys=("config", "seed", "trained_steps"))
     try:
-        return MuZeroConfig(**meta["config"]), unpack_network_weights(arrays, "network"), meta
+        config = MuZeroConfig(**meta["config"], seed=meta["seed"])
+        return config, unpack_network_weights(arrays, "network"), meta
     except (TypeError, ValueError, KeyError) as error:
         raise CheckpointError(f"checkpoint {path} is not a MuZero run's: {error}") from error
 

@@ -18,13 +18,11 @@ without a pause).
 
 import os
 import time
-from dataclasses import asdict
 from pathlib import Path
 
 from homl_rl.checkpoints import CheckpointError, CtrlC
 from homl_rl.checks import check_non_negative_int, check_positive_int
-from homl_rl.io import to_jsonable
-from homl_rl.muzero.checkpoint import HISTORY_ARRAYS, load_run, save_run
+from homl_rl.muzero.checkpoint import HISTORY_ARRAYS, checkpoint_config, load_run, save_run
 from homl_rl.muzero.config import MuZeroConfig
 from homl_rl.muzero.networks import MuZeroNetwork, NumpyInference
 from homl_rl.muzero.replay_buffer import GameReplayBuffer
@@ -56,10 +54,10 @@ RAY_CHECKPOINT_NAME = "muzero_ray.npz"
 """the run's checkpoint file in its ``checkpoint_dir``"""
 
 
-def train(config=MuZeroConfig(), seed=0, training_steps=None, progress=True, logdir=None,
+def train(config=MuZeroConfig(), training_steps=None, progress=True, logdir=None,
           checkpoint_dir=None, save_interval=500, final_test_episodes=10, time_limit=None):
     """Train MuZero on ``config.env_id`` for ``training_steps`` (default ``config``'s) at
-    ``seed``; return the history: ``test_steps``, ``test_rewards`` and ``test_played_games``
+    ``config.seed``; return the history: ``test_steps``, ``test_rewards`` and ``test_played_games``
     (each test game's training step, total reward and games played by then),
     ``game_rewards`` and ``game_lengths`` of the self-play games, the four losses and the
     learning rate per training step, ``final_test_rewards`` (``final_test_episodes`` test
@@ -80,7 +78,7 @@ def train(config=MuZeroConfig(), seed=0, training_steps=None, progress=True, log
     """
     training_steps = check_positive_int(
         "training_steps", config.training_steps if training_steps is None else training_steps)
-    seed = check_non_negative_int("seed", seed)
+    seed = config.seed
     save_interval = check_positive_int("save_interval", save_interval)
     final_test_episodes = check_non_negative_int("final_test_episodes", final_test_episodes)
     if time_limit is not None and not time_limit > 0:
@@ -94,7 +92,7 @@ def train(config=MuZeroConfig(), seed=0, training_steps=None, progress=True, log
     replay_buffer = GameReplayBuffer(config, seed)
     trainer = Trainer(config, network)
     history = {key: [] for key in HISTORY_ARRAYS}
-    settings = {"config": to_jsonable(asdict(config)), "seed": seed,
+    settings = {"config": checkpoint_config(config), "seed": seed,
                 "training_steps": training_steps, "final_test_episodes": final_test_episodes}
     path = None if checkpoint_dir is None else Path(checkpoint_dir) / MUZERO_CHECKPOINT_NAME
     seconds_before, load_averages = 0.0, []
