@@ -7,11 +7,13 @@ import ast
 import builtins
 import importlib
 import re
+import sys
 from pathlib import Path
 
-import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+from python_names import MISSING, candidates, lookup  # noqa: E402  (the site's name walk)
 ROLE = re.compile(r":(?:func|class|data|mod|meth|attr|obj|exc):`~?([^`<>]+?)`")
 CITED = re.compile(r"`~?(homl_rl(?:\.[A-Za-z_][A-Za-z_0-9]*)+)")
 """a name in backquotes, or in a MyST role ({func} then the name in backquotes, ~ first)"""
@@ -21,32 +23,13 @@ NEEDS_TF_AGENTS = ("homl_rl.tf_agents_pipeline", "homl_rl.figures.tf_agents")
 
 def exists(dotted):
     """Whether ``dotted`` names a module, or an attribute (a dataclass field included) of one."""
-    parts = dotted.split(".")
-    for i in range(len(parts), 0, -1):
-        try:
-            obj = importlib.import_module(".".join(parts[:i]))
-        except ImportError:
-            continue
-        for part in parts[i:]:
-            fields = getattr(obj, "__dataclass_fields__", {})
-            if hasattr(obj, part):
-                obj = getattr(obj, part)
-            elif part in fields:
-                obj = fields[part]
-            else:
-                return False
-        return True
-    return False
+    return lookup(dotted)[0] is not MISSING
 
 
 def resolves(target, module, classes):
-    """``target`` as Sphinx would look it up from ``module`` (inside the classes ``classes``)."""
-    if target.startswith("."):
-        package = module if (ROOT / module.replace(".", "/") / "__init__.py").exists() \
-            else module.rsplit(".", 1)[0]
-        return exists(package + target)
-    scopes = [".".join([module, *classes[:i]]) for i in range(len(classes), -1, -1)]
-    return (any(exists(f"{scope}.{target}") for scope in scopes) or exists(target)
+    """``target`` as Sphinx would look it up from ``module`` (inside the classes ``classes``):
+    the site's own walk (``docs/_ext/python_names.py``), builtins included."""
+    return (any(exists(name) for name in candidates(target, module, classes))
             or hasattr(builtins, target))
 
 
