@@ -10,10 +10,10 @@ import re
 import sys
 from pathlib import Path
 
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "docs" / "_ext"))
 from python_names import MISSING, candidates, lookup  # noqa: E402  (the site's name walk)
+
 ROLE = re.compile(r":(?:func|class|data|mod|meth|attr|obj|exc):`~?([^`<>]+?)`")
 CITED = re.compile(r"`~?(homl_rl(?:\.[A-Za-z_][A-Za-z_0-9]*)+)")
 """a name in backquotes, or in a MyST role ({func} then the name in backquotes, ~ first)"""
