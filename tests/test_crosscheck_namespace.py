@@ -47,8 +47,9 @@ def dqn_cells(seeding=FULL_SEEDING, loop_edit=("", "")):
     return [SETUP, model, functions, "# extra code – for reproducibility" + setup, loop]
 
 
-MISTAKE = ("if episode > 50:", "if episode > 0:")
-"""hints.LOOP_TRAINS_FROM_START's mistake, typed in the loop"""
+MISTAKE = ("if episode > 50:", "if episode >= 0:")
+"""hints.LOOP_TRAINS_FROM_START's mistake (its mutation: the condition always true), typed in
+the loop"""
 
 
 def kernel_runs(cells, namespace):
@@ -151,7 +152,7 @@ def test_the_report_says_its_namespace_lines_in_text_html_and_json():
 
 CROSSCHECK = ("import json, homl_rl\n"
               "from homl_rl.crosscheck import crosscheck\n"
-              "report = crosscheck(only=['run'])\n"
+              "report = crosscheck(only=['run:'])\n"
               "print(json.dumps([homl_rl.__file__, [(r.check, r.status, r.detail, r.hint, r.where)\n"
               "                  for r in report.results], report.namespace_notes]))\n")
 
@@ -180,7 +181,7 @@ def test_in_a_kernel_a_mistaken_dqn_loop_fails_at_its_first_differing_episode_wi
     rows, notes = crosscheck_in_kernel(jupyter_kernel, dqn_cells(loop_edit=MISTAKE))
     status, detail, hint, where = rows["run: DQN loop, the kernel's rewards"]
     assert status == FAIL and where.startswith("episode ") and detail.startswith(where), detail
-    assert hint == hints.LOOP_TRAINS_FROM_START.hint
+    assert hint == hints.LOOP_TRAINS_FROM_START.hint, rows
     assert rows["run: DQN loop"][0] == FAIL  # re-run, to show the step
     assert "re-run to find the step" in notes[0]
 
