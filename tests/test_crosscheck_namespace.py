@@ -148,6 +148,42 @@ def test_the_report_says_its_namespace_lines_in_text_html_and_json():
     assert Report.from_json(report.to_json()) == report
 
 
+# --- the basic policy's totals and Q-learning's table, from the reader's code run here ----------
+
+def run_as_a_kernel(cells):
+    """The namespace ``cells`` leave, run in order as a kernel runs them."""
+    namespace = {}
+    for cell in cells:
+        exec(cell, namespace)
+    return namespace
+
+
+def test_the_basic_policys_totals_are_checked_from_the_namespace():
+    basic = LOOPS[LOOPS.index("def basic_policy(obs)"):LOOPS.index("def play_one_step(env, obs, ")]
+    cells = [SETUP.replace("import tensorflow as tf\n", ""), basic]
+    kernel, [loop] = kernel_runs(cells, run_as_a_kernel(cells))
+    row, rerun = kernel.check(loop, "run: basic policy's episodes")
+    assert (row.status, rerun) == (PASS, False), row
+    assert "over your 500 episodes" in row.detail
+
+
+@pytest.mark.parametrize("edit, status, hint", [
+    (("", ""), PASS, ""),
+    (("alpha0 / (1 + iteration * decay)", "alpha0"), FAIL,
+     hints.LOOP_NO_LEARNING_RATE_DECAY.hint)])
+def test_q_learnings_table_is_checked_from_the_namespace_with_the_loops_hint(edit, status, hint):
+    mdp = LOOPS[LOOPS.index("transition_probabilities = "):
+                LOOPS.index("# extra code – initializes the Q-Values")]
+    q_learning = LOOPS[LOOPS.index("# extra code – initializes the Q-Values"):
+                       LOOPS.index(BOOK_MODEL_SEED + "\ninput_shape")]
+    assert edit[0] in q_learning
+    cells = ["import numpy as np\n", mdp, q_learning.replace(*edit)]
+    kernel, [loop] = kernel_runs(cells, run_as_a_kernel(cells))
+    row, rerun = kernel.check(loop, "run: Q-learning loop")
+    assert (row.status, row.hint, rerun) == (status, hint, status == FAIL), row
+    assert "after 10000 iterations" in row.detail
+
+
 # --- a real kernel ---------------------------------------------------------------------------------
 
 CROSSCHECK = ("import json, homl_rl\n"

@@ -302,7 +302,8 @@ def compare_q_learning(loop_stmt, theirs):
         return PASS, f"the same Q-value table as ours after {n} iterations", ""
     mistake = hints.LOOP_NO_LEARNING_RATE_DECAY
     hint = mistake.hint if same(our_q_learning_record(n, mistake.mutation)[1]) else ""
-    return FAIL, f"after {n} iterations your Q_values differ from ours: ours {ours.tolist()}", hint
+    return FAIL, (f"after {n} iterations your Q_values differ from ours: yours "
+                  f"{np.round(theirs, 6).tolist()}, ours {np.round(ours, 6).tolist()}"), hint
 
 
 # --- the rows -------------------------------------------------------------------------------
