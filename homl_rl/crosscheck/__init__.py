@@ -17,8 +17,10 @@ failure that matches a known mistake gets its hint (:mod:`.hints`, computed from
 copies of our own code, :mod:`.mutate`). The reader's training loops, skipped by the
 loader, are then run one by one, each in a run row (:mod:`.checks.runs`): the loop on
 copies of what ours trains, at the notebook's seeds, its environment recorded and compared
-with our own run step by step, within a budget (``runs=False`` leaves them out). The
-result is a :class:`.report.Report`::
+with our own run step by step, within a budget (``runs=False`` leaves them out). In a
+kernel, a loop whose result is still in the kernel's namespace (``rewards``, ``totals``,
+``Q_values``), from a seeding that reproduces ours, is checked from it and not run again
+(:mod:`.namespace`). The result is a :class:`.report.Report`::
 
     report = crosscheck("my_chapter18.ipynb", only=["training_step"])
     report.exit_code, [(r.check, r.status) for r in report.results]
