@@ -182,6 +182,26 @@ def later_assignment(history, name):
     return next((_where(f, s) for f, s in history.after if name in _assigned(s)), None)
 
 
+def _model_builds(history):
+    """The positions in ``history.before`` of its ``model = ...`` statements."""
+    return [i for i, (_, s) in enumerate(history.before) if "model" in _assigned(s)
+            and isinstance(s, (ast.Assign, ast.AnnAssign))]
+
+
+def books_seeding(history, seed):
+    """:data:`BOOK_SEEDING`, where the model of a DQN loop was built after
+    ``tf.random.set_seed(seed)`` with Keras' initializers unseeded (the book's cells as
+    written); ``None`` otherwise."""
+    builds = _model_builds(history)
+    if not builds or _last(history.before[:builds[-1]], "keras") == seed:
+        return None
+    tf_seeds = [(f, s) for f, s in history.before[:builds[-1]] if _seeds(s).get("tf") == seed]
+    if not tf_seeds:
+        return None
+    filename, stmt = tf_seeds[-1]
+    return BOOK_SEEDING.format(where=f" ({filename}, line {stmt.lineno})")
+
+
 def seeding_gaps(kind, history, seed):
     """Why the kernel's run of the loop cannot reproduce ours at ``seed``: ``[]`` if it can.
 
@@ -206,21 +226,16 @@ def seeding_gaps(kind, history, seed):
         if _last(history.before, "numpy") == seed:
             return []
         return [f"NumPy is not seeded with {seed} before your loop (np.random.seed({seed}))"]
-    builds = [i for i, (_, s) in enumerate(history.before) if "model" in _assigned(s)
-              and isinstance(s, (ast.Assign, ast.AnnAssign))]
+    builds = _model_builds(history)
     if not builds:
         return ["no model = ... since the previous training loop: your loop trained a model "
                 "that earlier cells had already used"]
     build = builds[-1]
-    tf_seeds = [(f, s) for f, s in history.before[:build] if _seeds(s).get("tf") == seed]
     gaps = []
     if _last(history.before[:build], "keras") != seed:
-        if tf_seeds:  # the book's cells: tf.random.set_seed(42), and Keras left unseeded
-            filename, stmt = tf_seeds[-1]
-            gaps.append(BOOK_SEEDING.format(where=f" ({filename}, line {stmt.lineno})"))
-        else:
-            gaps.append(f"Keras' initializers are not seeded with {seed} before your model is "
-                        f"built (tf.keras.utils.set_random_seed({seed}))")
+        gaps.append(books_seeding(history, seed)
+                    or f"Keras' initializers are not seeded with {seed} before your model is "
+                       f"built (tf.keras.utils.set_random_seed({seed}))")
     if _last(history.before[build + 1:], "numpy") != seed:
         gaps.append(f"NumPy is not seeded with {seed} between your model and your loop")
     if _last(history.before[build + 1:], "env") != seed:
@@ -323,38 +338,42 @@ class KernelRuns:
         """one line per loop: checked from the namespace, re-run, or not checked, and why"""
 
     def why_not(self, loop, history):
-        """Why ``loop``'s result cannot be compared from the namespace (``None``: it can)."""
+        """Why ``loop``'s result cannot be compared from the namespace, and whether that is
+        the book's own seeding (not the reader's mistake): ``(None, False)`` if it can."""
         if loop.kind not in RESULTS:
-            return NO_RESULT.get(loop.kind, "its result is not read from the namespace")
+            return NO_RESULT.get(loop.kind, "its result is not read from the namespace"), False
         name = RESULTS[loop.kind]
         if name not in {n.id for n in ast.walk(history.loop) if isinstance(n, ast.Name)}:
-            return f"your loop keeps no {name}, where the book's keeps its result"
+            return f"your loop keeps no {name}, where the book's keeps its result", False
         if not any(name in _assigned(s) for _, s in history.before):
-            return f"{name} is not set between the previous training loop and this one"
+            return f"{name} is not set between the previous training loop and this one", False
         later = later_assignment(history, name)
         if later is not None:
-            return f"{name} was assigned again after the loop, at {later}"
+            return f"{name} was assigned again after the loop, at {later}", False
         if name not in self.values:
-            return f"{name} is not in the kernel's namespace"
+            return f"{name} is not in the kernel's namespace", False
         if self.values[name] is None or len(self.values[name]) == 0:
-            return f"the kernel's {name} is not a non-empty list (or array) of numbers"
+            return f"the kernel's {name} is not a non-empty list (or array) of numbers", False
         if loop.kind == "dqn" and dqn_variant(loop) is None:
-            return "the training_step above the loop is none of the chapter's variants'"
+            return "the training_step above the loop is none of the chapter's variants'", False
         if loop.kind == "q_learning" and _iterations(history.loop) is None:
-            return "the loop's number of iterations is not a constant range(N)"
+            return "the loop's number of iterations is not a constant range(N)", False
         gaps = seeding_gaps(loop.kind, history, NOTEBOOK_SEED)
-        return "; ".join(gaps) if gaps else None
+        if not gaps:
+            return None, False
+        books = loop.kind == "dqn" and gaps[0] == books_seeding(history, NOTEBOOK_SEED)
+        return "; ".join(gaps), books
 
     def check(self, loop, title):
         """``(row or None, re-run?)``: the namespace's row of ``loop``, and whether the loop
         must still be run again (its result could not be compared, or differs)."""
         history = history_around(self.loaded, loop)
         name = RESULTS.get(loop.kind)
-        why = self.why_not(loop, history)
+        why, books = self.why_not(loop, history)
         if why is not None:
             self.lines.append(f"{title} ({loop.where}): re-run; not checked from the kernel's "
                               f"namespace: {why}")
-            if "not your mistake" in why:
+            if books:  # the book's cells as written: said in a row, never a failure
                 return CheckResult(f"{title}, the kernel's {name}", SKIPPED,
                                    detail=f"your {name} {why}; the loop is re-run instead "
                                           "(the next row)"), True
