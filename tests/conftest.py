@@ -106,6 +106,46 @@ class KernelPins:
 
 
 @pytest.fixture
+def jupyter_kernel(tmp_path, monkeypatch):
+    """``execute(sources)``: a notebook of those code cells, executed with nbclient in a real
+    IPython kernel started from this interpreter; its executed ``nbformat`` notebook.
+
+    The kernelspec (``homl-rl-test``) and every Jupyter/IPython directory are in ``tmp_path``
+    (nothing is written outside it); the kernel imports ``homl_rl`` from this checkout
+    (``PYTHONPATH``), and runs in ``tmp_path``.
+    """
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    import json
+    import sys
+    from pathlib import Path
+
+    spec = tmp_path / "jupyter" / "kernels" / "homl-rl-test"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "homl_rl test", "language": "python"}))
+    for variable, folder in [("JUPYTER_PATH", "jupyter"), ("JUPYTER_DATA_DIR", "data"),
+                             ("JUPYTER_RUNTIME_DIR", "runtime"), ("JUPYTER_CONFIG_DIR", "config"),
+                             ("IPYTHONDIR", "ipython"), ("MPLCONFIGDIR", "mpl")]:
+        monkeypatch.setenv(variable, str(tmp_path / folder))
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).parents[1]))
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "3")
+
+    def execute(sources):
+        nb = nbformat.from_dict({
+            "nbformat": 4, "nbformat_minor": 5, "metadata": {},
+            "cells": [{"cell_type": "code", "source": source, "metadata": {}, "outputs": [],
+                       "execution_count": None} for source in sources]})
+        nbclient.NotebookClient(nb, kernel_name="homl-rl-test", timeout=1800,
+                                resources={"metadata": {"path": str(tmp_path)}}).execute()
+        return nb
+
+    return execute
+
+
+@pytest.fixture
 def kernel_pins():
     return KernelPins()
 

@@ -1,9 +1,9 @@
 """``crosscheck()`` inside a running Jupyter kernel, and readers' set-up code (Colab style).
 
 The kernel test executes a small notebook with nbclient in a real IPython kernel started
-from this interpreter (a kernelspec written to a temporary directory: nothing is written
-outside it); its last cell calls ``crosscheck()`` with no path, and its rows must equal
-the file-based run of the same cells.
+from this interpreter (the ``jupyter_kernel`` fixture: a kernelspec written to a temporary
+directory, nothing written outside it); its last cell calls ``crosscheck()`` with no path,
+and its rows must equal the file-based run of the same cells.
 """
 
 import json
@@ -130,22 +130,7 @@ def test_the_report_shows_as_an_escaped_html_table_and_as_text():
 
 # --- a real kernel -----------------------------------------------------------------------------
 
-def test_crosscheck_in_a_running_kernel_checks_the_executed_cells(tmp_path, monkeypatch):
-    nbformat = pytest.importorskip("nbformat")
-    nbclient = pytest.importorskip("nbclient")
-    pytest.importorskip("ipykernel")
-    # a kernelspec for this interpreter, and every Jupyter/IPython directory, in tmp_path
-    spec = tmp_path / "jupyter" / "kernels" / "homl-rl-test"
-    spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "homl_rl test", "language": "python"}))
-    for variable, folder in [("JUPYTER_PATH", "jupyter"), ("JUPYTER_DATA_DIR", "data"),
-                             ("JUPYTER_RUNTIME_DIR", "runtime"), ("JUPYTER_CONFIG_DIR", "config"),
-                             ("IPYTHONDIR", "ipython"), ("MPLCONFIGDIR", "mpl")]:
-        monkeypatch.setenv(variable, str(tmp_path / folder))
-    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).parents[1]))
-    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "3")
+def test_crosscheck_in_a_running_kernel_checks_the_executed_cells(tmp_path, jupyter_kernel):
     # the book's set-up (TF_USE_LEGACY_KERAS=1 before TensorFlow is imported), a wrong
     # basic_policy that a later cell replaces, and the reader's code under %%time
     code_cells = [COLAB_SETUP[0] + 'os.environ["TF_USE_LEGACY_KERAS"] = "1"\n',
@@ -156,9 +141,7 @@ def test_crosscheck_in_a_running_kernel_checks_the_executed_cells(tmp_path, monk
             "print(json.dumps([[(r.check, r.status, r.detail, r.hint) for r in report.results],\n"
             "                  report.setup_problems]))\n"
             "report")
-    nb = nbformat.from_dict(notebook(code_cells + [last]))
-    nbclient.NotebookClient(nb, kernel_name="homl-rl-test", timeout=1800,
-                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    nb = jupyter_kernel(code_cells + [last])
     outputs = nb.cells[-1].outputs
     printed = "".join(o.get("text", "") for o in outputs if o.output_type == "stream"
                       and o.name == "stdout")

@@ -17,8 +17,10 @@ failure that matches a known mistake gets its hint (:mod:`.hints`, computed from
 copies of our own code, :mod:`.mutate`). The reader's training loops, skipped by the
 loader, are then run one by one, each in a run row (:mod:`.checks.runs`): the loop on
 copies of what ours trains, at the notebook's seeds, its environment recorded and compared
-with our own run step by step, within a budget (``runs=False`` leaves them out). The
-result is a :class:`.report.Report`::
+with our own run step by step, within a budget (``runs=False`` leaves them out). In a
+kernel, a loop whose result is still in the kernel's namespace (``rewards``, ``totals``,
+``Q_values``), from a seeding that reproduces ours, is checked from it and not run again
+(:mod:`.namespace`). The result is a :class:`.report.Report`::
 
     report = crosscheck("my_chapter18.ipynb", only=["training_step"])
     report.exit_code, [(r.check, r.status) for r in report.results]
@@ -60,13 +62,17 @@ __all__ = ["DEFAULT_RUN_SECONDS", "DEFAULT_TIMEOUT", "ERROR", "FAIL", "PASS", "S
 NO_KERNEL = "crosscheck() needs a path outside a notebook (IPython is not running)"
 
 
-def kernel_history():
-    """The sources of the cells the running IPython kernel executed, in order (as it parsed them)."""
+def _shell():
     ipython = sys.modules.get("IPython")
     shell = ipython.get_ipython() if ipython is not None else None
     if shell is None:
         raise UsageError(NO_KERNEL)
-    return list(shell.history_manager.input_hist_parsed)
+    return shell
+
+
+def kernel_history():
+    """The sources of the cells the running IPython kernel executed, in order (as it parsed them)."""
+    return list(_shell().history_manager.input_hist_parsed)
 
 
 def crosscheck(path=None, *, only=None, timeout=DEFAULT_TIMEOUT, runs=True, run_episodes=None,
@@ -80,12 +86,17 @@ def crosscheck(path=None, *, only=None, timeout=DEFAULT_TIMEOUT, runs=True, run_
     ``timeout``: seconds per check. ``runs``: also run the reader's training loops
     (:mod:`.checks.runs`: one run row per loop found, after the function rows), each
     stopped after ``run_episodes`` episodes (``None``: each loop's default budget) or
-    ``run_seconds`` seconds; ``runs=False`` leaves them out. Raises :class:`UsageError` for a missing or unreadable
+    ``run_seconds`` seconds; ``runs=False`` leaves them out. In a kernel, a loop whose result
+    is still in the kernel's namespace under the book's name (``rewards``, ``totals``,
+    ``Q_values``), from a reproducible seeding, is checked from it instead of being run
+    again (:mod:`.namespace`; the report's ``namespace_notes`` say which). Raises :class:`UsageError` for a missing or unreadable
     file, code that defines none of the book's names, an unknown name in ``only``, or no
     path outside IPython.
     """
+    user_ns = None
     if path is None:
         loaded = from_cells(kernel_history())
+        user_ns = _shell().user_ns  # read as plain data only (homl_rl.crosscheck.namespace)
     else:
         loaded = load_source(path)  # a bad file is a usage error before TensorFlow loads
     setup_problems, setup_notes = [], []
@@ -111,7 +122,7 @@ def crosscheck(path=None, *, only=None, timeout=DEFAULT_TIMEOUT, runs=True, run_
                 "restart the kernel and run crosscheck() before using tf.keras") from None
         return run(loaded, only=only, timeout=timeout, setup_problems=setup_problems,
                    setup_notes=setup_notes, runs=runs, run_episodes=run_episodes,
-                   run_seconds=run_seconds)
+                   run_seconds=run_seconds, user_ns=user_ns)
     finally:
         if before is None:
             os.environ.pop("TF_USE_LEGACY_KERAS", None)

@@ -8,6 +8,7 @@ from homl_rl.crosscheck.diff import FLOAT_TOLERANCE
 
 PASS, FAIL, SKIPPED, ERROR = "pass", "fail", "skipped", "error"
 SETUP_NOTES = "set-up notes (your environment, not your code)"
+NAMESPACE_NOTES = "your training loops' results in the kernel's namespace (checked without a re-run where possible)"
 SYMBOLS = {PASS: "✓", FAIL: "✗", SKIPPED: "skipped", ERROR: "error"}
 
 
@@ -33,7 +34,9 @@ class Report:
     a checked function), each said once, above the table; ``setup_notes``: what the
     environment changed without making the reader's code wrong (an overridden
     ``TF_USE_LEGACY_KERAS``; a line of the book that this stack's libraries reject, with
-    its fix), said there too, and not counted in the exit code. In Jupyter the report shows as
+    its fix), said there too, and not counted in the exit code. ``namespace_notes``: in a
+    notebook, one line per training loop: checked from the results it left in the kernel's
+    namespace, re-run, or why not (:mod:`.namespace`), said above the table. In Jupyter the report shows as
     an HTML table (:meth:`_repr_html_`); elsewhere ``repr`` and ``str`` give :meth:`to_text`.
     """
     path: str
@@ -42,6 +45,7 @@ class Report:
     load_notes: list = field(default_factory=list)
     setup_problems: list = field(default_factory=list)
     setup_notes: list = field(default_factory=list)
+    namespace_notes: list = field(default_factory=list)
 
     @property
     def exit_code(self):
@@ -64,6 +68,9 @@ class Report:
         if self.setup_notes:
             parts.append(f"<p><b>{SETUP_NOTES}</b>:</p><ul>"
                          + "".join(f"<li>{esc(n)}</li>" for n in self.setup_notes) + "</ul>")
+        if self.namespace_notes:
+            parts.append(f"<p><b>{NAMESPACE_NOTES}</b>:</p><ul>"
+                         + "".join(f"<li>{esc(n)}</li>" for n in self.namespace_notes) + "</ul>")
         parts.append("<table><thead><tr><th>check</th><th>status</th><th>detail</th><th>hint</th>"
                      "</tr></thead><tbody>")
         for r in self.results:
@@ -91,7 +98,7 @@ class Report:
         data = json.loads(text)
         return cls(data["path"], [CheckResult(**row) for row in data["results"]],
                    data["skipped_code"], data["load_notes"], data.get("setup_problems", []),
-                   data.get("setup_notes", []))
+                   data.get("setup_notes", []), data.get("namespace_notes", []))
 
     def to_text(self):
         """The table, the hints and tracebacks below it, and a summary."""
@@ -108,6 +115,10 @@ class Report:
         if self.setup_notes:
             lines.append(f"{SETUP_NOTES}:")
             lines += [f"  - {note}" for note in self.setup_notes]
+            lines.append("")
+        if self.namespace_notes:
+            lines.append(f"{NAMESPACE_NOTES}:")
+            lines += [f"  - {note}" for note in self.namespace_notes]
             lines.append("")
         for row in rows:
             lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths))

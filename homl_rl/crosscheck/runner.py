@@ -3,9 +3,10 @@
 from homl_rl.crosscheck.breakages import matching_breakage, setup_note
 from homl_rl.crosscheck.checks import CHECKS
 from homl_rl.crosscheck.checks.base import Context
-from homl_rl.crosscheck.checks.runs import DEFAULT_RUN_SECONDS, RUN_PREFIX, run_rows
+from homl_rl.crosscheck.checks.runs import DEFAULT_RUN_SECONDS, RUN_EPISODES, RUN_PREFIX, run_rows
 from homl_rl.crosscheck.client import SetupError, Worker, WorkerError
 from homl_rl.crosscheck.loader import UsageError
+from homl_rl.crosscheck.namespace import KernelRuns, plain_values
 from homl_rl.crosscheck.report import ERROR, SKIPPED, CheckResult, Report
 
 
@@ -41,7 +42,7 @@ def _names_runs(wanted):
 
 
 def run(loaded, only, timeout, setup_problems=(), setup_notes=(), runs=True, run_episodes=None,
-        run_seconds=DEFAULT_RUN_SECONDS):
+        run_seconds=DEFAULT_RUN_SECONDS, user_ns=None):
     """The report of the cross-check of ``loaded`` (see :func:`homl_rl.crosscheck.crosscheck`).
 
     ``setup_problems``: what already went wrong in the reader's environment; a check that
@@ -53,7 +54,10 @@ def run(loaded, only, timeout, setup_problems=(), setup_notes=(), runs=True, run
     ``runs``: add the run rows (:mod:`.checks.runs`: the reader's training loops, run
     within ``run_episodes`` episodes, ``None`` for each loop's default, and
     ``run_seconds`` seconds each), after the function rows; with ``only``, they run only
-    when it names them (``run``, or the start of a run row's name).
+    when it names them (``run``, or the start of a run row's name). ``user_ns``: in a
+    notebook, the kernel's namespace: the run rows first compare the results the reader's
+    loops left there (:mod:`.namespace`, read as plain data), and say per loop in
+    :attr:`Report.namespace_notes` what was checked from it, what was re-run, and why.
     """
     path = loaded.path
     book_names = {n for names, _ in CHECKS.values() for n in names}
@@ -70,6 +74,10 @@ def run(loaded, only, timeout, setup_problems=(), setup_notes=(), runs=True, run
                              f"{', '.join(sorted(known))}")
     report = Report(str(path), skipped_code=list(loaded.skipped),
                     setup_problems=list(setup_problems), setup_notes=list(setup_notes))
+    kernel = None
+    if user_ns is not None and runs:
+        kernel = KernelRuns(loaded, plain_values(user_ns),
+                            lambda kind: run_episodes or RUN_EPISODES[kind])
     worker = Worker(loaded, load_timeout=max(timeout, 120.0))
     try:
         try:
@@ -86,7 +94,7 @@ def run(loaded, only, timeout, setup_problems=(), setup_notes=(), runs=True, run
             def select(title):
                 return not only or any(_selects_run(w, title) for w in only)
             checks.append((f"{RUN_PREFIX}training loops", lambda ctx: run_rows(
-                ctx, run_episodes, run_seconds, select), ""))
+                ctx, run_episodes, run_seconds, select, kernel), ""))
         for name, function, why in checks:
             if function is None:
                 report.results.append(CheckResult(name, SKIPPED, detail=why))
@@ -113,4 +121,6 @@ def run(loaded, only, timeout, setup_problems=(), setup_notes=(), runs=True, run
             report.results += results if isinstance(results, list) else [results]
     finally:
         worker.close()
+    if kernel is not None:
+        report.namespace_notes += kernel.lines
     return report

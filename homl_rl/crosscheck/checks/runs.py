@@ -65,6 +65,9 @@ update: see the README for the measured times)"""
 Q_LEARNING_ITERATIONS = 10_000
 """Q-learning's budget: the notebook's whole loop (a fraction of a second)"""
 
+Q_TABLE_TOLERANCE = 1e-9
+"""the largest difference allowed between the reader's final Q-value table and ours"""
+
 DEFAULT_RUN_SECONDS = 120.0
 """the time limit of the reader's loop, per run row: it stops at the first step past it,
 and the row compares the episodes played by then"""
@@ -96,12 +99,14 @@ def dqn_variant(loop):
     return rows[0] if rows else None
 
 
-def run_rows(ctx, episodes=None, seconds=DEFAULT_RUN_SECONDS, select=None):
+def run_rows(ctx, episodes=None, seconds=DEFAULT_RUN_SECONDS, select=None, kernel=None):
     """One row per training loop of the reader's file (``ctx``: the checks' context).
 
     ``episodes``: the episode loops' budget (``None``: :data:`RUN_EPISODES`'s per loop);
     ``seconds``: each loop's time limit; ``select(title)``: whether to run that row
-    (``None``: all).
+    (``None``: all). ``kernel``: in a notebook, the loops' results in its namespace
+    (:class:`homl_rl.crosscheck.namespace.KernelRuns`): a loop's row from them comes first,
+    and a loop whose result there equals ours is not run again.
     """
     loops = find_loops(ctx.loaded)
     if not loops:
@@ -118,6 +123,11 @@ def run_rows(ctx, episodes=None, seconds=DEFAULT_RUN_SECONDS, select=None):
             title = f"{title} ({loop.where})"
         if select is not None and not select(title):
             continue
+        if kernel is not None:
+            from_namespace, rerun = kernel.check(loop, title)
+            rows += [from_namespace] if from_namespace is not None else []
+            if not rerun:
+                continue
         try:
             row = RUNNERS.get(loop.kind, _not_built)(ctx, loop, title, episodes, seconds)
         except WorkerError as error:
@@ -254,7 +264,7 @@ def run_q_learning(ctx, loop, title, episodes, seconds):
     if difference is None and complete:
         table = answer["collected"].get("Q_values")
         try:
-            same = np.allclose(np.asarray(table, dtype=float), final, rtol=0, atol=1e-9)
+            same = np.allclose(np.asarray(table, dtype=float), final, rtol=0, atol=Q_TABLE_TOLERANCE)
         except (TypeError, ValueError):
             same = False
         if not same:
