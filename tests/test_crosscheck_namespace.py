@@ -8,16 +8,20 @@ plain values; the kernel tests run those cells in a real Jupyter kernel (nbclien
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from homl_rl.crosscheck import FAIL, PASS, SKIPPED, Report
 from homl_rl.crosscheck import hints
+from homl_rl.crosscheck.checks import runs
 from homl_rl.crosscheck.checks.runs import (
     RUN_EPISODES, _with_train_after_episode, our_dqn_record)
 from homl_rl.crosscheck.loader import from_cells
 from homl_rl.crosscheck.loops import find_loops
-from homl_rl.crosscheck.namespace import KernelRuns, dqn_steps, plain_values
+from homl_rl.crosscheck.namespace import (
+    OUTSIDE_THE_LOOP, KernelRuns, dqn_steps, plain_values)
+from homl_rl.crosscheck.report import CheckResult
 from homl_rl.dqn import dqn_config
 
 LOOPS = (Path(__file__).resolve().parent.parent / "examples" / "crosscheck"
@@ -98,6 +102,27 @@ def test_rewards_of_a_mistaken_loop_fail_at_their_first_differing_episode_with_t
                                  f"ours {ours[first]}")
     assert row.hint == mistake.hint
     assert "re-run to find the step" in kernel.lines[0]
+
+
+def test_rewards_that_differ_while_the_rerun_loop_plays_ours_are_not_failed(monkeypatch):
+    """A kernel whose rewards differ from ours by no known mistake (here: one value changed
+    by hand, as a random draw between the seeding and the loop would change them), while
+    the loop, re-run on our objects, plays ours: not the reader's loop's mistake."""
+    theirs = dqn_steps(our_dqn_record("dqn", EPISODES))
+    theirs[30] += 1
+    kernel, _ = kernel_runs(dqn_cells(), {"rewards": theirs})
+    monkeypatch.setitem(runs.RUNNERS, "dqn", lambda ctx, loop, title, episodes, seconds:
+                        CheckResult(title, PASS, 0.0, detail="the same run as ours"))
+    namespace_row, rerun_row = runs.run_rows(SimpleNamespace(loaded=kernel.loaded), kernel=kernel)
+    assert namespace_row.status == SKIPPED and rerun_row.status == PASS
+    assert namespace_row.detail.startswith(f"your rewards {OUTSIDE_THE_LOOP}; episode 30: ")
+    assert "comes from outside the loop" in kernel.lines[0]
+    # the same difference with a failing re-run stays a failure
+    kernel, _ = kernel_runs(dqn_cells(), {"rewards": theirs})
+    monkeypatch.setitem(runs.RUNNERS, "dqn", lambda ctx, loop, title, episodes, seconds:
+                        CheckResult(title, FAIL, detail="episode 30: ..."))
+    assert [row.status for row in runs.run_rows(SimpleNamespace(loaded=kernel.loaded),
+                                                kernel=kernel)] == [FAIL, FAIL]
 
 
 def test_the_books_seeding_alone_is_said_to_be_irreproducible_not_failed():

@@ -59,6 +59,12 @@ BOOK_SEEDING = (
     "model seeds them")
 """the reason a kernel that ran the book's DQN cells as written is not compared"""
 
+OUTSIDE_THE_LOOP = (
+    "differs from ours, yet your loop, re-run on our objects at the notebook's seeds, plays "
+    "ours (the next row): the difference comes from outside your loop, not from it (a random "
+    "draw between your seeding and your loop, a cell run twice, a value changed by hand)")
+"""why a result that differs is not failed when the loop's re-run passes"""
+
 
 def _plain(value):
     """``value`` as plain data (a number, a list of numbers, a float array), or ``None``."""
@@ -397,3 +403,17 @@ class KernelRuns:
         self.lines.append(f"{title} ({loop.where}): checked from the kernel's {name}: it "
                           "differs from ours; re-run to find the step where it departs")
         return row, True
+
+    def reconcile(self, row, rerun):
+        """The namespace's ``row`` once the loop's re-run row ``rerun`` is known: a failure
+        that no known mistake explains, of a loop whose re-run passes, is no mistake of the
+        reader's loop: a SKIPPED row saying so (and the report's line too)."""
+        if row is None or row.status != FAIL or row.hint or rerun.status != PASS:
+            return row
+        name = row.check.rsplit("the kernel's ", 1)[-1]
+        self.lines[-1] = self.lines[-1].replace(
+            "differs from ours; re-run to find the step where it departs",
+            "differs from ours, but the re-run loop plays ours: the difference comes from "
+            "outside the loop")
+        return CheckResult(row.check, SKIPPED, detail=f"your {name} {OUTSIDE_THE_LOOP}; "
+                                                      f"{row.detail}", where=row.where)

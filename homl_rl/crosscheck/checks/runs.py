@@ -123,10 +123,11 @@ def run_rows(ctx, episodes=None, seconds=DEFAULT_RUN_SECONDS, select=None, kerne
             title = f"{title} ({loop.where})"
         if select is not None and not select(title):
             continue
+        from_namespace = None
         if kernel is not None:
             from_namespace, rerun = kernel.check(loop, title)
-            rows += [from_namespace] if from_namespace is not None else []
             if not rerun:
+                rows.append(from_namespace)
                 continue
         try:
             row = RUNNERS.get(loop.kind, _not_built)(ctx, loop, title, episodes, seconds)
@@ -134,6 +135,8 @@ def run_rows(ctx, episodes=None, seconds=DEFAULT_RUN_SECONDS, select=None, kerne
             row = CheckResult(title, ERROR, detail=f"your loop could not be run: {error}")
         if loop.notes and row.status == PASS:
             row.detail = "\n".join(filter(None, [row.detail] + loop.notes))
+        if from_namespace is not None:
+            rows.append(kernel.reconcile(from_namespace, row))
         rows.append(row)
     return rows
 
