@@ -101,6 +101,18 @@ def _targets(stmt):
     return [t for t in targets if t is not None]
 
 
+def _short(assignment):
+    """An assignment as a report line says it: a call's arguments elided,
+    ``model = tf.keras.Sequential(...)``."""
+    value = assignment.value
+    if value is None:  # a bare annotation, `model: tf.keras.Model`
+        return ast.unparse(assignment)
+    if isinstance(value, ast.Call) and (value.args or value.keywords):
+        value = ast.Call(value.func, [ast.Name("...")], [])
+    targets = " = ".join(ast.unparse(t) for t in _targets(assignment))
+    return f"{targets} = {ast.unparse(value)}"
+
+
 def _preamble(statements, position, start):
     """The preamble of the loop at ``statements[position]``: ``(ids to run, not run)``.
 
@@ -117,7 +129,7 @@ def _preamble(statements, position, start):
         if _is_seeding(stmt) and not (assigned & set(TRAINED)):
             run.append((cell, stmt.lineno))
         elif assigned & set(TRAINED) and isinstance(stmt, (ast.Assign, ast.AnnAssign)):
-            not_run.append(f"{where}: {ast.unparse(stmt).splitlines()[0]} (the row gives "
+            not_run.append(f"{where}: {_short(stmt)} (the row gives "
                            f"{', '.join(sorted(assigned & set(TRAINED)))})")
         elif (isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None
               and _is_simple(stmt.value) and all(isinstance(t, ast.Name) for t in _targets(stmt))):
