@@ -85,6 +85,21 @@ def test_the_book_loops_are_found_with_their_preamble_and_the_functions_above_th
     assert "training_step" not in q_learning.bindings and "training_step" in dqn.bindings
     assert (dqn.uses_target, dqn.uses_argmax, dqn.dueling_above) == (False, False, False)
     assert runs.dqn_variant(dqn).name == "dqn"
+    # the dueling cell's Q_values line is not run, though no DQN row gives Q_values
+    line = lines.index("Q_values = state_values + advantages") + 1
+    assert loops[-1].not_run[0] == (f"reader_loops.py, line {line}: Q_values = state_values + "
+                                    "advantages (the row runs no assignment to Q_values)")
+    assert loops[-1].not_run[1] == (f"reader_loops.py, line {line + 1}: model = "
+                                    "tf.keras.Model(...) (the row gives model)")
+
+
+@pytest.mark.slow  # about 50 s: seven rows at their default budgets, four of them DQN's
+def test_the_books_loops_pass_at_the_default_budgets_without_a_hint():
+    rows = run_rows(crosscheck(LOOPS, only=["run:"]))
+    assert len(rows) == 7
+    for row in rows.values():
+        assert row.status == PASS and not row.hint, (row.check, row.detail)
+        assert row.detail.splitlines()[-1].startswith(runs.NOT_RUN)
 
 
 def test_the_swapped_unpacking_is_noted():
