@@ -398,6 +398,24 @@ def test_training_at_every_step_from_the_first_episode_gets_no_hint(tmp_path):
     assert row.hint == ""
 
 
+def test_a_target_never_copied_cannot_change_a_run_at_the_default_budget():
+    """No hint for it: the target's first copy comes after the DQN's default budget."""
+    from homl_rl import dqn
+    from homl_rl.crosscheck.mutate import mutated
+
+    config = dqn.DQNConfig()
+    first_copy = (config.training_starts_after // config.target_update_period + 1) * (
+        config.target_update_period)
+    assert first_copy > runs.RUN_EPISODES["dqn"]
+    never = mutated(dqn.train_after_episode, ("episode % config.target_update_period == 0", "False"))
+    never_copied = mutated(dqn.train, ("train_after_episode(agent, episode, config)",
+                                       "never(agent, episode, config)"), names={"never": never})
+    ours = runs.our_dqn_record("fixed_q_targets", first_copy + 2)
+    theirs = runs.our_dqn_record("fixed_q_targets", first_copy + 2, None, never_copied)
+    assert first_difference(ours[:runs.RUN_EPISODES["dqn"]], theirs) is None
+    assert first_difference(ours, theirs).startswith(f"episode {first_copy + 1}: ")
+
+
 def test_a_batch_size_typed_wrong_gets_its_hint(tmp_path):
     """The first training step (episode 51) samples 64 experiences, not 32."""
     text = "import tensorflow as tf\n" + HEADER + replaced(DQN_CELLS, "batch_size = 32\n",

@@ -171,6 +171,8 @@ LOOP_TARGET_EVERY_EPISODE = Mistake(
     f"chapter text ({NOTEBOOK}, the fixed Q-value targets' training loop): 'if episode % 50 "
     "== 0: target.set_weights(model.get_weights())'",
     ("episode % config.target_update_period == 0", "True"))
+# (The target never copied is no hint: its run departs from ours only after the first copy,
+# at episode 100, past the DQN's default budget, checks.runs.RUN_EPISODES: see its test.)
 LOOP_HYPERPARAMETER = Mistake(
     "your {name} is {theirs!r}; the notebook's is {ours!r}",
     f"chapter text ({NOTEBOOK}, the DQN's cells): 'batch_size = 32', 'discount_factor = 0.95'")
