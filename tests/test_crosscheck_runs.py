@@ -85,6 +85,21 @@ def test_the_book_loops_are_found_with_their_preamble_and_the_functions_above_th
     assert "training_step" not in q_learning.bindings and "training_step" in dqn.bindings
     assert (dqn.uses_target, dqn.uses_argmax, dqn.dueling_above) == (False, False, False)
     assert runs.dqn_variant(dqn).name == "dqn"
+    # the dueling cell's Q_values line is not run, though no DQN row gives Q_values
+    line = lines.index("Q_values = state_values + advantages") + 1
+    assert loops[-1].not_run[0] == (f"reader_loops.py, line {line}: Q_values = state_values + "
+                                    "advantages (the row runs no assignment to Q_values)")
+    assert loops[-1].not_run[1] == (f"reader_loops.py, line {line + 1}: model = "
+                                    "tf.keras.Model(...) (the row gives model)")
+
+
+@pytest.mark.slow  # about 50 s: seven rows at their default budgets, four of them DQN's
+def test_the_books_loops_pass_at_the_default_budgets_without_a_hint():
+    rows = run_rows(crosscheck(LOOPS, only=["run:"]))
+    assert len(rows) == 7
+    for row in rows.values():
+        assert row.status == PASS and not row.hint, (row.check, row.detail)
+        assert row.detail.splitlines()[-1].startswith(runs.NOT_RUN)
 
 
 def test_the_swapped_unpacking_is_noted():
@@ -123,9 +138,11 @@ def test_the_books_numpy_loops_pass_and_no_runs_removes_the_rows(tmp_path, capsy
     assert list(rows) == ["run: basic policy's episodes", "run: Q-learning loop"]
     assert all(row.status == PASS for row in rows.values()), report.to_text()
     assert rows["run: basic policy's episodes"].detail == (
-        "the same 500 episodes as ours (stopped by your loop's end)")
+        "the same 500 episodes as ours (stopped by your loop's end)\n"
+        "not run: mine.py, line 3: env = gym.make(...) (the row gives env)")
     assert rows["run: Q-learning loop"].detail == (
-        "the same 10000 iterations as ours (stopped by your loop's end)")
+        "the same 10000 iterations as ours (stopped by your loop's end)\n"
+        "not run: mine.py, line 53: Q_values = np.full(...) (the row gives Q_values)")
     assert report.exit_code == 0
     assert not run_rows(crosscheck(path, runs=False))
     assert main(["crosscheck", str(path), "--no-runs", "--format", "json"]) == 0
@@ -144,8 +161,23 @@ def test_a_learning_rate_mistake_fails_at_its_first_update(tmp_path):
     assert row.status == FAIL
     # (the first updates learn nothing either way: no reward yet, and all Q-values 0)
     assert row.detail.startswith("iteration 3: the Q-value table differs before it "
-                                 "(iteration 2's update")
+                                 "(iteration 2's update; state 0, action 0: reward 10, next state 0)")
     assert row.hint.startswith("the walk is the same, the updates differ")
+
+
+def test_the_next_states_best_action_for_its_value_gets_its_hint(tmp_path):
+    """argmax for max: the first update into a state whose best Q-value is not its index,
+    iteration 3's (into s0, after iteration 2's reward of +10)."""
+    path = write(tmp_path, "mine.py", replaced(Q_LEARNING, "next_value = Q_values[next_state].max()",
+                                               "next_value = Q_values[next_state].argmax()"))
+    [row] = crosscheck(path, only=["run:"]).results
+    assert row.status == FAIL and row.where == "iteration 4", row.detail
+    assert "iteration 3's update; state 0, action 1: reward 0, next state 0" in row.detail
+    assert row.hint == hints.LOOP_NEXT_VALUE_ARGMAX.hint
+    # another discount factor: the walk is the same, no known mistake's updates
+    other = write(tmp_path, "gamma.py", replaced(Q_LEARNING, "gamma = 0.90", "gamma = 0.95"))
+    [row] = crosscheck(other, only=["run:"]).results
+    assert row.status == FAIL and row.hint.startswith("the walk is the same, the updates differ")
 
 
 def test_a_learning_rate_without_decay_gets_its_hint(tmp_path):
@@ -156,27 +188,63 @@ def test_a_learning_rate_without_decay_gets_its_hint(tmp_path):
     assert row.hint == hints.LOOP_NO_LEARNING_RATE_DECAY.hint
 
 
+LOOP_HINTS = ("LOOP_TRAINS_FROM_START", "LOOP_EPSILON_FAST", "LOOP_TARGET_EVERY_EPISODE",
+              "LOOP_HYPERPARAMETER", "LOOP_NO_LEARNING_RATE_DECAY", "LOOP_NEXT_VALUE_ARGMAX",
+              "LOOP_TRAINS_EVERY_STEP", "LOOP_RESET_UNSEEDED", "LOOP_RESET_SAME_SEED",
+              "LOOP_RAW_REWARDS", "LOOP_GRADIENTS_NEGATED")
+"""the run rows' hints (issue 25: at least eight), each tested below on a fixture making it"""
+
+
 def test_the_loop_mistakes_are_made_from_our_own_loops():
     from homl_rl import dqn, markov
     from homl_rl.crosscheck.mutate import mutated, mutated_class, mutated_source
+    from homl_rl.environments import evaluate_policy
+    from homl_rl.policy_gradients import reinforce
 
     mutated(dqn.train_after_episode, hints.LOOP_TRAINS_FROM_START.mutation)
     fast = mutated_class(dqn.DQNConfig, "epsilon", hints.LOOP_EPSILON_FAST.mutation)()
     assert fast.epsilon(10) == 0.8 and dqn.DQNConfig().epsilon(10) == 0.98
     assert "alpha = alpha0\n" in mutated_source(markov.q_learning,
                                                 hints.LOOP_NO_LEARNING_RATE_DECAY.mutation)
+    assert "next_value = Q_values[next_state].argmax()" in mutated_source(
+        markov.q_learning, hints.LOOP_NEXT_VALUE_ARGMAX.mutation)
     mutated(dqn.train_after_episode, hints.LOOP_TARGET_EVERY_EPISODE.mutation)
-    for name in ("LOOP_TRAINS_FROM_START", "LOOP_EPSILON_FAST", "LOOP_TARGET_EVERY_EPISODE",
-                 "LOOP_HYPERPARAMETER", "LOOP_NO_LEARNING_RATE_DECAY"):
-        assert name in hints.CATALOGUE and hints.CATALOGUE[name].citation.startswith("chapter text")
+    # the end of an episode moved into the step loop: called after each step, not after it
+    every_step = mutated_source(dqn.train, *hints.LOOP_TRAINS_EVERY_STEP.mutation)
+    start = every_step.index("for step in")
+    step_loop = every_step[start:every_step.index("rewards.append(step)", start)]
+    assert "train_after_episode(agent, episode, config)" in step_loop
+    assert every_step.count("train_after_episode") == 1
+    assert runs._training_every_step().__qualname__ == "train, mutated"
+    for mistake in runs.BASIC_POLICY_LOOP_MISTAKES:
+        mutated(evaluate_policy, mistake.mutation)
+    mutated(reinforce, hints.LOOP_RAW_REWARDS.mutation)
+    runs._with_mean_gradients(hints.LOOP_GRADIENTS_NEGATED)
+    assert len(LOOP_HINTS) >= 8
+    for name in LOOP_HINTS:
+        assert name in hints.CATALOGUE and hints.CATALOGUE[name].citation.startswith(
+            f"chapter text ({hints.NOTEBOOK}, "), name
 
 
 def test_a_basic_policy_loop_mistake_names_its_first_episode(tmp_path):
-    # the episodes reset unseeded: not the notebook's run
+    # the episodes reset unseeded: not the notebook's run (at the default budget, 500)
     path = write(tmp_path, "mine.py", replaced(BASIC, "env.reset(seed=episode)", "env.reset()"))
-    [row] = crosscheck(path, only=["run:"], run_episodes=20).results
+    [row] = crosscheck(path, only=["run:"]).results
     assert row.status == FAIL and row.where == "episode 0"
     assert "your resets before it: env.reset(seed=42) then env.reset(); ours: env.reset(seed=0)" in row.detail
+    assert row.hint == hints.LOOP_RESET_UNSEEDED.hint
+
+
+def test_episodes_reset_with_one_seed_get_their_hint_and_another_seed_none(tmp_path):
+    same = write(tmp_path, "same.py", replaced(BASIC, "env.reset(seed=episode)", "env.reset(seed=42)"))
+    [row] = crosscheck(same, only=["run:"]).results
+    assert row.status == FAIL and row.where == "episode 0", row.detail
+    assert row.hint == hints.LOOP_RESET_SAME_SEED.hint
+    # a seed one off: no known mistake gives that run
+    shifted = write(tmp_path, "shifted.py", replaced(BASIC, "env.reset(seed=episode)",
+                                                     "env.reset(seed=episode + 1)"))
+    [row] = crosscheck(shifted, only=["run:"]).results
+    assert row.status == FAIL and row.where == "episode 0" and row.hint == ""
 
 
 def test_a_missing_name_skips_the_row_and_a_crash_is_an_error(tmp_path):
@@ -239,8 +307,12 @@ def test_the_books_dqn_loop_passes_and_its_mistakes_fail(tmp_path):
     rows = list(run_rows(report).values())
     assert [r.check.split(" (")[0] for r in rows] == ["run: DQN loop"] * 4
     book, harmless, trained_from_0, decayed_fast = rows
-    assert book.status == PASS and book.detail == (
-        "the same 6 episodes as ours (stopped by the budget of 6 episodes)")
+    assert book.status == PASS and book.detail.splitlines() == [
+        "the same 6 episodes as ours (stopped by the budget of 6 episodes)",
+        "not run: mine.py, line 9: model = tf.keras.Sequential(...) (the row gives model); "
+        "mine.py, line 24: replay_buffer = deque(...) (the row gives replay_buffer); "
+        "mine.py, line 52: optimizer = tf.keras.optimizers.Nadam(...) (the row gives optimizer); "
+        "mine.py, line 53: loss_fn = tf.keras.losses.mean_squared_error (the row gives loss_fn)"]
     assert harmless.status == PASS and HARMLESS_UNPACKING in harmless.detail
     assert trained_from_0.status == FAIL and trained_from_0.where == "episode 0"
     assert "the model's weights after it" in trained_from_0.detail
@@ -268,17 +340,80 @@ def test_a_target_copied_at_every_training_step_gets_its_hint(tmp_path):
     assert row.hint == hints.LOOP_TARGET_EVERY_EPISODE.hint
 
 
+PG_LOOP = POLICY_GRADIENTS[POLICY_GRADIENTS.index("n_iterations = 150"):]
+PG_NORMALIZED = ("all_final_rewards = discount_and_normalize_rewards(all_rewards,\n"
+                 "                                                       discount_factor)")
+
+
 def test_the_books_policy_gradients_loop_passes_and_a_sign_mistake_fails(tmp_path):
-    # (a sum for the mean would not do: Nadam's first steps hardly depend on the scale)
-    flipped = replaced(POLICY_GRADIENTS, "[final_reward * all_grads", "[-final_reward * all_grads")
-    text = POLICY_GRADIENTS + flipped[flipped.index("n_iterations = 150"):]
+    flipped = replaced(PG_LOOP, "[final_reward * all_grads", "[-final_reward * all_grads")
+    text = POLICY_GRADIENTS + flipped
     book, mistaken = crosscheck(write(tmp_path, "mine.py", text), only=["run:"],
                                 run_episodes=20).results
     assert book.status == PASS, book.detail
-    assert book.detail == "the same 20 episodes as ours (stopped by the budget of 20 episodes)"
-    # the first update differs: the second iteration's episodes (10 to 19) depart
-    assert mistaken.status == FAIL and mistaken.where.startswith("episode 1")
-    assert int(mistaken.where.split()[1].rstrip(",")) >= 10
+    assert book.detail.splitlines()[0] == (
+        "the same 20 episodes as ours (stopped by the budget of 20 episodes)")
+    # the first update differs: the weights after the first iteration's last episode
+    assert mistaken.status == FAIL and mistaken.where == "episode 9", mistaken.detail
+    assert "the model's weights after it" in mistaken.detail
+    assert mistaken.hint == hints.LOOP_GRADIENTS_NEGATED.hint
+    assert not book.hint
+
+
+def test_raw_rewards_get_their_hint_and_another_discount_factor_none(tmp_path):
+    """At the default budget (30 episodes): each fails at the first update."""
+    raw = replaced(PG_LOOP, PG_NORMALIZED, "all_final_rewards = all_rewards")
+    discount = replaced(PG_LOOP, "discount_factor = 0.95", "discount_factor = 0.99")
+    text = POLICY_GRADIENTS[:POLICY_GRADIENTS.index("n_iterations = 150")] + raw + discount
+    raw_rewards, discounted_more = crosscheck(write(tmp_path, "mine.py", text), only=["run:"]).results
+    assert raw_rewards.status == FAIL and raw_rewards.where == "episode 9", raw_rewards.detail
+    assert raw_rewards.hint == hints.LOOP_RAW_REWARDS.hint
+    assert discounted_more.status == FAIL and discounted_more.where == "episode 9"
+    assert discounted_more.hint == ""
+
+
+DQN_TRAINING = "    if episode > 50:\n        training_step(batch_size)\n"
+DQN_BREAK = "        if done or truncated:\n            break\n"
+
+
+def test_training_at_every_step_gets_its_hint(tmp_path):
+    """The training block inside the step loop, at the default budget (60 episodes): the first
+    step of episode 51 trains, and its batch's draws move NumPy's next ones."""
+    inside = replaced(replaced(DQN_CELLS, DQN_TRAINING, ""), DQN_BREAK,
+                      "    " + DQN_TRAINING.replace("\n    ", "\n        ") + DQN_BREAK)
+    text = "import tensorflow as tf\n" + HEADER + inside
+    [row] = crosscheck(write(tmp_path, "mine.py", text), only=["run:"]).results
+    assert row.status == FAIL and row.where.startswith("episode 51, step"), row.detail
+    assert row.hint == hints.LOOP_TRAINS_EVERY_STEP.hint
+
+
+def test_training_at_every_step_from_the_first_episode_gets_no_hint(tmp_path):
+    """Without the ``episode > 50`` test as well: the first step of episode 0 trains, which
+    neither known mistake does (training after episode 0; at every step after episode 50)."""
+    inside = replaced(replaced(DQN_CELLS, DQN_TRAINING, ""), DQN_BREAK,
+                      "        training_step(batch_size)\n" + DQN_BREAK)
+    text = "import tensorflow as tf\n" + HEADER + inside
+    [row] = crosscheck(write(tmp_path, "mine.py", text), only=["run:"]).results
+    assert row.status == FAIL and row.where.startswith("episode 0, step"), row.detail
+    assert row.hint == ""
+
+
+def test_a_target_never_copied_cannot_change_a_run_at_the_default_budget():
+    """No hint for it: the target's first copy comes after the DQN's default budget."""
+    from homl_rl import dqn
+    from homl_rl.crosscheck.mutate import mutated
+
+    config = dqn.DQNConfig()
+    first_copy = (config.training_starts_after // config.target_update_period + 1) * (
+        config.target_update_period)
+    assert first_copy > runs.RUN_EPISODES["dqn"]
+    never = mutated(dqn.train_after_episode, ("episode % config.target_update_period == 0", "False"))
+    never_copied = mutated(dqn.train, ("train_after_episode(agent, episode, config)",
+                                       "never(agent, episode, config)"), names={"never": never})
+    ours = runs.our_dqn_record("fixed_q_targets", first_copy + 2)
+    theirs = runs.our_dqn_record("fixed_q_targets", first_copy + 2, None, never_copied)
+    assert first_difference(ours[:runs.RUN_EPISODES["dqn"]], theirs) is None
+    assert first_difference(ours, theirs).startswith(f"episode {first_copy + 1}: ")
 
 
 def test_a_batch_size_typed_wrong_gets_its_hint(tmp_path):

@@ -20,7 +20,8 @@ class Mistake(NamedTuple):
     citation: str
     """an issue or pull request URL where readers made it, or ``chapter text: ...``"""
     mutation: tuple = ()
-    """``(old expression, new expression)`` in our function's source, if it is made that way"""
+    """``(old expression, new expression)`` in our function's source, if it is made that way
+    (a mistake that moves a line: a tuple of such pairs, replaced in order)"""
 
 # --- environments ------------------------------------------------------------------------
 
@@ -170,6 +171,8 @@ LOOP_TARGET_EVERY_EPISODE = Mistake(
     f"chapter text ({NOTEBOOK}, the fixed Q-value targets' training loop): 'if episode % 50 "
     "== 0: target.set_weights(model.get_weights())'",
     ("episode % config.target_update_period == 0", "True"))
+# (The target never copied is no hint: its run departs from ours only after the first copy,
+# at episode 100, past the DQN's default budget, checks.runs.RUN_EPISODES: see its test.)
 LOOP_HYPERPARAMETER = Mistake(
     "your {name} is {theirs!r}; the notebook's is {ours!r}",
     f"chapter text ({NOTEBOOK}, the DQN's cells): 'batch_size = 32', 'discount_factor = 0.95'")
@@ -180,6 +183,50 @@ LOOP_NO_LEARNING_RATE_DECAY = Mistake(
     f"chapter text ({NOTEBOOK}, the Q-learning loop): 'alpha = alpha0 / (1 + iteration * "
     "decay)', with decay = 0.005",
     ("alpha0 / (1 + iteration * decay)", "alpha0"))
+LOOP_NEXT_VALUE_ARGMAX = Mistake(
+    "the next state's value is its best Q-value, Q_values[next_state].max(), not the index of "
+    "its best action (argmax)",
+    f"chapter text ({NOTEBOOK}, the Q-learning loop): 'next_value = "
+    "Q_values[next_state].max()  # greedy policy at the next step'",
+    ("Q_values[next_state].max()", "Q_values[next_state].argmax()"))
+LOOP_TRAINS_EVERY_STEP = Mistake(
+    "one training step per episode, after its steps: the if episode > 50: training_step("
+    "batch_size) block belongs after the `for step` loop, not inside it",
+    f"chapter text ({NOTEBOOK}, the DQN's training loop): the step loop ends at 'if done or "
+    "truncated: break', then, once per episode, 'if episode > 50: training_step(batch_size)'",
+    (("train_after_episode(agent, episode, config)", "None"),
+     ("agent.play_one_step(env, obs, epsilon)",
+      "(agent.play_one_step(env, obs, epsilon), train_after_episode(agent, episode, config))[0]")))
+"""(a moved line: the end of the episode, :func:`homl_rl.dqn.train_after_episode`, called after
+each step's ``play_one_step`` in :func:`homl_rl.dqn.train` instead of after the step loop)"""
+LOOP_RESET_UNSEEDED = Mistake(
+    "each episode starts with env.reset(seed=episode): the 500 episodes are then the same "
+    "whatever ran before, and the same for every policy compared on them",
+    f"chapter text ({NOTEBOOK}, the basic policy's episodes): 'obs, info = "
+    "env.reset(seed=episode)'",
+    ("env.reset(seed=episode)", "env.reset()"))
+LOOP_RESET_SAME_SEED = Mistake(
+    "each episode is reset with its own seed, env.reset(seed=episode): with one seed for all, "
+    "every episode starts in the same state, and a deterministic policy plays the same "
+    "episode 500 times",
+    f"chapter text ({NOTEBOOK}, the basic policy's episodes): 'obs, info = "
+    "env.reset(seed=episode)'",
+    ("env.reset(seed=episode)", "env.reset(seed=42)"))
+LOOP_RAW_REWARDS = Mistake(
+    "each step's gradients are weighted by its discounted and normalized return "
+    "(all_final_rewards = discount_and_normalize_rewards(all_rewards, discount_factor)), "
+    "not by its raw reward",
+    f"chapter text ({NOTEBOOK}, the policy gradients' training loop): 'all_final_rewards = "
+    "discount_and_normalize_rewards(all_rewards, discount_factor)'",
+    ("discount_and_normalize_rewards(all_rewards, config.discount_factor)", "all_rewards"))
+LOOP_GRADIENTS_NEGATED = Mistake(
+    "no minus sign: the loss is the cross-entropy with the action taken as its target, so "
+    "applying final_reward * grads makes the actions with a positive final reward more likely",
+    f"chapter text ({NOTEBOOK}, the policy gradients' training loop): 'final_reward * "
+    "all_grads[episode_index][step][var_index]', then "
+    "'optimizer.apply_gradients(zip(all_mean_grads, model.trainable_variables))'",
+    ("final_rewards.reshape((-1,) + (1,) * (grads.ndim - 1)) * grads",
+     "-final_rewards.reshape((-1,) + (1,) * (grads.ndim - 1)) * grads"))
 
 
 class TrainingStepMistake(NamedTuple):

@@ -101,14 +101,27 @@ def _targets(stmt):
     return [t for t in targets if t is not None]
 
 
-def _preamble(statements, position, start):
+def _short(assignment):
+    """An assignment as a report line says it: a call's arguments elided,
+    ``model = tf.keras.Sequential(...)``."""
+    value = assignment.value
+    if value is None:  # a bare annotation, `model: tf.keras.Model`
+        return ast.unparse(assignment)
+    if isinstance(value, ast.Call) and (value.args or value.keywords):
+        value = ast.Call(value.func, [ast.Name("...")], [])
+    targets = " = ".join(ast.unparse(t) for t in _targets(assignment))
+    return f"{targets} = {ast.unparse(value)}"
+
+
+def _preamble(statements, position, start, kind):
     """The preamble of the loop at ``statements[position]``: ``(ids to run, not run)``.
 
     The statements since the previous training loop (``statements[start:position]``,
     across cells: the notebook seeds in the cell before the model's or in the loop's own):
     its seeding calls and simple assignments run, in order; its assignments to what the row
-    gives (:data:`TRAINED`) are listed as not run; everything else is skipped, as the
-    loader skips it.
+    gives (:data:`TRAINED`) are listed as not run (with what the row gives in their stead:
+    ``Q_values`` to Q-learning's loop only); everything else is skipped, as the loader
+    skips it.
     """
     run, not_run = [], []
     for cell, filename, stmt in statements[start:position]:
@@ -117,8 +130,11 @@ def _preamble(statements, position, start):
         if _is_seeding(stmt) and not (assigned & set(TRAINED)):
             run.append((cell, stmt.lineno))
         elif assigned & set(TRAINED) and isinstance(stmt, (ast.Assign, ast.AnnAssign)):
-            not_run.append(f"{where}: {ast.unparse(stmt).splitlines()[0]} (the row gives "
-                           f"{', '.join(sorted(assigned & set(TRAINED)))})")
+            names = assigned & set(TRAINED)
+            given = names if kind == "q_learning" else names - {"Q_values"}
+            why = (f"the row gives {', '.join(sorted(given))}" if given
+                   else f"the row runs no assignment to {', '.join(sorted(names))}")
+            not_run.append(f"{where}: {_short(stmt)} ({why})")
         elif (isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None
               and _is_simple(stmt.value) and all(isinstance(t, ast.Name) for t in _targets(stmt))):
             run.append((cell, stmt.lineno))
@@ -160,7 +176,7 @@ def find_loops(loaded):
         if kind is None:
             continue
         stmt_id = (cell, stmt.lineno)
-        preamble, not_run = _preamble(statements, position, last_loop + 1)
+        preamble, not_run = _preamble(statements, position, last_loop + 1, kind)
         last_loop = position
         bindings = {}
         for definition in definitions:

@@ -31,10 +31,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from homl_rl.crosscheck import hints
 from homl_rl.crosscheck.checks.runs import (
-    LOOP_HYPERPARAMETERS, NOTEBOOK_SEED, Q_TABLE_TOLERANCE, _recorded_env, dqn_loop_mistakes,
-    dqn_variant, our_dqn_record, our_q_learning_record)
+    LOOP_HYPERPARAMETERS, NOTEBOOK_SEED, Q_LEARNING_LOOP_MISTAKES, Q_TABLE_TOLERANCE,
+    _recorded_env, dqn_loop_mistakes, dqn_variant, our_dqn_record, our_q_learning_record)
 from homl_rl.crosscheck.loops import loop_kind
 from homl_rl.crosscheck.report import FAIL, PASS, SKIPPED, CheckResult
 from homl_rl.environments import basic_policy, evaluate_policy
@@ -321,8 +320,8 @@ def compare_q_learning(loop_stmt, theirs):
                                                            atol=Q_TABLE_TOLERANCE)
     if same(ours):
         return PASS, f"the same Q-value table as ours after {n} iterations", ""
-    mistake = hints.LOOP_NO_LEARNING_RATE_DECAY
-    hint = mistake.hint if same(our_q_learning_record(n, mistake.mutation)[1]) else ""
+    hint = next((mistake.hint for mistake in Q_LEARNING_LOOP_MISTAKES
+                 if same(our_q_learning_record(n, mistake.mutation)[1])), "")
     return FAIL, (f"after {n} iterations your Q_values differ from ours: yours "
                   f"{np.round(theirs, 6).tolist()}, ours {np.round(ours, 6).tolist()}"), hint
 

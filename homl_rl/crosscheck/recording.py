@@ -257,9 +257,12 @@ def first_iteration_difference(ours, theirs, tol=1e-9):
     """The first Q-learning iteration where two :class:`RecordingStep` records differ."""
     for index, (a, b) in enumerate(zip(ours, theirs)):
         if a[4] is not None and b[4] is not None and not _same(a[4], b[4], tol):
-            where = "the initial table" if index == 0 else f"iteration {index - 1}'s update"
-            return (f"iteration {index}: the Q-value table differs before it ({where}; state "
-                    f"{a[0]}, action {a[1]}: reward {a[3]:g}, next state {a[2]})")
+            if index == 0:
+                return "iteration 0: the Q-value table differs before it (the initial table)"
+            update = ours[index - 1]  # the transition the previous iteration learnt from
+            return (f"iteration {index}: the Q-value table differs before it (iteration "
+                    f"{index - 1}'s update; state {update[0]}, action {update[1]}: reward "
+                    f"{update[3]:g}, next state {update[2]})")
         if a[:2] != b[:2]:
             return f"iteration {index}: your (state, action) {b[:2]}, ours {a[:2]}"
         if a[2:4] != b[2:4]:

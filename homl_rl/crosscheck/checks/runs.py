@@ -16,8 +16,8 @@ the same seeds, recorded the same way:
   (the variant told by the ``training_step`` above the loop), with the model's weights
   after each episode's training step;
 - policy gradients on CartPole, and exercise 8's lander: :func:`homl_rl.policy_gradients.reinforce`
-  as :func:`homl_rl.policy_gradients.train_from_config` runs it (its actions; an update's
-  effect shows in the next iteration's).
+  as :func:`homl_rl.policy_gradients.train_from_config` runs it, with the model's weights
+  after each iteration's update (on its last episode).
 
 Our run is made first and sent with the request: the reader's loop is stopped at its
 first departure from it (:class:`~homl_rl.crosscheck.recording.RecordingEnv`'s
@@ -47,7 +47,7 @@ from homl_rl.environments import basic_policy, evaluate_policy
 from homl_rl.keras_choices import make_optimizer
 from homl_rl.nn_policy import policy_net
 from homl_rl.policy_gradients import (
-    lander_play_multiple_episodes, lander_policy_net, play_multiple_episodes,
+    lander_play_multiple_episodes, lander_policy_net, mean_gradients, play_multiple_episodes,
     policy_gradients_config, reinforce)
 from homl_rl.tf_setup import tf
 from homl_rl.variants import CHAPTER_VARIANTS
@@ -59,8 +59,9 @@ RUN_EPISODES = {"basic_policy": 500, "dqn": 60, "policy_gradients": 30, "lander"
 """the default budget of each episode loop, in episodes: the basic policy's whole 500 (about
 a second a side); the DQN's first 60 of 600 (ten training steps past episode 50, each
 ``predict`` call of the reader's side included); policy gradients' first 30 (three
-iterations of 10 episodes, two updates); the lander's first 32 (two iterations of 16, one
-update: see the README for the measured times)"""
+iterations of 10 episodes, three updates, each compared by the weights it leaves); the
+lander's first 32 (two iterations of 16, two updates: see the README for the measured
+times)"""
 
 Q_LEARNING_ITERATIONS = 10_000
 """Q-learning's budget: the notebook's whole loop (a fraction of a second)"""
@@ -68,9 +69,17 @@ Q_LEARNING_ITERATIONS = 10_000
 Q_TABLE_TOLERANCE = 1e-9
 """the largest difference allowed between the reader's final Q-value table and ours"""
 
+Q_LEARNING_LOOP_MISTAKES = (hints.LOOP_NO_LEARNING_RATE_DECAY, hints.LOOP_NEXT_VALUE_ARGMAX)
+"""the known mistakes of the Q-learning loop, mutations of :func:`homl_rl.markov.q_learning`,
+in the order they are tried"""
+
 DEFAULT_RUN_SECONDS = 120.0
 """the time limit of the reader's loop, per run row: it stops at the first step past it,
 and the row compares the episodes played by then"""
+
+NOT_RUN = "not run: "
+"""starts the row's line listing the preamble's statements it does not run (those that build
+what the row gives the loop: :attr:`homl_rl.crosscheck.loops.Loop.not_run`)"""
 
 RUN_PREFIX = "run: "
 """every run row's name starts so (``--only run`` selects them all)"""
@@ -135,6 +144,8 @@ def run_rows(ctx, episodes=None, seconds=DEFAULT_RUN_SECONDS, select=None, kerne
             row = CheckResult(title, ERROR, detail=f"your loop could not be run: {error}")
         if loop.notes and row.status == PASS:
             row.detail = "\n".join(filter(None, [row.detail] + loop.notes))
+        if loop.not_run:
+            row.detail = "\n".join(filter(None, [row.detail, NOT_RUN + "; ".join(loop.not_run)]))
         if from_namespace is not None:
             rows.append(kernel.reconcile(from_namespace, row))
         rows.append(row)
@@ -224,14 +235,32 @@ def _recorded_env(env_id="CartPole-v1"):
     return RecordingEnv(env)
 
 
+def our_basic_policy_record(n_episodes, evaluate=evaluate_policy):
+    """Our basic policy's ``n_episodes`` episodes (:func:`homl_rl.environments.evaluate_policy`,
+    or ``evaluate``: a known mistake's copy of it), recorded."""
+    env = _recorded_env()
+    evaluate(basic_policy, n_episodes=n_episodes, env=env)
+    return env.record.episodes
+
+
+BASIC_POLICY_LOOP_MISTAKES = (hints.LOOP_RESET_UNSEEDED, hints.LOOP_RESET_SAME_SEED)
+"""the known mistakes of the basic policy's episodes, mutations of
+:func:`homl_rl.environments.evaluate_policy`, in the order they are tried"""
+
+
+def basic_policy_loop_mistakes(n_episodes):
+    """``[(hint, run())]``: :data:`BASIC_POLICY_LOOP_MISTAKES`, each our loop mutated."""
+    return [(mistake.hint, lambda mistake=mistake: our_basic_policy_record(
+        n_episodes, mutated(evaluate_policy, mistake.mutation)))
+        for mistake in BASIC_POLICY_LOOP_MISTAKES]
+
+
 def run_basic_policy(ctx, loop, title, episodes, seconds):
     budget = episodes or RUN_EPISODES["basic_policy"]
-    env = _recorded_env()
-    evaluate_policy(basic_policy, n_episodes=budget, env=env)
-    ours = env.record.episodes
+    ours = our_basic_policy_record(budget)
     answer = _request(ctx, loop, {}, {"kind": "env", "env_id": "CartPole-v1",
                                       "episodes": budget, "expected": ours}, seconds)
-    return _compare_episodes(title, loop, answer, ours, budget, seconds)
+    return _compare_episodes(title, loop, answer, ours, budget, seconds, basic_policy_loop_mistakes)
 
 
 # --- Q-learning ----------------------------------------------------------------------
@@ -274,12 +303,11 @@ def run_q_learning(ctx, loop, title, episodes, seconds):
             difference = (f"iteration {len(theirs) - 1}: its update leaves another Q-value table "
                           "than ours")
     if difference is not None:
-        hint = ""
-        mistake = hints.LOOP_NO_LEARNING_RATE_DECAY
-        if first_iteration_difference(our_q_learning_record(len(theirs), mistake.mutation)[0],
-                                      theirs) is None:
-            hint = mistake.hint
-        elif "Q-value table" in difference or "update" in difference:
+        hint = next((mistake.hint for mistake in Q_LEARNING_LOOP_MISTAKES
+                     if first_iteration_difference(
+                         our_q_learning_record(len(theirs), mistake.mutation)[0], theirs) is None),
+                    "")
+        if not hint and ("Q-value table" in difference or "update" in difference):
             hint = ("the walk is the same, the updates differ: check the learning rate "
                     "alpha0 / (1 + iteration * decay), the discount factor gamma and "
                     "Q_values[next_state].max()")
@@ -328,6 +356,12 @@ LOOP_HYPERPARAMETERS = ("batch_size", "discount_factor")
 reader's other value is tried as a known mistake"""
 
 
+def _training_every_step():
+    """Our :func:`homl_rl.dqn.train` with the end of an episode moved into its step loop
+    (:data:`~homl_rl.crosscheck.hints.LOOP_TRAINS_EVERY_STEP`)."""
+    return mutated(train, *hints.LOOP_TRAINS_EVERY_STEP.mutation)
+
+
 def dqn_loop_mistakes(variant, n_episodes, readers_values=None):
     """``[(hint, run())]``: the known DQN-loop mistakes (:mod:`homl_rl.crosscheck.hints`) of
     ``variant``, each our own loop mutated, ``run()`` its recorded episodes.
@@ -350,6 +384,8 @@ def dqn_loop_mistakes(variant, n_episodes, readers_values=None):
         (hints.LOOP_TRAINS_FROM_START.hint, lambda: our_dqn_record(
             variant, n_episodes, config, _with_train_after_episode(hints.LOOP_TRAINS_FROM_START))),
         (hints.LOOP_EPSILON_FAST.hint, lambda: our_dqn_record(variant, n_episodes, fast_config)),
+        (hints.LOOP_TRAINS_EVERY_STEP.hint, lambda: our_dqn_record(
+            variant, n_episodes, config, _training_every_step())),
     ]
     if CHAPTER_VARIANTS[variant].target_network:
         mistakes.append((hints.LOOP_TARGET_EVERY_EPISODE.hint, lambda: our_dqn_record(
@@ -412,9 +448,11 @@ POLICY_GRADIENTS = {
 :func:`homl_rl.policy_gradients.train_from_config` makes them"""
 
 
-def our_policy_gradients_record(n_episodes, kind="policy_gradients"):
+def our_policy_gradients_record(n_episodes, kind="policy_gradients", train_function=reinforce):
     """Our REINFORCE (CartPole, or exercise 8's lander) for the iterations that hold
-    ``n_episodes`` episodes, recorded: ``(episodes, initial model spec, optimizer spec)``.
+    ``n_episodes`` episodes, recorded: ``(episodes, initial model spec, optimizer spec)``, the
+    model's weights after each iteration's update on its last episode (``train_function``: :func:`~homl_rl.policy_gradients.reinforce`, or a known mistake's
+    copy of it).
 
     :func:`homl_rl.policy_gradients.train_from_config`'s steps, in its order (the net at
     seed 42, ``env.reset(seed=42)``, the optimizer, the engine, then
@@ -433,9 +471,40 @@ def our_policy_gradients_record(n_episodes, kind="policy_gradients"):
     optimizer = make_optimizer(config.optimizer, config.learning_rate)
     optimizer_spec = ("__optimizer__", type(optimizer).__name__, optimizer.get_config())
     play = make_reinforce_engine(engine, config.env_id, play_episodes)
-    reinforce(env, model, optimizer, tf.keras.losses.get(loss), play, config, progress=False)
+
+    def after_iteration(iteration, all_rewards):
+        env.record.episodes[-1]["weights"] = weights_snapshot(model)
+
+    train_function(env, model, optimizer, tf.keras.losses.get(loss), play, config, progress=False,
+                   callback=after_iteration)
     env.close()
     return env.record.episodes[:n_episodes], spec, optimizer_spec
+
+
+def _with_mean_gradients(mistake):
+    """Our :func:`homl_rl.policy_gradients.reinforce`, calling
+    :func:`homl_rl.policy_gradients.mean_gradients` with ``mistake``'s mutation."""
+    return mutated(reinforce, ("mean_gradients(all_final_rewards, step_grads)",
+                               "mean_gradients_mutated(all_final_rewards, step_grads)"),
+                   names={"mean_gradients_mutated": mutated(mean_gradients, mistake.mutation)})
+
+
+POLICY_GRADIENTS_LOOP_MISTAKES = (
+    (hints.LOOP_RAW_REWARDS, lambda: mutated(reinforce, hints.LOOP_RAW_REWARDS.mutation)),
+    (hints.LOOP_GRADIENTS_NEGATED, lambda: _with_mean_gradients(hints.LOOP_GRADIENTS_NEGATED)),
+)
+"""the known mistakes of the policy-gradient loops (CartPole's and the lander's), each with
+the function making it, a mutated copy of :func:`~homl_rl.policy_gradients.reinforce`, in
+the order they are tried"""
+
+
+def policy_gradients_loop_mistakes(kind):
+    """``mistakes(n)`` for the policy-gradient loop ``kind``: ``[(hint, run())]``, each run our
+    loop mutated, its first ``n`` episodes."""
+    def mistakes(n_episodes):
+        return [(mistake.hint, lambda make=make: our_policy_gradients_record(
+            n_episodes, kind, make())[0]) for mistake, make in POLICY_GRADIENTS_LOOP_MISTAKES]
+    return mistakes
 
 
 def run_policy_gradients(ctx, loop, title, episodes, seconds):
@@ -443,9 +512,10 @@ def run_policy_gradients(ctx, loop, title, episodes, seconds):
     env_id, _, loss, _ = POLICY_GRADIENTS[loop.kind]
     ours, model, optimizer = our_policy_gradients_record(budget, loop.kind)
     globals_ = {"model": model, "optimizer": optimizer, "loss_fn": ("__loss__", loss)}
-    answer = _request(ctx, loop, globals_, {"kind": "env", "env_id": env_id,
-                                            "episodes": budget, "expected": ours}, seconds)
-    return _compare_episodes(title, loop, answer, ours, budget, seconds)
+    answer = _request(ctx, loop, globals_, {"kind": "env", "env_id": env_id, "episodes": budget,
+                                            "watch": "model", "expected": ours}, seconds)
+    return _compare_episodes(title, loop, answer, ours, budget, seconds,
+                             policy_gradients_loop_mistakes(loop.kind))
 
 
 RUNNERS = {"basic_policy": run_basic_policy, "q_learning": run_q_learning, "dqn": run_dqn,
