@@ -212,7 +212,7 @@ def test_the_loop_mistakes_are_made_from_our_own_loops():
     # the end of an episode moved into the step loop: called after each step, not after it
     every_step = mutated_source(dqn.train, *hints.LOOP_TRAINS_EVERY_STEP.mutation)
     start = every_step.index("for step in")
-    step_loop = every_step[start:every_step.index("rewards.append(step)", start)]
+    step_loop = every_step[start:every_step.index("history.episode_lengths.append", start)]
     assert "train_after_episode(agent, episode, config)" in step_loop
     assert every_step.count("train_after_episode") == 1
     assert runs._training_every_step().__qualname__ == "train, mutated"
