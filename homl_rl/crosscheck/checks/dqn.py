@@ -29,8 +29,8 @@ TRAINING_BATCH_SIZE = 16
 DISCOUNT_FACTOR = 0.95
 REPLAY_BUFFER_SIZE = 2000
 N_OUTPUTS = 2
-MAX_EPISODE_STEPS = 500
-"""CartPole-v1's own limit: a per-step check runs whole episodes"""
+MAX_EPISODE_STEPS = gym.spec("CartPole-v1").max_episode_steps
+"""CartPole-v1's own limit (500): a per-step check runs whole episodes"""
 
 
 def _q_network(variant="dqn", seed=42):

@@ -64,8 +64,8 @@ def _pg_fields(obs, reward, done, truncated, grads):
             "grads": grads}
 
 
-MAX_EPISODE_STEPS = 500
-"""CartPole-v1's own limit: the policy-gradient step is checked over whole episodes"""
+MAX_EPISODE_STEPS = gym.spec("CartPole-v1").max_episode_steps
+"""CartPole-v1's own limit (500): the policy-gradient step is checked over whole episodes"""
 
 MODEL = "_crosscheck_policy_model"
 """the global the policy network is built in once per seed, in the reader's namespace"""
