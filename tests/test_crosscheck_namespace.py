@@ -125,6 +125,21 @@ def test_rewards_that_differ_while_the_rerun_loop_plays_ours_are_not_failed(monk
                                                 kernel=kernel)] == [FAIL, FAIL]
 
 
+@pytest.mark.parametrize("seed, passes", [(42, True), (7, False)])
+def test_a_seed_given_by_name_counts_as_its_value(seed, passes):
+    ours = dqn_steps(our_dqn_record("dqn", EPISODES))
+    cells = dqn_cells(seeding=f"seed = {seed}\ntf.keras.utils.set_random_seed(seed)\n")
+    cells[3] = cells[3].replace("np.random.seed(42)", "np.random.seed(seed)")
+    kernel, [loop] = kernel_runs(cells, {"rewards": ours})
+    row, rerun = kernel.check(loop, "run: DQN loop")
+    if passes:
+        assert (row.status, rerun) == (PASS, False), kernel.lines
+    else:  # seeded, but not with the notebook's 42: said so, and the loop is re-run
+        assert (row, rerun) == (None, True)
+        assert "Keras' initializers are not seeded with 42" in kernel.lines[0]
+        assert "NumPy is not seeded with 42" in kernel.lines[0]
+
+
 def test_the_books_seeding_alone_is_said_to_be_irreproducible_not_failed():
     kernel, [loop] = kernel_runs(dqn_cells(seeding=BOOK_MODEL_SEED), {"rewards": [1, 2, 3]})
     row, rerun = kernel.check(loop, "run: DQN loop")

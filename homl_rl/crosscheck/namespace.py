@@ -27,6 +27,7 @@ reproduce its own ``rewards`` (not the reader's mistake: a SKIPPED row says so).
 """
 
 import ast
+import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -151,6 +152,36 @@ def _seeds(stmt):
     return {}
 
 
+def _resolved(node, constants):
+    """``node``, or the constant it names (a name in ``constants``)."""
+    if isinstance(node, ast.Name) and node.id in constants:
+        return ast.Constant(constants[node.id])
+    return node
+
+
+def _constant_seeds(statements):
+    """``statements`` (``[(cell, filename, stmt)]``, in order) with each seed given by name
+    (``seed = 42``, then ``tf.keras.utils.set_random_seed(seed)``) replaced by the constant
+    that name holds there: the last top-level ``name = constant`` before it, unless another
+    statement assigned the name since. The seeding calls so rewritten are copies."""
+    constants, resolved = {}, []
+    for cell, filename, stmt in statements:
+        if None in _seeds(stmt).values():  # a seed that is not a constant
+            stmt = copy.deepcopy(stmt)
+            call = _call(stmt)
+            call.args[:1] = [_resolved(argument, constants) for argument in call.args[:1]]
+            for keyword in call.keywords:
+                if keyword.arg == "seed":
+                    keyword.value = _resolved(keyword.value, constants)
+        resolved.append((cell, filename, stmt))
+        for name in _assigned(stmt):
+            constants.pop(name, None)
+        if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Constant):
+            constants.update({target.id: stmt.value.value for target in stmt.targets
+                              if isinstance(target, ast.Name)})
+    return resolved
+
+
 def _last(statements, what):
     """The seed of the last of ``statements`` (``[(filename, stmt)]``) that seeds ``what``."""
     seeds = [_seeds(stmt)[what] for _, stmt in statements if what in _seeds(stmt)]
@@ -169,7 +200,7 @@ class History:
 
 def history_around(loaded, loop):
     """The :class:`History` of ``loop`` (a :class:`~.loops.Loop`) in ``loaded``."""
-    statements = _statements(loaded)
+    statements = _constant_seeds(_statements(loaded))
     position = next(i for i, (cell, _, stmt) in enumerate(statements)
                     if (cell, stmt.lineno) == tuple(loop.stmt))
     start = max((i + 1 for i, (_, _, stmt) in enumerate(statements[:position])
