@@ -34,10 +34,10 @@ import numpy as np
 
 from homl_rl.crosscheck.checks.runs import (
     LOOP_HYPERPARAMETERS, NOTEBOOK_SEED, Q_LEARNING_LOOP_MISTAKES, Q_TABLE_TOLERANCE,
-    _recorded_env, dqn_loop_mistakes, dqn_variant, our_dqn_record, our_q_learning_record)
+    dqn_loop_mistakes, dqn_variant, our_basic_policy_record, our_dqn_record,
+    our_q_learning_record)
 from homl_rl.crosscheck.loops import loop_kind
 from homl_rl.crosscheck.report import FAIL, PASS, SKIPPED, CheckResult
-from homl_rl.environments import basic_policy, evaluate_policy
 
 RESULTS = {"basic_policy": "totals", "q_learning": "Q_values", "dqn": "rewards"}
 """loop kind -> the book's name its loop leaves its result under (in the kernel's namespace)"""
@@ -321,9 +321,7 @@ def compare_dqn(loop, theirs, budget, readers_values):
 def compare_basic_policy(loop, theirs, budget, readers_values):
     """``(status, detail, hint)`` of the basic policy's ``totals`` against ours."""
     n = min(len(theirs), budget)
-    env = _recorded_env()
-    evaluate_policy(basic_policy, n_episodes=n, env=env)
-    ours = [sum(episode["rewards"]) for episode in env.record.episodes]
+    ours = [sum(episode["rewards"]) for episode in our_basic_policy_record(n)]
     index = _first_index(ours, theirs[:n])
     if index is None:
         return PASS, f"the same totals as ours over {_episodes(n, theirs)}", ""
