@@ -408,7 +408,7 @@ def train(agent, env, config=DQNConfig(), progress=True, desc="DQN", max_env_ste
     """
     if max_env_steps is not None:
         check_positive_int("max_env_steps", max_env_steps)
-    history = TrainingHistory(config=config, seed=config.seed)
+    history = TrainingHistory(config=config)
     best_score = 0
     env_steps = 0
     bar = progress_bar(range(config.n_episodes), desc=desc, progress=progress, unit="episode")

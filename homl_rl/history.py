@@ -31,9 +31,13 @@ class TrainingHistory:
     stopped_early: bool = False
     """whether an evaluation reached ``eval_stop_at`` (or a callback stopped the run)"""
     config: object = None
-    """the config the run trained with (``None``: the loop was called without one)"""
-    seed: int = None
-    """the seed it ran at (its config's ``seed``)"""
+    """the config the run trained with, its seed in it (``None``: the loop was called
+    without one)"""
+
+    @property
+    def seed(self):
+        """The seed it ran at: its config's (``None`` without a config)."""
+        return getattr(self.config, "seed", None)
 
     @property
     def last_steps(self):

@@ -818,5 +818,5 @@ def train_per_step_dqn(config, env_id="CartPole-v1", n_steps=None, n_episodes=No
     finally:
         if own_env:
             env.close()
-    history.config, history.seed = config, config.seed
+    history.config = config
     return history, agent

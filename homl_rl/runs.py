@@ -159,12 +159,12 @@ def dump_dqn(result):
 def load_dqn(data, arrays, config):
     """A fresh agent of the run's variant (:func:`homl_rl.dqn.make_agent`) with its weights."""
     hyper = {key: value for key, value in config.items() if key not in ("variant", "engine")}
+    dqn_config = DQNConfig(**hyper)
     env = make_env("CartPole-v1", render_mode=None)
-    agent = make_agent(config["variant"], env, DQNConfig(**hyper), engine=config["engine"])
+    agent = make_agent(config["variant"], env, dqn_config, engine=config["engine"])
     env.close()
     agent.set_weights([arrays[f"w{index}"] for index in range(len(arrays))])
-    config = DQNConfig(**hyper)
-    return TrainingHistory(**data["history"], config=config, seed=config.seed), agent
+    return TrainingHistory(**data["history"], config=dqn_config), agent
 
 
 def dqn_run_config(variant, **hyperparameters):

@@ -400,7 +400,7 @@ def test_the_dqn_config_is_built_once_from_the_parser_to_the_training_loop(monke
     def recorded_train(agent, env, config, **kwargs):
         trained.append(config)
         return TrainingHistory(episode_rewards=[10.0, 200.0], episode_lengths=[10, 200],
-                               config=config, seed=config.seed)
+                               config=config)
 
     monkeypatch.setattr(dqn.DQNConfig, "__post_init__", counted_post_init)
     monkeypatch.setitem(cli.SUBCOMMANDS, "dqn",
